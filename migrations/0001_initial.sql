@@ -1,0 +1,112 @@
+-- Reading Room: the initial schema. Never edit a landed migration; add a new numbered file.
+
+CREATE TABLE articles (
+    id            INTEGER PRIMARY KEY,
+    title         TEXT NOT NULL,
+    byline        TEXT,
+    source_name   TEXT,
+    source_url    TEXT,
+    published     TEXT,
+    -- SHA-256 of the article's normalised text: the same content is one article.
+    content_hash  TEXT NOT NULL UNIQUE,
+    -- Where it came from (a file name or a URL), for operators.
+    origin        TEXT,
+    -- The body paragraphs joined by blank lines: what search indexes.
+    body          TEXT NOT NULL,
+    -- The whole parsed article (JSON of `article::Article`).
+    doc           TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+
+CREATE INDEX articles_created_at ON articles (created_at);
+
+CREATE VIRTUAL TABLE articles_fts USING fts5 (
+    title, body,
+    content = 'articles', content_rowid = 'id',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO articles_fts (rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+
+CREATE TABLE quotes (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    speaker     TEXT,
+    paragraph   INTEGER NOT NULL,
+    UNIQUE (article_id, position)
+);
+
+-- A place where the bot talks: a Discord channel, a Matrix room, the console.
+CREATE TABLE channels (
+    id           INTEGER PRIMARY KEY,
+    platform     TEXT NOT NULL,
+    external_id  TEXT NOT NULL,
+    name         TEXT,
+    timezone     TEXT,
+    digest_at    TEXT,
+    created_at   TEXT NOT NULL,
+    UNIQUE (platform, external_id)
+);
+
+-- An article's discussion in one channel (on Discord and Matrix: a thread).
+CREATE TABLE discussions (
+    id          INTEGER PRIMARY KEY,
+    article_id  INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    channel_id  INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    thread_ref  TEXT,
+    created_at  TEXT NOT NULL,
+    UNIQUE (article_id, channel_id)
+);
+
+CREATE UNIQUE INDEX discussions_thread ON discussions (channel_id, thread_ref) WHERE thread_ref IS NOT NULL;
+
+-- A reader message in a discussion. `body` is NULL once the author deleted it: the store never
+-- keeps what the author took back.
+CREATE TABLE messages (
+    id             INTEGER PRIMARY KEY,
+    discussion_id  INTEGER NOT NULL REFERENCES discussions (id) ON DELETE CASCADE,
+    platform       TEXT NOT NULL,
+    platform_id    TEXT NOT NULL,
+    author_id      TEXT NOT NULL,
+    author_name    TEXT NOT NULL,
+    body           TEXT,
+    reply_to       TEXT,
+    created_at     TEXT NOT NULL,
+    edited_at      TEXT,
+    deleted_at     TEXT,
+    UNIQUE (platform, platform_id)
+);
+
+CREATE INDEX messages_discussion ON messages (discussion_id, created_at);
+
+-- A moderator's pick: a reader message marked as the notable take on its article.
+CREATE TABLE pins (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER NOT NULL UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
+    pinned_by   TEXT NOT NULL,
+    note        TEXT,
+    pinned_at   TEXT NOT NULL
+);
+
+-- One row per channel and local day on which a digest was due.
+CREATE TABLE digest_runs (
+    id          INTEGER PRIMARY KEY,
+    channel_id  INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    local_date  TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('pending', 'posted', 'empty', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    posted_at   TEXT,
+    created_at  TEXT NOT NULL,
+    UNIQUE (channel_id, local_date)
+);

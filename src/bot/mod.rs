@@ -1,0 +1,451 @@
+//! The platform-neutral bot core: takes a command from someone in a channel and answers with a
+//! [`Reply`]; takes discussion events (messages, edits, deletions) and records them.
+//!
+//! It knows nothing of serenity or matrix-sdk: platform adapters translate their events into
+//! [`Context`] + [`Command`] and render the [`Reply`] natively.
+
+mod cards;
+pub mod command;
+pub mod reply;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+pub use command::{COMMANDS, Command, CommandError, CommandSpec, MessageRef, Target};
+pub use reply::{Action, Body, Card, Effect, Field, Reply};
+
+use crate::article::{self, Length};
+use crate::clock::Clock;
+use crate::store::{
+    ArticleId, Ingested, NewMessage, PinOutcome, Store, StoreError, StoredArticle, StoredMessage,
+};
+
+/// Longest discussion message stored, in characters; longer ones are cut (and marked), since a
+/// record must not be lost for being long.
+pub const MAX_MESSAGE_CHARS: usize = 16_000;
+
+/// Where a request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// The local console chat.
+    Console,
+    /// Discord.
+    Discord,
+    /// Matrix.
+    Matrix,
+}
+
+impl Platform {
+    /// The name stored with channels and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Console => "console",
+            Platform::Discord => "discord",
+            Platform::Matrix => "matrix",
+        }
+    }
+}
+
+/// Someone who talks to the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The platform's id for them.
+    pub id: String,
+    /// Their display name.
+    pub name: String,
+    /// Whether the platform says they moderate this channel.
+    pub moderator: bool,
+}
+
+/// Who asks, where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    /// The platform.
+    pub platform: Platform,
+    /// The platform's id of the channel (the console's is `console`).
+    pub channel: String,
+    /// The channel's name, if known.
+    pub channel_name: Option<String>,
+    /// The caller.
+    pub user: User,
+    /// The command prefix users type on this platform (`/`, `!`).
+    pub prefix: String,
+}
+
+/// Why an article could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The text is not an article.
+    #[error(transparent)]
+    Parse(#[from] article::ParseError),
+    /// Storing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A failed request: the user's fault (shown to them) or ours (logged, apologised for).
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    User(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+type Handled = Result<Reply, Failure>;
+
+fn user_error(message: impl Into<String>) -> Failure {
+    Failure::User(message.into())
+}
+
+/// The bot core. Cheap to clone; every platform task holds one.
+#[derive(Clone, Debug)]
+pub struct Bot {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    started: Instant,
+}
+
+impl Bot {
+    /// A bot over this store, telling time by `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            store,
+            clock,
+            started: Instant::now(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current time by the bot's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// How long the bot has been running.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.started.elapsed()
+    }
+
+    /// Parses and runs a command line typed without its prefix.
+    pub async fn handle_text(&self, ctx: &Context, line: &str) -> Reply {
+        match Command::parse(line) {
+            Ok(command) => self.handle(ctx, command).await,
+            Err(error) => Reply::error(error.message(&ctx.prefix)),
+        }
+    }
+
+    /// Runs a command. Never fails: problems become error replies, and our own failures are
+    /// logged with a reference the user can quote.
+    pub async fn handle(&self, ctx: &Context, command: Command) -> Reply {
+        let name = command.name();
+        let request_id = format!("{:08x}", fastrand::u32(..));
+        let span = tracing::info_span!("command", %request_id, command = name, platform = ctx.platform.as_str(), channel = %ctx.channel, user = %ctx.user.id);
+        let _enter = span.enter();
+        let started = Instant::now();
+        let result = self.dispatch(ctx, command).await;
+        let micros = started.elapsed().as_micros();
+        match result {
+            Ok(reply) => {
+                tracing::debug!(micros, "answered");
+                reply
+            }
+            Err(Failure::User(message)) => {
+                tracing::debug!(micros, %message, "refused");
+                Reply::error(message)
+            }
+            Err(Failure::Store(error)) => {
+                tracing::error!(micros, %error, "command failed");
+                Reply::error(format!(
+                    "Something went wrong on our side; the operators can find it under reference {request_id}."
+                ))
+            }
+        }
+    }
+
+    async fn dispatch(&self, ctx: &Context, command: Command) -> Handled {
+        if let Some(spec) = command::spec(command.name())
+            && spec.moderator
+            && !ctx.user.moderator
+        {
+            return Err(user_error(format!(
+                "Only moderators can use {}{}.",
+                ctx.prefix, spec.name
+            )));
+        }
+        match command {
+            Command::Article(target) => self.article(ctx, target).await,
+            Command::Summary { article, sentences } => self.summary(article, sentences).await,
+            Command::Quote(target) => self.quote(target).await,
+            Command::Search(words) => self.search(ctx, &words).await,
+            Command::Discuss(article) => self.discuss(ctx, article).await,
+            Command::Pins(article) => self.pins(ctx, article).await,
+            Command::Pin { message, note } => self.pin(ctx, message, note).await,
+            Command::Unpin(message) => self.unpin(ctx, message).await,
+            Command::Help(topic) => help(ctx, topic.as_deref()),
+        }
+    }
+
+    async fn find(&self, id: ArticleId) -> Result<StoredArticle, Failure> {
+        self.store
+            .article(id)
+            .await?
+            .ok_or_else(|| user_error(format!("There is no article {id}.")))
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &Context,
+        target: Option<Target>,
+    ) -> Result<StoredArticle, Failure> {
+        match target {
+            None => self.store.latest_article().await?.ok_or_else(|| {
+                user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
+            }),
+            Some(Target::Id(id)) => self.find(id).await,
+            Some(Target::Words(words)) => {
+                let hit = self.store.search(&words, 1).await?.into_iter().next();
+                match hit {
+                    Some(hit) => self.find(hit.id).await,
+                    None => Err(user_error(format!(
+                        "No article matches “{}”. Try {}search with other words.",
+                        reply::truncate(&words, 60),
+                        ctx.prefix
+                    ))),
+                }
+            }
+        }
+    }
+
+    async fn article(&self, ctx: &Context, target: Option<Target>) -> Handled {
+        let stored = self.resolve(ctx, target).await?;
+        let stats = self.store.discussion_stats(stored.id).await?;
+        let pins = self
+            .store
+            .pins(Some(stored.id), cards::PINS_ON_CARD)
+            .await?;
+        Ok(Reply::card(cards::article(
+            &stored,
+            stats,
+            &pins,
+            &ctx.prefix,
+        )))
+    }
+
+    async fn summary(&self, id: ArticleId, sentences: Option<usize>) -> Handled {
+        let stored = self.find(id).await?;
+        let article = &stored.article;
+        let (label, chosen) = match (article.summary.kind, sentences) {
+            (article::SummaryKind::Provided, None) => {
+                ("The author's summary", article.summary.sentences.clone())
+            }
+            (_, n) => (
+                "Summary",
+                article::summarize(
+                    article,
+                    Length::Sentences(n.unwrap_or(article::DEFAULT_SUMMARY_SENTENCES)),
+                ),
+            ),
+        };
+        Ok(Reply::card(cards::summary(&stored, label, &chosen)))
+    }
+
+    async fn quote(&self, target: Option<Target>) -> Handled {
+        let article = match &target {
+            None => None,
+            Some(Target::Id(id)) => Some(self.find(*id).await?.id),
+            Some(Target::Words(words)) => {
+                match self.store.search(words, 1).await?.into_iter().next() {
+                    Some(hit) => Some(hit.id),
+                    None => {
+                        return Err(user_error(format!(
+                            "No article matches “{}”.",
+                            reply::truncate(words, 60)
+                        )));
+                    }
+                }
+            }
+        };
+        match self.store.pick_quote(article, fastrand::u64(..)).await? {
+            Some(quote) => Ok(Reply::card(cards::quote(&quote))),
+            None => Err(user_error(match article {
+                Some(id) => format!("Article {id} has no quotations."),
+                None => "No quotations yet: none of the stored articles quotes anyone.".to_owned(),
+            })),
+        }
+    }
+
+    async fn search(&self, ctx: &Context, words: &str) -> Handled {
+        let hits = self.store.search(words, 5).await?;
+        if hits.is_empty() {
+            return Err(user_error(format!(
+                "No article matches “{}”.",
+                reply::truncate(words, 60)
+            )));
+        }
+        Ok(Reply::card(cards::search(words, &hits, &ctx.prefix)))
+    }
+
+    async fn discuss(&self, ctx: &Context, id: ArticleId) -> Handled {
+        let stored = self.find(id).await?;
+        let now = self.now();
+        let channel = self
+            .store
+            .channel(
+                ctx.platform.as_str(),
+                &ctx.channel,
+                ctx.channel_name.as_deref(),
+                now,
+            )
+            .await?;
+        let (discussion, created) = self
+            .store
+            .open_discussion(stored.id, channel.id, now)
+            .await?;
+        if created {
+            tracing::info!(target: "audit", article = stored.id.0, discussion = discussion.id, by = %ctx.user.id, "discussion opened");
+        }
+        let stats = self.store.discussion_stats(stored.id).await?;
+        let pins = self
+            .store
+            .pins(Some(stored.id), cards::PINS_ON_CARD)
+            .await?;
+        let card = cards::article(&stored, stats, &pins, &ctx.prefix);
+        Ok(Reply::card(card).with_effect(Effect::Discussion {
+            discussion_id: discussion.id,
+            article_id: stored.id,
+            thread_ref: discussion.thread_ref,
+        }))
+    }
+
+    async fn pins(&self, ctx: &Context, article: Option<ArticleId>) -> Handled {
+        let title = match article {
+            Some(id) => Some(self.find(id).await?.article.title),
+            None => None,
+        };
+        let pins = self.store.pins(article, 10).await?;
+        if pins.is_empty() {
+            return Ok(Reply::text(match article {
+                Some(id) => format!("No pinned commentary on {id} yet."),
+                None => format!(
+                    "No pinned commentary yet. Moderators pin a reader's message with {}pin.",
+                    ctx.prefix
+                ),
+            }));
+        }
+        Ok(Reply::card(cards::pins(title.as_deref(), &pins)))
+    }
+
+    async fn message(&self, ctx: &Context, message: &MessageRef) -> Result<StoredMessage, Failure> {
+        let found = match message {
+            MessageRef::Recorded(id) => self.store.message(*id).await?,
+            MessageRef::Platform(id) => {
+                self.store
+                    .message_by_platform_id(ctx.platform.as_str(), id)
+                    .await?
+            }
+        };
+        let shown = match message {
+            MessageRef::Recorded(id) => format!("Message #{id}"),
+            MessageRef::Platform(_) => "That message".to_owned(),
+        };
+        let found = found.ok_or_else(|| {
+            user_error(format!(
+                "{shown} is not part of a recorded discussion. Only messages in an article's discussion can be pinned."
+            ))
+        })?;
+        if found.deleted_at.is_some() {
+            return Err(user_error(format!("{shown} was deleted by its author.")));
+        }
+        Ok(found)
+    }
+
+    async fn pin(&self, ctx: &Context, message: MessageRef, note: Option<String>) -> Handled {
+        let found = self.message(ctx, &message).await?;
+        let outcome = self
+            .store
+            .pin(found.id, &ctx.user.name, note.as_deref(), self.now())
+            .await?;
+        tracing::info!(target: "audit", message = found.id, article = found.article_id.0, by = %ctx.user.id, ?outcome, "pin");
+        let stored = self.find(found.article_id).await?;
+        let title = reply::truncate(&stored.article.title, 80);
+        Ok(Reply::text(match outcome {
+            PinOutcome::Pinned => format!(
+                "Pinned message #{} by {} as commentary on {}: {title}",
+                found.id, found.author_name, stored.id
+            ),
+            PinOutcome::Updated => format!(
+                "Message #{} was pinned already; its note is updated.",
+                found.id
+            ),
+            PinOutcome::Deleted => {
+                return Err(user_error("That message was deleted by its author."));
+            }
+        }))
+    }
+
+    async fn unpin(&self, ctx: &Context, message: MessageRef) -> Handled {
+        let found = self.message(ctx, &message).await?;
+        if !self.store.unpin(found.id).await? {
+            return Err(user_error(format!("Message #{} is not pinned.", found.id)));
+        }
+        tracing::info!(target: "audit", message = found.id, article = found.article_id.0, by = %ctx.user.id, "unpin");
+        Ok(Reply::text(format!("Unpinned message #{}.", found.id)))
+    }
+
+    /// Parses a text and stores it as an article, unless the same content is stored already.
+    pub async fn ingest(
+        &self,
+        text: &str,
+        origin: Option<&str>,
+    ) -> Result<(Ingested, String), IngestError> {
+        let article = article::parse(text)?;
+        let ingested = self
+            .store
+            .insert_article(&article, origin, self.now())
+            .await?;
+        match ingested {
+            Ingested::New(id) => {
+                tracing::info!(target: "audit", article = id.0, origin, title = %article.title, "article ingested");
+            }
+            Ingested::Existing(id) => {
+                tracing::debug!(article = id.0, origin, "article already stored")
+            }
+        }
+        Ok((ingested, article.title))
+    }
+
+    /// Records a reader message in a discussion; `Ok` means it is committed. Text beyond
+    /// [`MAX_MESSAGE_CHARS`] is cut.
+    pub async fn record_message(
+        &self,
+        discussion_id: i64,
+        mut message: NewMessage,
+    ) -> Result<i64, StoreError> {
+        if message.body.chars().count() > MAX_MESSAGE_CHARS {
+            message.body = reply::truncate(&message.body, MAX_MESSAGE_CHARS);
+        }
+        self.store.record_message(discussion_id, &message).await
+    }
+}
+
+fn help(ctx: &Context, topic: Option<&str>) -> Handled {
+    if let Some(topic) = topic {
+        let spec = command::spec(topic).ok_or_else(|| {
+            user_error(format!(
+                "There is no command {}{}. {}help lists them all.",
+                ctx.prefix,
+                reply::truncate(topic, 40),
+                ctx.prefix
+            ))
+        })?;
+        return Ok(Reply::card(cards::command_help(spec, &ctx.prefix)));
+    }
+    Ok(Reply::card(cards::help(&ctx.prefix, ctx.user.moderator)))
+}

@@ -1,0 +1,297 @@
+//! The `readingroom` command: runs the bot, and offers the operator's tools (ingest, parse,
+//! summarize) over the same library.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use readingroom::article::{self, Length, Options};
+use readingroom::bot::Bot;
+use readingroom::clock::SystemClock;
+use readingroom::config::Config;
+use readingroom::platform::console::Console;
+use readingroom::sources;
+use readingroom::store::{Ingested, Store};
+
+/// Reading Room: a bot for communities that read and argue about articles together.
+#[derive(Debug, Parser)]
+#[command(name = "readingroom", version, about)]
+struct Cli {
+    /// The database: a file path or a sqlite: URL. Created and migrated on first use.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "readingroom.db"
+    )]
+    db: String,
+
+    #[command(subcommand)]
+    command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the bot on the configured platforms; with none configured, a console chat on
+    /// stdin/stdout (the default command).
+    Run,
+    /// Store articles from text or Markdown files.
+    Ingest {
+        /// The files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show the structured article parsed from a file.
+    Parse {
+        /// The file.
+        file: PathBuf,
+        /// Print JSON instead of a readable outline.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarise articles in batch: each input line `{"id","title","text"}` gives one output
+    /// line `{"id","summary":[...]}`, in input order.
+    Summarize {
+        /// JSON-lines input (`-` for stdin).
+        #[arg(long)]
+        jsonl: PathBuf,
+        /// Sentences per summary.
+        #[arg(long, default_value_t = article::DEFAULT_SUMMARY_SENTENCES, conflicts_with = "words")]
+        sentences: usize,
+        /// A word budget per summary instead (never cutting a sentence).
+        #[arg(long)]
+        words: Option<usize>,
+    },
+}
+
+fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is worth saying.
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("warning: ignoring .env: {error}");
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("readingroom=info,warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Cmd::Run) {
+        Cmd::Run => {
+            let bot = open_bot(&cli.db).await?;
+            let config = Config::from_env()?;
+            run_console(bot, &config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Ingest { files } => {
+            let bot = open_bot(&cli.db).await?;
+            ingest(&bot, &files).await
+        }
+        Cmd::Parse { file, json } => parse(&file, json).await,
+        Cmd::Summarize {
+            jsonl,
+            sentences,
+            words,
+        } => {
+            let length = match words {
+                Some(words) => Length::Words(words),
+                None => Length::Sentences(sentences),
+            };
+            summarize(&jsonl, length).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn open_bot(db: &str) -> anyhow::Result<Bot> {
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening the database {db}"))?;
+    Ok(Bot::new(store, Arc::new(SystemClock)))
+}
+
+async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let mut console = Console::new(bot.clone(), &config.console_user).with_prompt(interactive);
+    let input = BufReader::new(tokio::io::stdin());
+    tokio::select! {
+        result = console.run(input, tokio::io::stdout()) => result?,
+        _ = tokio::signal::ctrl_c() => eprintln!(),
+    }
+    bot.store().close().await;
+    Ok(())
+}
+
+async fn ingest(bot: &Bot, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut failed = 0;
+    for file in files {
+        let text = match sources::read_file(file).await {
+            Ok(text) => text,
+            Err(error) => {
+                eprintln!("error: {error}");
+                failed += 1;
+                continue;
+            }
+        };
+        let origin = file.display().to_string();
+        match bot.ingest(&text, Some(&origin)).await {
+            Ok((Ingested::New(id), title)) => println!("{id} {title}"),
+            Ok((Ingested::Existing(id), title)) => println!("already have {id} {title}"),
+            Err(error) => {
+                eprintln!("error: {}: {error}", file.display());
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let text = sources::read_file(file).await?;
+    let article = article::parse(&text).with_context(|| format!("parsing {}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&article)?);
+    } else {
+        print!("{}", outline(&article));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A readable outline of a parsed article.
+fn outline(article: &article::Article) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "Title:     {}", article.title);
+    if let Some(byline) = &article.byline {
+        let _ = writeln!(out, "Posted by: {byline}");
+    }
+    if !article.authors.is_empty() {
+        let _ = writeln!(out, "Authors:   {}", article.authors.join(", "));
+    }
+    if let Some(name) = &article.source.name {
+        let _ = writeln!(out, "Source:    {name}");
+    }
+    if let Some(url) = &article.source.url {
+        let _ = writeln!(out, "URL:       {url}");
+    }
+    if let Some(date) = &article.published {
+        let _ = writeln!(out, "Published: {date}");
+    }
+    let mut section = None;
+    for (i, paragraph) in article.paragraphs.iter().enumerate() {
+        if paragraph.section != section {
+            section.clone_from(&paragraph.section);
+            let _ = writeln!(out, "\n## {}", section.as_deref().unwrap_or("(untitled)"));
+        }
+        let _ = writeln!(out, "\n[{i}] {}", paragraph.text);
+    }
+    for caption in &article.captions {
+        let _ = writeln!(out, "\nCaption: {caption}");
+    }
+    if !article.links.is_empty() {
+        let _ = writeln!(out, "\nLinks:");
+        for link in &article.links {
+            let _ = writeln!(out, "  {} <{}>", link.text, link.url);
+        }
+    }
+    let kind = match article.summary.kind {
+        article::SummaryKind::Provided => "the author's",
+        article::SummaryKind::Extractive => "extractive",
+    };
+    let _ = writeln!(out, "\nSummary ({kind}):");
+    for sentence in &article.summary.sentences {
+        let _ = writeln!(out, "  [{}] {}", sentence.paragraph, sentence.text);
+    }
+    if !article.quotes.is_empty() {
+        let _ = writeln!(out, "\nQuotations:");
+        for quote in &article.quotes {
+            let speaker = quote.speaker.as_deref().unwrap_or("unattributed");
+            let _ = writeln!(out, "  [{}] “{}” — {speaker}", quote.paragraph, quote.text);
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct SummarizeInput {
+    id: serde_json::Value,
+    #[serde(default)]
+    title: Option<String>,
+    text: String,
+}
+
+async fn summarize(path: &Path, length: Length) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let reader: Box<dyn tokio::io::AsyncBufRead + Unpin> = if path == Path::new("-") {
+        Box::new(BufReader::new(tokio::io::stdin()))
+    } else {
+        let file = tokio::fs::File::open(path)
+            .await
+            .with_context(|| format!("opening {}", path.display()))?;
+        Box::new(BufReader::new(file))
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut lines = reader.lines();
+    let mut number = 0;
+    while let Some(line) = lines.next_line().await? {
+        number += 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input: SummarizeInput = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "line {number} of {} is not {{\"id\",\"title\",\"text\"}}",
+                path.display()
+            )
+        })?;
+        let options = Options {
+            title: Some(input.title.unwrap_or_default()),
+            ..Options::default()
+        };
+        let output = match article::parse_with(&input.text, &options) {
+            Ok(article) => serde_json::json!({
+                "id": input.id,
+                "summary": article::summarize(&article, length)
+                    .into_iter()
+                    .map(|s| s.text)
+                    .collect::<Vec<_>>(),
+            }),
+            Err(error) => {
+                serde_json::json!({ "id": input.id, "summary": [], "error": error.to_string() })
+            }
+        };
+        writeln!(out, "{output}")?;
+    }
+    out.flush()?;
+    Ok(())
+}

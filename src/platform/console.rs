@@ -1,0 +1,242 @@
+//! The local console chat: commands and discussion on stdin/stdout, for trying the bot without
+//! any chat account and for driving it from scripts and tests.
+//!
+//! Lines starting with `/` are commands. After `/discuss <id>`, other lines are recorded as
+//! discussion messages (a line starting `>N ` replies to message #N) until `/done`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::bot::{Action, Body, Bot, Context, Effect, Platform, Reply, User};
+use crate::store::NewMessage;
+
+/// The console's channel id.
+pub const CHANNEL: &str = "console";
+
+/// Renders a reply as plain text, with the console's commands in place of buttons.
+pub fn render(reply: &Reply) -> String {
+    let mut out = String::new();
+    match &reply.body {
+        Body::Text(text) => out.push_str(text),
+        Body::Error(text) => {
+            out.push_str("! ");
+            out.push_str(text);
+        }
+        Body::Card(card) => {
+            out.push_str(&card.title);
+            if let Some(subtitle) = &card.subtitle {
+                out.push('\n');
+                out.push_str(subtitle);
+            }
+            if let Some(url) = &card.url {
+                out.push('\n');
+                out.push_str(url);
+            }
+            if !card.description.is_empty() {
+                out.push_str("\n\n");
+                out.push_str(&card.description);
+            }
+            if !card.fields.is_empty() {
+                out.push('\n');
+            }
+            for field in &card.fields {
+                out.push('\n');
+                out.push_str(&field.name);
+                out.push_str(": ");
+                out.push_str(&field.value.replace('\n', "\n  "));
+            }
+            if !card.actions.is_empty() {
+                let hints: Vec<String> = card
+                    .actions
+                    .iter()
+                    .map(|action| match action {
+                        Action::Discuss(id) => format!("/discuss {}", id.0),
+                        Action::AnotherQuote(id) => format!("/quote {}", id.0),
+                        Action::FullSummary(id) => format!("/summary {}", id.0),
+                    })
+                    .collect();
+                out.push_str("\n\n→ ");
+                out.push_str(&hints.join(" · "));
+            }
+            if let Some(footer) = &card.footer {
+                out.push_str("\n[");
+                out.push_str(footer);
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// The console chat over any line source and sink.
+#[derive(Debug)]
+pub struct Console {
+    bot: Bot,
+    ctx: Context,
+    /// Makes platform ids unique across runs.
+    session: u128,
+    sent: u64,
+    discussion: Option<(i64, crate::store::ArticleId)>,
+    prompt: bool,
+}
+
+impl Console {
+    /// A console session for `user_name`, who moderates (it is the operator's own console).
+    pub fn new(bot: Bot, user_name: &str) -> Self {
+        let session = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Self {
+            bot,
+            ctx: Context {
+                platform: Platform::Console,
+                channel: CHANNEL.to_owned(),
+                channel_name: Some("console".to_owned()),
+                user: User {
+                    id: format!("console:{user_name}"),
+                    name: user_name.to_owned(),
+                    moderator: true,
+                },
+                prefix: "/".to_owned(),
+            },
+            session,
+            sent: 0,
+            discussion: None,
+            prompt: false,
+        }
+    }
+
+    /// Shows a `> ` prompt before each line (for a terminal).
+    pub fn with_prompt(mut self, prompt: bool) -> Self {
+        self.prompt = prompt;
+        self
+    }
+
+    /// Reads lines until end of input, answering each. Returns when the input ends or on
+    /// `/quit`.
+    pub async fn run<R, W>(&mut self, input: R, mut output: W) -> anyhow::Result<()>
+    where
+        R: AsyncBufRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut lines = input.lines();
+        output
+            .write_all(b"Reading Room console. /help lists the commands, /quit leaves.\n")
+            .await?;
+        loop {
+            if self.prompt {
+                output.write_all(self.prompt_text().as_bytes()).await?;
+            }
+            output.flush().await?;
+            let Some(line) = lines.next_line().await? else {
+                break;
+            };
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if matches!(line, "/quit" | "/exit") {
+                break;
+            }
+            let answer = self.line(line).await;
+            output.write_all(answer.as_bytes()).await?;
+            output.write_all(b"\n").await?;
+        }
+        output.flush().await?;
+        Ok(())
+    }
+
+    fn prompt_text(&self) -> String {
+        match self.discussion {
+            Some((_, article)) => format!("{article}> "),
+            None => "> ".to_owned(),
+        }
+    }
+
+    /// Answers one line of input.
+    pub async fn line(&mut self, line: &str) -> String {
+        if line == "/done" {
+            return match self.discussion.take() {
+                Some((_, article)) => format!("Left the discussion of {article}."),
+                None => "You are not in a discussion; /discuss <id> opens one.".to_owned(),
+            };
+        }
+        if let Some(command) = line.strip_prefix('/') {
+            let reply = self.bot.handle_text(&self.ctx, command).await;
+            let mut text = render(&reply);
+            if let Some(Effect::Discussion {
+                discussion_id,
+                article_id,
+                ..
+            }) = reply.effect
+            {
+                self.discussion = Some((discussion_id, article_id));
+                text.push_str(&format!(
+                    "\n\nDiscussing {article_id}: what you type now is recorded as a message (\">N text\" replies to message #N); /done ends."
+                ));
+            }
+            return text;
+        }
+        match self.discussion {
+            Some((discussion_id, _)) => self.record(discussion_id, line).await,
+            None => "Commands start with /; /help lists them. To comment on an article, /discuss <id> first.".to_owned(),
+        }
+    }
+
+    async fn record(&mut self, discussion_id: i64, line: &str) -> String {
+        let (reply_to, body) = match reply_target(line) {
+            Some((parent, rest)) => match self.bot.store().message(parent).await {
+                Ok(Some(message)) if message.discussion_id == discussion_id => {
+                    (Some(message.platform_id), rest)
+                }
+                Ok(_) => {
+                    return format!(
+                        "! There is no message #{parent} in this discussion; nothing recorded."
+                    );
+                }
+                Err(error) => return format!("! Could not look up message #{parent}: {error}"),
+            },
+            None => (None, line),
+        };
+        self.sent += 1;
+        let message = NewMessage {
+            platform: Platform::Console.as_str().to_owned(),
+            platform_id: format!("{:x}-{}", self.session, self.sent),
+            author_id: self.ctx.user.id.clone(),
+            author_name: self.ctx.user.name.clone(),
+            body: body.to_owned(),
+            reply_to,
+            created_at: self.bot.now(),
+        };
+        match self.bot.record_message(discussion_id, message).await {
+            Ok(id) => format!("  recorded as #{id}"),
+            Err(error) => {
+                tracing::error!(%error, "recording a console message failed");
+                format!("! Not recorded: {error}")
+            }
+        }
+    }
+}
+
+/// `>12 text` → `(12, "text")`.
+fn reply_target(line: &str) -> Option<(i64, &str)> {
+    let rest = line.strip_prefix('>')?;
+    let end = rest.find(|c: char| !c.is_ascii_digit())?;
+    let id = rest[..end].parse().ok()?;
+    let body = rest[end..].trim();
+    (!body.is_empty()).then_some((id, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reply_target;
+
+    #[test]
+    fn reply_syntax() {
+        assert_eq!(reply_target(">12 I disagree"), Some((12, "I disagree")));
+        assert_eq!(reply_target("> quoted"), None);
+        assert_eq!(reply_target(">12"), None);
+        assert_eq!(reply_target("plain"), None);
+    }
+}

@@ -1,0 +1,345 @@
+//! Articles, their quotations and the full-text index over them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Result, Store, StoreError};
+use crate::article::Article;
+
+/// An article's number in the store, shown to users as `#N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ArticleId(pub i64);
+
+impl From<i64> for ArticleId {
+    fn from(id: i64) -> Self {
+        ArticleId(id)
+    }
+}
+
+impl fmt::Display for ArticleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Why a text is not an article id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an article id is a positive number such as 12 or #12")]
+pub struct BadArticleId;
+
+impl FromStr for ArticleId {
+    type Err = BadArticleId;
+
+    /// Accepts `12` and `#12`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s
+            .trim()
+            .strip_prefix('#')
+            .unwrap_or(s.trim())
+            .parse::<i64>()
+        {
+            Ok(n) if n > 0 => Ok(ArticleId(n)),
+            _ => Err(BadArticleId),
+        }
+    }
+}
+
+/// The result of storing an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// A new row.
+    New(ArticleId),
+    /// The same content was already stored under this id.
+    Existing(ArticleId),
+}
+
+impl Ingested {
+    /// The article's id either way.
+    pub fn id(self) -> ArticleId {
+        match self {
+            Ingested::New(id) | Ingested::Existing(id) => id,
+        }
+    }
+}
+
+/// An article as stored.
+#[derive(Debug, Clone)]
+pub struct StoredArticle {
+    /// Its number.
+    pub id: ArticleId,
+    /// The parsed article.
+    pub article: Article,
+    /// Where it came from (file name or URL).
+    pub origin: Option<String>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A search result.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SearchHit {
+    /// The article.
+    #[sqlx(try_from = "i64")]
+    pub id: ArticleId,
+    /// Its title.
+    pub title: String,
+    /// A short excerpt around the matched words.
+    pub snippet: String,
+}
+
+/// A quotation with the article it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredQuote {
+    /// The article.
+    #[sqlx(try_from = "i64")]
+    pub article_id: ArticleId,
+    /// The article's title.
+    pub title: String,
+    /// The quoted words.
+    pub text: String,
+    /// Who said them.
+    pub speaker: Option<String>,
+    /// The paragraph they stand in.
+    pub paragraph: i64,
+}
+
+/// SHA-256 over the article's title and body with white space folded, so the same text pasted
+/// twice, re-wrapped or from another file is recognised as one article.
+pub fn content_hash(article: &Article) -> String {
+    let mut hasher = Sha256::new();
+    let mut feed = |text: &str| {
+        for word in text.split_whitespace() {
+            hasher.update(word.as_bytes());
+            hasher.update(b" ");
+        }
+        hasher.update(b"\n");
+    };
+    feed(&article.title);
+    for paragraph in &article.paragraphs {
+        feed(&paragraph.text);
+    }
+    let digest = hasher.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turns what a user typed into an FTS5 query that cannot be FTS5 syntax: each word becomes a
+/// quoted string, so `"`, `NEAR(`, `*`, `-` and `OR` are just text. `None` when no word is left.
+fn fts_query(words: &str, joiner: &str, prefix_last: bool) -> Option<String> {
+    let terms: Vec<String> = words
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(32)
+        .map(|w| format!("\"{}\"", w.to_lowercase()))
+        .collect();
+    if terms.is_empty() {
+        return None;
+    }
+    let mut query = terms.join(joiner);
+    if prefix_last {
+        query.push('*');
+    }
+    Some(query)
+}
+
+impl Store {
+    /// Stores an article unless the same content is already there.
+    pub async fn insert_article(
+        &self,
+        article: &Article,
+        origin: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Ingested> {
+        let hash = content_hash(article);
+        if let Some(id) = self.article_by_hash(&hash).await? {
+            return Ok(Ingested::Existing(id));
+        }
+        let doc = serde_json::to_string(article)?;
+        let body = article
+            .paragraphs
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let mut tx = self.pool.begin().await?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO articles (title, byline, source_name, source_url, published, content_hash,
+                                   origin, body, doc, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (content_hash) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&article.title)
+        .bind(&article.byline)
+        .bind(&article.source.name)
+        .bind(&article.source.url)
+        .bind(&article.published)
+        .bind(&hash)
+        .bind(origin)
+        .bind(&body)
+        .bind(&doc)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = inserted else {
+            // Another writer stored the same content between our check and the insert.
+            tx.rollback().await?;
+            let id = self.article_by_hash(&hash).await?;
+            return Ok(Ingested::Existing(id.unwrap_or(ArticleId(0))));
+        };
+        for (position, quote) in article.quotes.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO quotes (article_id, position, text, speaker, paragraph)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(&quote.text)
+            .bind(&quote.speaker)
+            .bind(quote.paragraph as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Ingested::New(ArticleId(id)))
+    }
+
+    async fn article_by_hash(&self, hash: &str) -> Result<Option<ArticleId>> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE content_hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(ArticleId))
+    }
+
+    /// The article with this id.
+    pub async fn article(&self, id: ArticleId) -> Result<Option<StoredArticle>> {
+        let row = sqlx::query("SELECT id, doc, origin, created_at FROM articles WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(stored_article).transpose()
+    }
+
+    /// The most recently stored article.
+    pub async fn latest_article(&self) -> Result<Option<StoredArticle>> {
+        let row = sqlx::query(
+            "SELECT id, doc, origin, created_at FROM articles ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(stored_article).transpose()
+    }
+
+    /// How many articles are stored.
+    pub async fn article_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM articles")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Full-text search over titles (weighted up) and bodies, best first. Every word must match;
+    /// when no article has them all, articles with any of them are returned.
+    pub async fn search(&self, words: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        for joiner in [" ", " OR "] {
+            let Some(query) = fts_query(words, joiner, false) else {
+                return Ok(Vec::new());
+            };
+            let hits = self.fts(&query, limit).await?;
+            if !hits.is_empty() {
+                return Ok(hits);
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Titles for autocomplete: articles whose title or body matches the words typed so far,
+    /// the last one as a prefix; the latest articles when nothing is typed.
+    pub async fn complete_titles(&self, typed: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        match fts_query(typed, " ", true) {
+            Some(query) => self.fts(&query, limit).await,
+            None => Ok(sqlx::query_as(
+                "SELECT id, title, '' AS snippet FROM articles ORDER BY id DESC LIMIT ?",
+            )
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?),
+        }
+    }
+
+    async fn fts(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        Ok(sqlx::query_as(
+            "SELECT a.id, a.title, snippet(articles_fts, 1, '', '', '…', 16) AS snippet
+             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+             WHERE articles_fts MATCH ?
+             ORDER BY bm25(articles_fts, 10.0, 1.0)
+             LIMIT ?",
+        )
+        .bind(query)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A quotation chosen by `pick` (any number; the caller supplies the randomness): from one
+    /// article when `article` is given, else from all.
+    pub async fn pick_quote(
+        &self,
+        article: Option<ArticleId>,
+        pick: u64,
+    ) -> Result<Option<StoredQuote>> {
+        let select = "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
+                      FROM quotes q JOIN articles a ON a.id = q.article_id";
+        let quote = match article {
+            Some(id) => {
+                let count: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = ?")
+                        .bind(id.0)
+                        .fetch_one(&self.pool)
+                        .await?;
+                if count == 0 {
+                    return Ok(None);
+                }
+                let offset = (pick % count as u64) as i64;
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} WHERE q.article_id = ? ORDER BY q.position LIMIT 1 OFFSET ?"
+                )))
+                .bind(id.0)
+                .bind(offset)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                // Seek by rowid rather than OFFSET so a pick costs the same at any table size.
+                let max: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM quotes")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let Some(max) = max else { return Ok(None) };
+                let start = (pick % max as u64) as i64 + 1;
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} WHERE q.id >= ? ORDER BY q.id LIMIT 1"
+                )))
+                .bind(start)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        Ok(quote)
+    }
+}
+
+fn stored_article(row: sqlx::sqlite::SqliteRow) -> Result<StoredArticle> {
+    let id: i64 = row.try_get("id")?;
+    let doc: String = row.try_get("doc")?;
+    let article =
+        serde_json::from_str(&doc).map_err(|source| StoreError::Corrupt { id, source })?;
+    Ok(StoredArticle {
+        id: ArticleId(id),
+        article,
+        origin: row.try_get("origin")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

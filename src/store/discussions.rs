@@ -1,0 +1,323 @@
+//! Channels, per-article discussions in them, and the reader messages of each discussion.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, Row};
+
+use super::{ArticleId, Result, Store};
+
+/// A place where the bot talks.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Channel {
+    /// Row id.
+    pub id: i64,
+    /// `discord`, `matrix` or `console`.
+    pub platform: String,
+    /// The platform's id for it.
+    pub external_id: String,
+}
+
+/// An article's discussion in one channel.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Discussion {
+    /// Row id.
+    pub id: i64,
+    /// The article discussed.
+    #[sqlx(try_from = "i64")]
+    pub article_id: ArticleId,
+    /// The channel it happens in.
+    pub channel_id: i64,
+    /// The platform's thread (Discord thread channel id, Matrix thread root event id).
+    pub thread_ref: Option<String>,
+    /// When it was opened.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A reader message to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// `discord`, `matrix` or `console`.
+    pub platform: String,
+    /// The platform's unique id for the message.
+    pub platform_id: String,
+    /// The platform's id for the author.
+    pub author_id: String,
+    /// The author's display name at the time.
+    pub author_name: String,
+    /// The text.
+    pub body: String,
+    /// The platform id of the message this one replies to.
+    pub reply_to: Option<String>,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A recorded message.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredMessage {
+    /// Row id (what the console shows as `#N`).
+    pub id: i64,
+    /// The discussion it belongs to.
+    pub discussion_id: i64,
+    /// The article discussed.
+    #[sqlx(try_from = "i64")]
+    pub article_id: ArticleId,
+    /// Platform of origin.
+    pub platform: String,
+    /// The platform's id.
+    pub platform_id: String,
+    /// Author id.
+    pub author_id: String,
+    /// Author display name.
+    pub author_name: String,
+    /// The text; `None` once deleted.
+    pub body: Option<String>,
+    /// Platform id of the parent message.
+    pub reply_to: Option<String>,
+    /// Sent at.
+    pub created_at: DateTime<Utc>,
+    /// Last edited at.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Deleted at.
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// How much an article has been discussed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiscussionStats {
+    /// Messages that still stand.
+    pub messages: i64,
+    /// Distinct authors of those.
+    pub participants: i64,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, m.platform_id,
+    m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
+
+impl Store {
+    /// The channel with this platform id, created on first sight.
+    pub async fn channel(
+        &self,
+        platform: &str,
+        external_id: &str,
+        name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Channel> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO channels (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (platform, external_id)
+             DO UPDATE SET name = coalesce(excluded.name, channels.name)
+             RETURNING id",
+        )
+        .bind(platform)
+        .bind(external_id)
+        .bind(name)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Channel {
+            id,
+            platform: platform.to_owned(),
+            external_id: external_id.to_owned(),
+        })
+    }
+
+    /// The article's discussion in this channel, opened if there was none. The flag says
+    /// whether it was opened now.
+    pub async fn open_discussion(
+        &self,
+        article: ArticleId,
+        channel_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(Discussion, bool)> {
+        let created = sqlx::query(
+            "INSERT INTO discussions (article_id, channel_id, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (article_id, channel_id) DO NOTHING",
+        )
+        .bind(article.0)
+        .bind(channel_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        let row = sqlx::query(
+            "SELECT id, article_id, channel_id, thread_ref, created_at FROM discussions
+             WHERE article_id = ? AND channel_id = ?",
+        )
+        .bind(article.0)
+        .bind(channel_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((Discussion::from_row(&row)?, created))
+    }
+
+    /// Remembers the platform thread that carries a discussion.
+    pub async fn set_thread(&self, discussion_id: i64, thread_ref: &str) -> Result<()> {
+        sqlx::query("UPDATE discussions SET thread_ref = ? WHERE id = ?")
+            .bind(thread_ref)
+            .bind(discussion_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The discussion carried by a platform thread, if that thread is tracked.
+    pub async fn discussion_by_thread(
+        &self,
+        platform: &str,
+        thread_ref: &str,
+    ) -> Result<Option<Discussion>> {
+        let row = sqlx::query(
+            "SELECT d.id, d.article_id, d.channel_id, d.thread_ref, d.created_at
+             FROM discussions d JOIN channels c ON c.id = d.channel_id
+             WHERE c.platform = ? AND d.thread_ref = ?",
+        )
+        .bind(platform)
+        .bind(thread_ref)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(Discussion::from_row).transpose()?)
+    }
+
+    /// Records a message in a discussion and returns its row id. Recording the same platform
+    /// message again changes nothing and returns the same id, so redelivered events are harmless.
+    pub async fn record_message(&self, discussion_id: i64, message: &NewMessage) -> Result<i64> {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO messages (discussion_id, platform, platform_id, author_id, author_name,
+                                   body, reply_to, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (platform, platform_id) DO NOTHING
+             RETURNING id",
+        )
+        .bind(discussion_id)
+        .bind(&message.platform)
+        .bind(&message.platform_id)
+        .bind(&message.author_id)
+        .bind(&message.author_name)
+        .bind(&message.body)
+        .bind(&message.reply_to)
+        .bind(message.created_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        match inserted {
+            Some(id) => Ok(id),
+            None => Ok(sqlx::query_scalar(
+                "SELECT id FROM messages WHERE platform = ? AND platform_id = ?",
+            )
+            .bind(&message.platform)
+            .bind(&message.platform_id)
+            .fetch_one(&self.pool)
+            .await?),
+        }
+    }
+
+    /// Replaces a message's text after an edit. `false` when the message is unknown or deleted.
+    pub async fn edit_message(
+        &self,
+        platform: &str,
+        platform_id: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE messages SET body = ?, edited_at = ?
+             WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL",
+        )
+        .bind(body)
+        .bind(at)
+        .bind(platform)
+        .bind(platform_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Forgets a deleted message's text (the row stays so replies keep their place in the
+    /// tree) and drops any pin on it. `false` when the message is unknown or already deleted.
+    pub async fn delete_message(
+        &self,
+        platform: &str,
+        platform_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE messages SET body = NULL, deleted_at = ?
+             WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL
+             RETURNING id",
+        )
+        .bind(at)
+        .bind(platform)
+        .bind(platform_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            sqlx::query("DELETE FROM pins WHERE message_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id.is_some())
+    }
+
+    /// A message by row id.
+    pub async fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
+             WHERE m.id = ?"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+    }
+
+    /// A message by its platform id.
+    pub async fn message_by_platform_id(
+        &self,
+        platform: &str,
+        platform_id: &str,
+    ) -> Result<Option<StoredMessage>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
+             WHERE m.platform = ? AND m.platform_id = ?"
+        )))
+        .bind(platform)
+        .bind(platform_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+    }
+
+    /// Every message of a discussion, oldest first, deleted ones included (with no body).
+    pub async fn discussion_messages(&self, discussion_id: i64) -> Result<Vec<StoredMessage>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
+             WHERE m.discussion_id = ? ORDER BY m.created_at, m.id"
+        )))
+        .bind(discussion_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(StoredMessage::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Messages and participants over all of an article's discussions.
+    pub async fn discussion_stats(&self, article: ArticleId) -> Result<DiscussionStats> {
+        let row = sqlx::query(
+            "SELECT count(*) AS messages, count(DISTINCT m.author_id) AS participants
+             FROM messages m JOIN discussions d ON d.id = m.discussion_id
+             WHERE d.article_id = ? AND m.deleted_at IS NULL",
+        )
+        .bind(article.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(DiscussionStats {
+            messages: row.try_get("messages")?,
+            participants: row.try_get("participants")?,
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! Shared helpers for the integration tests: a fresh database file per test, and the fixture
+//! articles written for these tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use readingroom::bot::{Bot, Context, Platform, User};
+use readingroom::clock::ManualClock;
+use readingroom::store::Store;
+
+/// A bot over a fresh SQLite file, with a clock standing at 2026-03-01 12:00 UTC.
+pub struct TestApp {
+    pub bot: Bot,
+    pub clock: Arc<ManualClock>,
+    pub db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("readingroom.db");
+    let store = Store::open(db.to_str().expect("utf-8 path"))
+        .await
+        .expect("open store");
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
+    ));
+    let bot = Bot::new(store, clock.clone());
+    TestApp {
+        bot,
+        clock,
+        db,
+        _dir: dir,
+    }
+}
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> String {
+    std::fs::read_to_string(fixture_path(name)).expect("fixture")
+}
+
+/// A reader (or a moderator) in a channel of some platform.
+pub fn context(platform: Platform, channel: &str, user: &str, moderator: bool) -> Context {
+    Context {
+        platform,
+        channel: channel.to_owned(),
+        channel_name: None,
+        user: User {
+            id: format!("id-{user}"),
+            name: user.to_owned(),
+            moderator,
+        },
+        prefix: "/".to_owned(),
+    }
+}

@@ -1,0 +1,374 @@
+//! The bot core driven through the console adapter, on a real SQLite file: in process, and
+//! through the `readingroom` binary with piped input.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{context, fixture, fixture_path, spawn_app};
+use readingroom::bot::{Body, Platform};
+use readingroom::platform::console::Console;
+use readingroom::store::{NewMessage, Store};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_readingroom"));
+    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    command
+}
+
+#[tokio::test]
+async fn piped_console_session_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    let fixture = fixture_path("reading-room-fixture.md");
+
+    for expected in ["#1 Quiet Rooms", "already have #1 Quiet Rooms"] {
+        let out = binary()
+            .arg("--db")
+            .arg(&db)
+            .arg("ingest")
+            .arg(&fixture)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with(expected));
+    }
+
+    let mut child = binary()
+        .arg("--db")
+        .arg(&db)
+        .env("READINGROOM_CONSOLE_USER", "ana")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            b"/article\n/quote\n/summary 1\n/discuss 1\nThe silence is the point.\n>1 Silence is not a community.\n/done\n/article 999\n/frobnicate\n",
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Quiet Rooms and Loud Arguments"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Discussing #1"), "{stdout}");
+    assert!(
+        stdout.contains("recorded as #1") && stdout.contains("recorded as #2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Left the discussion of #1."), "{stdout}");
+    assert!(stdout.contains("! There is no article #999."), "{stdout}");
+    assert!(
+        stdout.contains("! There is no command /frobnicate."),
+        "{stdout}"
+    );
+
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(store.article_count().await.unwrap(), 1);
+    let first = store.message(1).await.unwrap().unwrap();
+    let second = store.message(2).await.unwrap().unwrap();
+    assert_eq!(first.body.as_deref(), Some("The silence is the point."));
+    assert_eq!(first.author_name, "ana");
+    assert_eq!(second.reply_to.as_deref(), Some(first.platform_id.as_str()));
+    assert_eq!(second.body.as_deref(), Some("Silence is not a community."));
+}
+
+#[tokio::test]
+async fn console_ends_cleanly_at_end_of_input_and_on_quit() {
+    let app = spawn_app().await;
+    let mut console = Console::new(app.bot.clone(), "ana");
+    let mut out = Vec::new();
+    console
+        .run(&b"/help\n/quit\n/article\n"[..], &mut out)
+        .await
+        .unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("/summary <article> [sentences]"), "{out}");
+    assert!(
+        !out.contains("There are no articles yet"),
+        "nothing after /quit is read: {out}"
+    );
+
+    let mut out = Vec::new();
+    console.run(&b""[..], &mut out).await.unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .starts_with("Reading Room console.")
+    );
+}
+
+#[tokio::test]
+async fn empty_store_and_stray_lines_get_specific_answers() {
+    let app = spawn_app().await;
+    let mut console = Console::new(app.bot.clone(), "ana");
+    assert!(
+        console
+            .line("/article")
+            .await
+            .contains("There are no articles yet")
+    );
+    assert!(console.line("/quote").await.contains("No quotations yet"));
+    assert!(
+        console
+            .line("hello?")
+            .await
+            .contains("Commands start with /")
+    );
+    assert!(console.line("/done").await.contains("not in a discussion"));
+    assert!(
+        console
+            .line("/summary")
+            .await
+            .contains("/summary needs <article>")
+    );
+    assert!(
+        console
+            .line("/artcle")
+            .await
+            .contains("Did you mean /article?")
+    );
+}
+
+#[tokio::test]
+async fn pins_show_on_the_card_and_moderation_is_enforced() {
+    let app = spawn_app().await;
+    let (ingested, _) = app
+        .bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let id = ingested.id().0;
+    let mut console = Console::new(app.bot.clone(), "mod");
+    console.line(&format!("/discuss {id}")).await;
+    assert_eq!(
+        console
+            .line("Rooms like these are civic infrastructure.")
+            .await,
+        "  recorded as #1"
+    );
+    console.line("/done").await;
+
+    let reader = context(Platform::Console, "console", "reader", false);
+    let refused = app.bot.handle_text(&reader, "pin 1").await;
+    assert_eq!(
+        refused.body,
+        Body::Error("Only moderators can use /pin.".into())
+    );
+    assert!(refused.ephemeral);
+    assert!(app.bot.store().pins(None, 10).await.unwrap().is_empty());
+
+    let pinned = console.line("/pin 1 the civic angle").await;
+    assert!(pinned.starts_with("Pinned message #1 by mod"), "{pinned}");
+    let card = console.line(&format!("/article {id}")).await;
+    assert!(
+        card.contains(
+            "Pinned commentary: mod: “Rooms like these are civic infrastructure.” (the civic angle)"
+        ),
+        "{card}"
+    );
+    assert!(card.contains("Discussion: 1 message"), "{card}");
+    let pins = console.line("/pins").await;
+    assert!(
+        pins.contains("Note: the civic angle") && pins.contains("Pinned by mod"),
+        "{pins}"
+    );
+
+    assert_eq!(console.line("/unpin 1").await, "Unpinned message #1.");
+    assert!(
+        !console
+            .line(&format!("/article {id}"))
+            .await
+            .contains("Pinned commentary")
+    );
+    assert!(console.line("/unpin 1").await.contains("is not pinned"));
+    assert!(
+        console
+            .line("/pin 99")
+            .await
+            .contains("Message #99 is not part of a recorded discussion")
+    );
+}
+
+#[tokio::test]
+async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() {
+    let app = spawn_app().await;
+    let (ingested, _) = app
+        .bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let store = app.bot.store();
+    let now = app.bot.now();
+    let channel = store
+        .channel("discord", "c1", Some("books"), now)
+        .await
+        .unwrap();
+    let (discussion, created) = store
+        .open_discussion(ingested.id(), channel.id, now)
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = store
+        .open_discussion(ingested.id(), channel.id, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.id, created),
+        (discussion.id, false),
+        "one discussion per article and channel"
+    );
+    store.set_thread(discussion.id, "t1").await.unwrap();
+    assert_eq!(
+        store
+            .discussion_by_thread("discord", "t1")
+            .await
+            .unwrap()
+            .map(|d| d.id),
+        Some(discussion.id)
+    );
+    assert_eq!(
+        store.discussion_by_thread("matrix", "t1").await.unwrap(),
+        None
+    );
+
+    let message = |id: &str, body: &str, reply_to: Option<&str>| NewMessage {
+        platform: "discord".into(),
+        platform_id: id.into(),
+        author_id: "u1".into(),
+        author_name: "ana".into(),
+        body: body.into(),
+        reply_to: reply_to.map(str::to_owned),
+        created_at: now,
+    };
+    let first = app
+        .bot
+        .record_message(discussion.id, message("m1", "@everyone first", None))
+        .await
+        .unwrap();
+    let again = app
+        .bot
+        .record_message(discussion.id, message("m1", "redelivered", None))
+        .await
+        .unwrap();
+    assert_eq!(first, again, "a redelivered message is stored once");
+    app.bot
+        .record_message(discussion.id, message("m2", "second", Some("m1")))
+        .await
+        .unwrap();
+
+    assert!(
+        store
+            .edit_message("discord", "m1", "edited text", now)
+            .await
+            .unwrap()
+    );
+    let edited = store.message(first).await.unwrap().unwrap();
+    assert_eq!(edited.body.as_deref(), Some("edited text"));
+    assert!(edited.edited_at.is_some());
+
+    let moderator = context(Platform::Discord, "c1", "mod", true);
+    let reply = app
+        .bot
+        .handle(
+            &moderator,
+            readingroom::bot::Command::Pin {
+                message: readingroom::bot::MessageRef::Platform("m1".into()),
+                note: None,
+            },
+        )
+        .await;
+    assert!(matches!(reply.body, Body::Text(_)), "{reply:?}");
+    assert_eq!(store.pins(Some(ingested.id()), 10).await.unwrap().len(), 1);
+
+    assert!(store.delete_message("discord", "m1", now).await.unwrap());
+    let deleted = store.message(first).await.unwrap().unwrap();
+    assert_eq!(deleted.body, None, "the store forgets deleted text");
+    assert!(
+        store.pins(None, 10).await.unwrap().is_empty(),
+        "a deleted message leaves the pins"
+    );
+    assert!(
+        !store
+            .edit_message("discord", "m1", "resurrected", now)
+            .await
+            .unwrap()
+    );
+    let stats = store.discussion_stats(ingested.id()).await.unwrap();
+    assert_eq!((stats.messages, stats.participants), (1, 1));
+    assert!(store.integrity_check().await.unwrap());
+}
+
+#[tokio::test]
+async fn search_treats_fts_syntax_as_words() {
+    let app = spawn_app().await;
+    app.bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let ctx = context(Platform::Console, "console", "ana", false);
+    for query in [
+        "\"", "NEAR(", "*", "-lamps", "lamps OR", "title:x", "\"lamps",
+    ] {
+        let reply = app.bot.handle_text(&ctx, &format!("search {query}")).await;
+        match &reply.body {
+            Body::Card(card) => assert!(card.title.contains("matching"), "{query}: {card:?}"),
+            Body::Error(text) => assert!(text.starts_with("No article matches"), "{query}: {text}"),
+            Body::Text(text) => panic!("{query}: {text}"),
+        }
+    }
+    let reply = app.bot.handle_text(&ctx, "search library lamps").await;
+    let Body::Card(card) = reply.body else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(card.fields.len(), 1);
+    assert!(card.fields[0].name.starts_with("#1 Quiet Rooms"));
+    let reply = app.bot.handle_text(&ctx, "article reading rooms").await;
+    let Body::Card(card) = reply.body else {
+        panic!("{reply:?}")
+    };
+    assert!(card.title.starts_with("Quiet Rooms"));
+}
+
+#[tokio::test]
+async fn bad_files_get_specific_errors_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    let binary_file = dir.path().join("image.bin");
+    std::fs::write(&binary_file, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let empty = dir.path().join("empty.md");
+    std::fs::write(&empty, "  \n\n").unwrap();
+    let out = binary()
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(&binary_file)
+        .arg(&empty)
+        .arg(dir.path().join("missing.md"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
+    assert!(stderr.contains("the text is empty"), "{stderr}");
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(store.article_count().await.unwrap(), 0);
+}
