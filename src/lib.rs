@@ -3,6 +3,7 @@ pub mod article;
 pub mod bot;
 pub mod clock;
 pub mod config;
+pub mod eval;
 pub mod platform;
 pub mod sources;
 pub mod store;

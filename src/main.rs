@@ -67,6 +67,23 @@ enum Cmd {
         #[arg(long)]
         words: Option<usize>,
     },
+    /// Score our summaries and Lead-N against the references of a corpus (JSON lines of
+    /// `{"id","title","text","reference","source"}`): ROUGE-1/2/Lsum per source, and speed.
+    Eval {
+        /// The corpus file.
+        #[arg(long)]
+        corpus: PathBuf,
+        /// Sentences per summary (and N of Lead-N).
+        #[arg(long, default_value_t = article::DEFAULT_SUMMARY_SENTENCES, conflicts_with = "words")]
+        sentences: usize,
+        /// A word budget per summary instead.
+        #[arg(long)]
+        words: Option<usize>,
+        /// Also write every summary to this JSON-lines file (`{"id","group","reference","summary"}`),
+        /// e.g. for `scripts/rouge_ref.py`.
+        #[arg(long)]
+        candidates: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,14 +135,53 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sentences,
             words,
         } => {
-            let length = match words {
-                Some(words) => Length::Words(words),
-                None => Length::Sentences(sentences),
-            };
-            summarize(&jsonl, length).await?;
+            summarize(&jsonl, length(sentences, words)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Eval {
+            corpus,
+            sentences,
+            words,
+            candidates,
+        } => {
+            eval(&corpus, length(sentences, words), candidates.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn length(sentences: usize, words: Option<usize>) -> Length {
+    match words {
+        Some(words) => Length::Words(words),
+        None => Length::Sentences(sentences),
+    }
+}
+
+fn eval(corpus: &Path, length: Length, candidates: Option<&Path>) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let text =
+        std::fs::read_to_string(corpus).with_context(|| format!("reading {}", corpus.display()))?;
+    let entries = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str(line)
+                .with_context(|| format!("line {} of {}", i + 1, corpus.display()))
+        })
+        .collect::<anyhow::Result<Vec<readingroom::eval::Entry>>>()?;
+    let (rows, summaries) = readingroom::eval::evaluate(&entries, length);
+    print!("{}", readingroom::eval::table(&rows));
+    if let Some(path) = candidates {
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        for candidate in summaries {
+            writeln!(out, "{}", serde_json::to_string(&candidate)?)?;
+        }
+        out.flush()?;
+    }
+    Ok(())
 }
 
 async fn open_bot(db: &str) -> anyhow::Result<Bot> {
