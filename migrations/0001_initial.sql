@@ -110,3 +110,21 @@ CREATE TABLE digest_runs (
     created_at  TEXT NOT NULL,
     UNIQUE (channel_id, local_date)
 );
+
+-- Small per-platform state that must survive restarts (e.g. the Matrix sync token), saved only
+-- after the events before it were handled.
+CREATE TABLE platform_state (
+    platform  TEXT NOT NULL,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (platform, key)
+);
+
+-- Platform events already handled, so an event delivered again after a crash or restart is
+-- answered and recorded once.
+CREATE TABLE handled_events (
+    platform    TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    handled_at  TEXT NOT NULL,
+    PRIMARY KEY (platform, event_id)
+);

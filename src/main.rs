@@ -15,6 +15,7 @@ use readingroom::bot::Bot;
 use readingroom::clock::SystemClock;
 use readingroom::config::Config;
 use readingroom::platform::console::Console;
+use readingroom::platform::matrix::MatrixBot;
 use readingroom::sources;
 use readingroom::store::{Ingested, Store};
 
@@ -120,9 +121,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Cmd::Run) {
         Cmd::Run => {
-            let bot = open_bot(&cli.db).await?;
             let config = Config::from_env()?;
-            run_console(bot, &config).await?;
+            let bot = open_bot(&cli.db).await?;
+            if config.matrix.is_none() {
+                run_console(bot, &config).await?;
+            } else {
+                run_platforms(bot, config).await?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Ingest { files } => {
@@ -201,6 +206,49 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     }
     bot.store().close().await;
     Ok(())
+}
+
+/// Runs every configured platform until Ctrl-C or SIGTERM, then lets in-flight work finish.
+async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(matrix) = config.matrix {
+        let adapter = MatrixBot::connect(bot.clone(), matrix).await?;
+        tracing::info!(user = %adapter.user_id(), "Matrix connected");
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move { adapter.run(shutdown).await.context("Matrix") });
+    }
+    let signal = async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result,
+                _ = term.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await
+    };
+    let mut outcome = Ok(());
+    tokio::select! {
+        result = signal => {
+            result.context("listening for signals")?;
+            tracing::info!("shutting down");
+        }
+        Some(finished) = tasks.join_next() => {
+            outcome = finished.context("a platform task panicked")?;
+        }
+    }
+    let _ = stop.send(true);
+    while let Some(finished) = tasks.join_next().await {
+        if let Err(error) = finished.context("a platform task panicked").and_then(|r| r) {
+            tracing::error!("{error:#}");
+        }
+    }
+    bot.store().close().await;
+    outcome
 }
 
 async fn ingest(bot: &Bot, files: &[PathBuf]) -> anyhow::Result<ExitCode> {

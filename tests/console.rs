@@ -1,5 +1,6 @@
 //! The bot core driven through the console adapter, on a real SQLite file: in process, and
 //! through the `readingroom` binary with piped input.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! with a caption, Markdown links, Summary and Conclusion sections and attributed quotations.
 //! It reads the file named by `READINGROOM_SEED_ARTICLE` (default `../shared/seed-article.txt`);
 //! the seed's text is not part of this repository.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 use std::path::PathBuf;
 

@@ -3,8 +3,28 @@
 //! Pure and synchronous: no I/O, no clock, no randomness, so it can be tested, fuzzed and
 //! benchmarked on its own. Every sentence it reports (summary or quotation) is a verbatim span of
 //! one of the article's paragraphs, and carries that paragraph's index.
+//!
+//! Layout: [`parse_with`] runs the `parse` submodule (structure: title, metadata, sections,
+//! captions, links, paragraphs), then [`summarize()`] (extractive summary, unless the author
+//! wrote one) and `quotes` (quotation spans) with `speakers` (who said them).
+//! [`sentences::split`] is the sentence splitter they share. `inline`, `meta` and `shape` hold
+//! the smaller recognisers the parser uses.
 
 use serde::{Deserialize, Serialize};
+
+mod inline;
+mod meta;
+mod parse;
+mod quotes;
+pub mod sentences;
+mod shape;
+mod speakers;
+mod summarize;
+
+#[cfg(test)]
+mod tests;
+
+pub use summarize::{Weights, summarize, summarize_with};
 
 /// Largest input the parser accepts, in bytes. Anything bigger is not an article.
 pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
@@ -122,12 +142,13 @@ pub enum ParseError {
     NoBody,
 }
 
-/// Parsing options.
-#[derive(Debug, Clone)]
+/// How to parse an article.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// Sentences of the extractive summary.
+    /// Sentences in the extractive summary, when the article has no summary of its own.
     pub summary_sentences: usize,
-    /// The title, when it is known apart from the text.
+    /// The headline, when it is known from elsewhere (a feed entry, a page title). The input is
+    /// then body only, and its first line is not taken as the title.
     pub title: Option<String>,
 }
 
@@ -140,21 +161,26 @@ impl Default for Options {
     }
 }
 
-/// How long a summary may be.
-#[derive(Debug, Clone, Copy)]
+/// How long an extractive summary should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Length {
-    /// This many sentences.
+    /// At most this many sentences.
     Sentences(usize),
-    /// About this many words, never cutting a sentence.
+    /// At most this many words, counted on white space, without cutting a sentence; at least one
+    /// sentence whenever the article has one.
     Words(usize),
 }
 
-/// Parses with default options.
+/// Parses `input` with the default [`Options`]: the first non-blank line is the title.
 pub fn parse(input: &str) -> Result<Article, ParseError> {
     parse_with(input, &Options::default())
 }
 
-/// INTERIM: blocks as paragraphs.
+/// Parses `input` (plain text or Markdown) into an [`Article`].
+///
+/// Fails with [`ParseError::TooLarge`] above [`MAX_INPUT_BYTES`] (checked before anything
+/// else), [`ParseError::Empty`] for blank input and [`ParseError::NoBody`] when nothing is left
+/// for the body once the title, metadata, headings, captions and boilerplate are taken out.
 pub fn parse_with(input: &str, opts: &Options) -> Result<Article, ParseError> {
     if input.len() > MAX_INPUT_BYTES {
         return Err(ParseError::TooLarge {
@@ -162,68 +188,70 @@ pub fn parse_with(input: &str, opts: &Options) -> Result<Article, ParseError> {
             limit: MAX_INPUT_BYTES,
         });
     }
-    let mut blocks = input
-        .split("\n\n")
-        .map(|b| b.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|b| !b.is_empty());
-    let title = match &opts.title {
-        Some(t) => t.clone(),
-        None => blocks.next().ok_or(ParseError::Empty)?,
-    };
-    let paragraphs: Vec<Paragraph> = blocks
-        .map(|text| Paragraph {
-            section: None,
-            text,
-        })
-        .collect();
-    if paragraphs.is_empty() {
+    if input.trim().is_empty() {
+        return Err(ParseError::Empty);
+    }
+    let parsed = parse::parse(input, opts.title.as_deref());
+    if parsed.paragraphs.is_empty() {
         return Err(ParseError::NoBody);
     }
-    let mut a = Article {
-        title,
-        byline: None,
-        authors: vec![],
-        source: Source::default(),
-        published: None,
-        paragraphs,
-        captions: vec![],
-        links: vec![],
+    let mut article = Article {
+        title: parsed.title,
+        byline: parsed.byline,
+        authors: parsed.authors,
+        source: parsed.source,
+        published: parsed.published,
+        paragraphs: parsed.paragraphs,
+        captions: parsed.captions,
+        links: parsed.links,
         summary: Summary {
             kind: SummaryKind::Extractive,
-            sentences: vec![],
+            sentences: Vec::new(),
         },
-        quotes: vec![],
+        quotes: Vec::new(),
     };
-    a.summary.sentences = summarize(&a, Length::Sentences(opts.summary_sentences));
-    Ok(a)
-}
-
-/// INTERIM: first paragraphs.
-pub fn summarize(article: &Article, length: Length) -> Vec<Sentence> {
-    let n = match length {
-        Length::Sentences(n) => n,
-        Length::Words(_) => 3,
-    };
-    article
+    // Split once; the summary and the quotation finder share the sentence ranges.
+    let ranges: Vec<Vec<std::ops::Range<usize>>> = article
         .paragraphs
         .iter()
-        .enumerate()
-        .take(n)
-        .map(|(i, p)| Sentence {
-            text: p.text.clone(),
-            paragraph: i,
-        })
-        .collect()
+        .map(|p| sentences::split(&p.text))
+        .collect();
+    let provided = provided_summary(&article.paragraphs, &ranges);
+    article.summary = if provided.is_empty() {
+        Summary {
+            kind: SummaryKind::Extractive,
+            sentences: summarize::summarize_split(
+                &article,
+                &ranges,
+                Length::Sentences(opts.summary_sentences),
+                &Weights::default(),
+            ),
+        }
+    } else {
+        Summary {
+            kind: SummaryKind::Provided,
+            sentences: provided,
+        }
+    };
+    article.quotes = quotes::extract(&article.paragraphs, &ranges);
+    Ok(article)
 }
 
-/// INTERIM sentence splitter.
-pub mod sentences {
-    /// Sentence byte ranges.
-    pub fn split(text: &str) -> Vec<std::ops::Range<usize>> {
-        if text.trim().is_empty() {
-            Vec::new()
-        } else {
-            vec![0..text.len()]
+/// Every sentence of the paragraphs under the author's own summary heading.
+fn provided_summary(
+    paragraphs: &[Paragraph],
+    ranges: &[Vec<std::ops::Range<usize>>],
+) -> Vec<Sentence> {
+    let mut out = Vec::new();
+    for (i, (p, rs)) in paragraphs.iter().zip(ranges).enumerate() {
+        if p.section.as_deref().is_some_and(shape::is_summary_heading) {
+            for r in rs {
+                out.push(Sentence {
+                    text: p.text[r.clone()].to_string(),
+                    paragraph: i,
+                });
+            }
         }
     }
+    out
 }

@@ -3,7 +3,7 @@
 
 use crate::article::{Article, Sentence, SummaryKind};
 use crate::bot::command::CommandSpec;
-use crate::bot::reply::{Action, Card, Field, truncate};
+use crate::bot::reply::{Action, Card, Field, Quoted, truncate};
 use crate::store::{DiscussionStats, Pin, SearchHit, StoredArticle, StoredQuote};
 
 /// How many pinned comments an article card shows.
@@ -46,11 +46,10 @@ fn link(stored: &StoredArticle) -> Option<String> {
     (url.starts_with("https://") || url.starts_with("http://")).then(|| url.to_owned())
 }
 
-fn quotation(text: &str, speaker: Option<&str>) -> String {
-    let text = truncate(text, FIELD_TEXT_CHARS);
-    match speaker {
-        Some(speaker) => format!("“{text}” — {speaker}"),
-        None => format!("“{text}”"),
+fn quotation(text: &str, speaker: Option<&str>) -> Quoted {
+    Quoted {
+        text: truncate(text, FIELD_TEXT_CHARS),
+        speaker: speaker.map(str::to_owned),
     }
 }
 
@@ -77,12 +76,6 @@ pub fn article(stored: &StoredArticle, stats: DiscussionStats, pins: &[Pin], pre
         .iter()
         .find(|q| q.speaker.is_some())
         .or_else(|| article.quotes.first());
-    if let Some(quote) = key_quote {
-        fields.push(Field {
-            name: "Key quotation".into(),
-            value: quotation(&quote.text, quote.speaker.as_deref()),
-        });
-    }
     for pin in pins {
         let mut value = format!(
             "{}: “{}”",
@@ -122,6 +115,7 @@ pub fn article(stored: &StoredArticle, stats: DiscussionStats, pins: &[Pin], pre
         url: link(stored),
         subtitle: subtitle(article),
         description,
+        quote: key_quote.map(|q| quotation(&q.text, q.speaker.as_deref())),
         fields,
         footer: Some(footer(stored)),
         actions,
@@ -148,6 +142,7 @@ pub fn summary(stored: &StoredArticle, label: &str, sentences: &[Sentence]) -> C
         url: link(stored),
         subtitle: subtitle(&stored.article),
         description,
+        quote: None,
         fields: Vec::new(),
         footer: Some(format!("{} · {kind}", footer(stored))),
         actions: vec![Action::Discuss(stored.id)],
@@ -160,7 +155,8 @@ pub fn quote(quote: &StoredQuote) -> Card {
         title: quote.title.clone(),
         url: None,
         subtitle: None,
-        description: quotation(&quote.text, quote.speaker.as_deref()),
+        description: String::new(),
+        quote: Some(quotation(&quote.text, quote.speaker.as_deref())),
         fields: Vec::new(),
         footer: Some(format!(
             "Article #{} · paragraph {}",
@@ -181,6 +177,7 @@ pub fn search(words: &str, hits: &[SearchHit], prefix: &str) -> Card {
         url: None,
         subtitle: None,
         description: String::new(),
+        quote: None,
         fields: hits
             .iter()
             .map(|hit| Field {
@@ -203,6 +200,7 @@ pub fn pins(title: Option<&str>, pins: &[Pin]) -> Card {
         url: None,
         subtitle: None,
         description: String::new(),
+        quote: None,
         fields: pins
             .iter()
             .map(|pin| {
@@ -240,6 +238,7 @@ pub fn help(prefix: &str, moderator: bool) -> Card {
         subtitle: None,
         description: "Read articles together: summaries, quotations, and a discussion per article."
             .into(),
+        quote: None,
         fields: crate::bot::COMMANDS
             .iter()
             .filter(|spec| moderator || !spec.moderator)
@@ -264,6 +263,7 @@ pub fn command_help(spec: &CommandSpec, prefix: &str) -> Card {
         url: None,
         subtitle: None,
         description: spec.description.to_owned(),
+        quote: None,
         fields: spec
             .args
             .iter()

@@ -586,7 +586,7 @@ mod tests {
         assert!(err.message("/").contains("does not take “2”"), "{err}");
         let err = Command::parse("article -5").map(|c| c.name());
         assert_eq!(err, Ok("article"), "a non-id is searched for");
-        let long = "search ".to_owned() + &"x".repeat(MAX_COMMAND_CHARS);
+        let long = format!("search {}", "x".repeat(MAX_COMMAND_CHARS));
         assert!(matches!(
             Command::parse(&long),
             Err(CommandError::TooLong { .. })

@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 pub use command::{COMMANDS, Command, CommandError, CommandSpec, MessageRef, Target};
-pub use reply::{Action, Body, Card, Effect, Field, Reply};
+pub use reply::{Action, Body, Card, Effect, Field, Quoted, Reply};
 
 use crate::article::{self, Length};
 use crate::clock::Clock;

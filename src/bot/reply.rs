@@ -37,12 +37,33 @@ pub struct Card {
     pub subtitle: Option<String>,
     /// The main text.
     pub description: String,
+    /// A quotation to set off (the article's key quotation).
+    pub quote: Option<Quoted>,
     /// Named sections.
     pub fields: Vec<Field>,
     /// A small closing line.
     pub footer: Option<String>,
     /// Follow-up actions (buttons on Discord).
     pub actions: Vec<Action>,
+}
+
+/// A quotation and who said it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    /// The words (possibly cut to fit, marked with "…").
+    pub text: String,
+    /// The speaker.
+    pub speaker: Option<String>,
+}
+
+impl Quoted {
+    /// `“words” — speaker`.
+    pub fn line(&self) -> String {
+        match &self.speaker {
+            Some(speaker) => format!("“{}” — {speaker}", self.text),
+            None => format!("“{}”", self.text),
+        }
+    }
 }
 
 /// A named section of a card.

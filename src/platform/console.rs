@@ -8,66 +8,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::bot::{Action, Body, Bot, Context, Effect, Platform, Reply, User};
+use crate::bot::{Bot, Context, Effect, Platform, User};
+use crate::platform::plain::render;
 use crate::store::NewMessage;
 
 /// The console's channel id.
 pub const CHANNEL: &str = "console";
-
-/// Renders a reply as plain text, with the console's commands in place of buttons.
-pub fn render(reply: &Reply) -> String {
-    let mut out = String::new();
-    match &reply.body {
-        Body::Text(text) => out.push_str(text),
-        Body::Error(text) => {
-            out.push_str("! ");
-            out.push_str(text);
-        }
-        Body::Card(card) => {
-            out.push_str(&card.title);
-            if let Some(subtitle) = &card.subtitle {
-                out.push('\n');
-                out.push_str(subtitle);
-            }
-            if let Some(url) = &card.url {
-                out.push('\n');
-                out.push_str(url);
-            }
-            if !card.description.is_empty() {
-                out.push_str("\n\n");
-                out.push_str(&card.description);
-            }
-            if !card.fields.is_empty() {
-                out.push('\n');
-            }
-            for field in &card.fields {
-                out.push('\n');
-                out.push_str(&field.name);
-                out.push_str(": ");
-                out.push_str(&field.value.replace('\n', "\n  "));
-            }
-            if !card.actions.is_empty() {
-                let hints: Vec<String> = card
-                    .actions
-                    .iter()
-                    .map(|action| match action {
-                        Action::Discuss(id) => format!("/discuss {}", id.0),
-                        Action::AnotherQuote(id) => format!("/quote {}", id.0),
-                        Action::FullSummary(id) => format!("/summary {}", id.0),
-                    })
-                    .collect();
-                out.push_str("\n\n→ ");
-                out.push_str(&hints.join(" · "));
-            }
-            if let Some(footer) = &card.footer {
-                out.push_str("\n[");
-                out.push_str(footer);
-                out.push(']');
-            }
-        }
-    }
-    out
-}
 
 /// The console chat over any line source and sink.
 #[derive(Debug)]
@@ -164,7 +110,7 @@ impl Console {
         }
         if let Some(command) = line.strip_prefix('/') {
             let reply = self.bot.handle_text(&self.ctx, command).await;
-            let mut text = render(&reply);
+            let mut text = render(&reply, "/");
             if let Some(Effect::Discussion {
                 discussion_id,
                 article_id,

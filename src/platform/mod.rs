@@ -2,3 +2,5 @@
 //! core's replies natively. Only these modules import a platform crate.
 
 pub mod console;
+pub mod matrix;
+pub mod plain;

@@ -7,6 +7,7 @@
 mod articles;
 mod discussions;
 mod pins;
+mod platform;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: a fresh database file per test, and the fixture
 //! articles written for these tests.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 #![allow(dead_code)]
 
 use std::path::PathBuf;

@@ -1,0 +1,626 @@
+//! The Matrix adapter (matrix-sdk): `!` commands in rooms, HTML replies, a thread per article
+//! discussion, pins by reply, and power-level moderation.
+//!
+//! Delivery is exactly-once across restarts and crashes: the adapter keeps its own sync token
+//! in the store and saves it only after every event before it was handled, marks each handled
+//! event id, and sends each reply with a transaction id derived from the command's event id, so
+//! the homeserver drops a resend of a reply that went out just before a crash.
+
+mod render;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{DateTime, TimeZone, Utc};
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::deserialized_responses::TimelineEvent;
+use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
+use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
+use matrix_sdk::ruma::events::relation::{Replacement, Thread};
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+};
+use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
+use matrix_sdk::ruma::events::room::redaction::SyncRoomRedactionEvent;
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncStateEvent, AnySyncTimelineEvent, Mentions,
+    SyncMessageLikeEvent, SyncStateEvent,
+};
+use matrix_sdk::ruma::{
+    EventId, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedTransactionId, OwnedUserId, UInt,
+};
+use matrix_sdk::{Client, Room, SessionMeta, SessionTokens};
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::bot::{Bot, Command, Context, Effect, MessageRef, Platform, Reply, User};
+use crate::config::{MatrixAuth, MatrixConfig};
+use crate::store::NewMessage;
+
+pub use render::{defuse, escape, render};
+
+const PLATFORM: &str = "matrix";
+const SYNC_TOKEN: &str = "sync_token";
+/// How many timeline events a sync may return per room: enough to cover the commands sent
+/// while the bot was down for a while.
+const TIMELINE_LIMIT: u32 = 200;
+
+/// The running Matrix side of the bot.
+#[derive(Debug, Clone)]
+pub struct MatrixBot {
+    bot: Bot,
+    client: Client,
+    config: MatrixConfig,
+    me: OwnedUserId,
+}
+
+impl MatrixBot {
+    /// Logs in (restoring the saved session when there is one) and returns the adapter, ready to
+    /// [`run`](Self::run).
+    pub async fn connect(bot: Bot, config: MatrixConfig) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.store_dir)
+            .with_context(|| format!("creating MATRIX_STORE_DIR {}", config.store_dir.display()))?;
+        let passphrase = config
+            .store_passphrase
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned());
+        let client = Client::builder()
+            .homeserver_url(&config.homeserver)
+            .sqlite_store(config.store_dir.join("sdk"), passphrase.as_deref())
+            .build()
+            .await
+            .context("building the Matrix client (MATRIX_HOMESERVER, MATRIX_STORE_DIR)")?;
+        let session_file = config.store_dir.join("session.json");
+        if session_file.exists() {
+            let saved = std::fs::read_to_string(&session_file)
+                .with_context(|| format!("reading {}", session_file.display()))?;
+            let session: MatrixSession = serde_json::from_str(&saved).with_context(|| {
+                format!("{} is not a saved Matrix session", session_file.display())
+            })?;
+            client
+                .restore_session(session)
+                .await
+                .context("restoring the saved Matrix session")?;
+            tracing::info!(user = %client.user_id().map(|u| u.to_string()).unwrap_or_default(), "Matrix session restored");
+        } else {
+            let session = match &config.auth {
+                MatrixAuth::Password(password) => {
+                    client
+                        .matrix_auth()
+                        .login_username(&config.user, password.expose_secret())
+                        .initial_device_display_name("Reading Room")
+                        .send()
+                        .await
+                        .context("logging in to Matrix (MATRIX_USER, MATRIX_PASSWORD)")?;
+                    client
+                        .matrix_auth()
+                        .session()
+                        .context("no session after login")?
+                }
+                MatrixAuth::AccessToken(token) => {
+                    let session =
+                        session_for_token(&config.homeserver, token.expose_secret()).await?;
+                    client
+                        .restore_session(session.clone())
+                        .await
+                        .context("using MATRIX_ACCESS_TOKEN")?;
+                    session
+                }
+            };
+            save_session(&session_file, &session)?;
+            tracing::info!(user = %session.meta.user_id, device = %session.meta.device_id, "logged in to Matrix; session saved");
+        }
+        let me = client
+            .user_id()
+            .context("the Matrix client has no user")?
+            .to_owned();
+        Ok(Self {
+            bot,
+            client,
+            config,
+            me,
+        })
+    }
+
+    /// The bot's Matrix user id.
+    pub fn user_id(&self) -> &OwnedUserId {
+        &self.me
+    }
+
+    /// Syncs until `shutdown` turns true, handling every event once. When the homeserver is
+    /// unreachable it backs off (up to a minute) and resumes where it stopped.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let filter = {
+            let mut timeline = RoomEventFilter::default();
+            timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
+            let mut room = RoomFilter::default();
+            room.timeline = timeline;
+            let mut definition = FilterDefinition::default();
+            definition.room = room;
+            Filter::FilterDefinition(definition)
+        };
+        let base = SyncSettings::default()
+            .filter(filter)
+            .timeout(Duration::from_secs(30));
+        let mut token = self.bot.store().state(PLATFORM, SYNC_TOKEN).await?;
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let settings = match &token {
+                Some(token) => base.clone().token(token.clone()),
+                None => base.clone().timeout(Duration::ZERO),
+            };
+            let response = tokio::select! {
+                response = self.client.sync_once(settings) => response,
+                _ = shutdown.changed() => continue,
+            };
+            match response {
+                Ok(response) => {
+                    backoff = Duration::from_millis(500);
+                    // The first sync ever only learns the rooms: what happened before the bot
+                    // existed is history, not commands for it.
+                    let history = token.is_none();
+                    if let Err(error) = self.handle_sync(response.rooms, history).await {
+                        // Keep the old token: the same events come again and the handled ones
+                        // are skipped.
+                        tracing::error!(%error, "handling a Matrix sync failed; retrying");
+                        tokio::time::sleep(backoff).await;
+                        continue;
+                    }
+                    self.bot
+                        .store()
+                        .set_state(PLATFORM, SYNC_TOKEN, &response.next_batch)
+                        .await?;
+                    token = Some(response.next_batch);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, retry_in = ?backoff, "Matrix sync failed");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(60));
+                }
+            }
+        }
+    }
+
+    async fn handle_sync(
+        &self,
+        rooms: matrix_sdk::sync::RoomUpdates,
+        history: bool,
+    ) -> anyhow::Result<()> {
+        for room_id in rooms.invited.keys() {
+            if let Some(room) = self.client.get_room(room_id) {
+                self.invited(room).await;
+            }
+        }
+        for (room_id, update) in rooms.joined {
+            let Some(room) = self.client.get_room(&room_id) else {
+                continue;
+            };
+            // Commands from before the bot joined a room were not meant for it.
+            let events = update.timeline.events;
+            let joined_at = events.iter().rposition(|event| self.is_my_join(event));
+            for (i, event) in events.into_iter().enumerate() {
+                let before_join = joined_at.is_some_and(|j| i < j);
+                self.handle_event(&room, event, history || before_join)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn is_my_join(&self, event: &TimelineEvent) -> bool {
+        matches!(
+            event.raw().deserialize(),
+            Ok(AnySyncTimelineEvent::State(AnySyncStateEvent::RoomMember(SyncStateEvent::Original(member))))
+                if member.state_key == self.me && member.content.membership == MembershipState::Join
+        )
+    }
+
+    async fn invited(&self, room: Room) {
+        let inviter = match room.invite_details().await {
+            Ok(invite) => invite.inviter.map(|member| member.user_id().to_owned()),
+            Err(error) => {
+                tracing::warn!(room = %room.room_id(), %error, "cannot read the invite");
+                None
+            }
+        };
+        if !self.may_invite(inviter.as_deref()) {
+            tracing::info!(room = %room.room_id(), inviter = ?inviter, "declining an invite from outside MATRIX_ALLOWED_SERVERS/USERS");
+            if let Err(error) = room.leave().await {
+                tracing::warn!(room = %room.room_id(), %error, "declining the invite failed");
+            }
+            return;
+        }
+        // Synapse can report the invite before the room is ready to join; retry briefly.
+        let mut delay = Duration::from_millis(200);
+        for attempt in 1..=5 {
+            match room.join().await {
+                Ok(()) => {
+                    tracing::info!(room = %room.room_id(), inviter = ?inviter, "joined on invite");
+                    return;
+                }
+                Err(error) if attempt < 5 => {
+                    tracing::debug!(room = %room.room_id(), %error, attempt, "join failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+                Err(error) => tracing::warn!(room = %room.room_id(), %error, "joining failed"),
+            }
+        }
+    }
+
+    fn may_invite(&self, inviter: Option<&matrix_sdk::ruma::UserId>) -> bool {
+        let config = &self.config;
+        if config.allowed_servers.is_empty() && config.allowed_users.is_empty() {
+            return true;
+        }
+        let Some(inviter) = inviter else { return false };
+        config.allowed_users.iter().any(|u| u == inviter.as_str())
+            || config
+                .allowed_servers
+                .iter()
+                .any(|s| s == inviter.server_name().as_str())
+    }
+
+    async fn handle_event(
+        &self,
+        room: &Room,
+        event: TimelineEvent,
+        history: bool,
+    ) -> anyhow::Result<()> {
+        let Some(event_id) = event.event_id() else {
+            return Ok(());
+        };
+        let store = self.bot.store();
+        if store.was_handled(PLATFORM, event_id.as_str()).await? {
+            return Ok(());
+        }
+        match event.raw().deserialize() {
+            Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
+                SyncMessageLikeEvent::Original(message),
+            ))) if message.sender != self.me => self.message(room, message, history).await?,
+            Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomRedaction(
+                SyncRoomRedactionEvent::Original(redaction),
+            ))) => {
+                if let Some(redacted) = redaction.content.redacts.or(redaction.redacts) {
+                    let at = timestamp(redaction.origin_server_ts);
+                    if store
+                        .delete_message(PLATFORM, redacted.as_str(), at)
+                        .await?
+                    {
+                        tracing::info!(event = %redacted, "redacted message removed from the store");
+                    }
+                }
+            }
+            Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
+                tracing::warn!(room = %room.room_id(), event = %event_id, "cannot decrypt an event (no room key shared with the bot)");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::debug!(event = %event_id, %error, "skipping an event that does not parse")
+            }
+        }
+        store
+            .mark_handled(PLATFORM, event_id.as_str(), self.bot.now())
+            .await?;
+        Ok(())
+    }
+
+    async fn message(
+        &self,
+        room: &Room,
+        message: OriginalSyncRoomMessageEvent,
+        history: bool,
+    ) -> anyhow::Result<()> {
+        let at = timestamp(message.origin_server_ts);
+        let (thread_root, reply_to) = match &message.content.relates_to {
+            Some(Relation::Replacement(Replacement {
+                event_id,
+                new_content,
+                ..
+            })) => {
+                let body = new_content.msgtype.body();
+                if self
+                    .bot
+                    .store()
+                    .edit_message(PLATFORM, event_id.as_str(), body, at)
+                    .await?
+                {
+                    tracing::debug!(event = %event_id, "edit recorded");
+                }
+                return Ok(());
+            }
+            Some(Relation::Thread(Thread {
+                event_id,
+                in_reply_to,
+                is_falling_back,
+                ..
+            })) => (
+                Some(event_id.clone()),
+                in_reply_to
+                    .as_ref()
+                    .filter(|_| !is_falling_back)
+                    .map(|r| r.event_id.clone()),
+            ),
+            Some(Relation::Reply(reply)) => (None, Some(reply.in_reply_to.event_id.clone())),
+            _ => (None, None),
+        };
+        let body = message.content.msgtype.body().trim().to_owned();
+        let is_notice = matches!(message.content.msgtype, MessageType::Notice(_));
+        if let Some(command) = body
+            .strip_prefix(&self.config.prefix)
+            .filter(|_| !is_notice)
+        {
+            if history {
+                return Ok(());
+            }
+            let age = Utc::now()
+                .signed_duration_since(at)
+                .to_std()
+                .unwrap_or_default();
+            if age > self.config.max_command_age {
+                tracing::info!(event = %message.event_id, ?age, "not answering a command older than MATRIX_MAX_COMMAND_AGE");
+                return Ok(());
+            }
+            return self
+                .command(room, &message, command.trim(), thread_root, reply_to)
+                .await;
+        }
+        let Some(root) = thread_root else {
+            return Ok(());
+        };
+        let Some(discussion) = self
+            .bot
+            .store()
+            .discussion_by_thread(PLATFORM, root.as_str())
+            .await?
+        else {
+            return Ok(());
+        };
+        let recorded = NewMessage {
+            platform: PLATFORM.to_owned(),
+            platform_id: message.event_id.to_string(),
+            author_id: message.sender.to_string(),
+            author_name: self.display_name(room, &message.sender).await,
+            body,
+            reply_to: reply_to.map(|id| id.to_string()),
+            created_at: at,
+        };
+        let id = self.bot.record_message(discussion.id, recorded).await?;
+        tracing::debug!(
+            message = id,
+            discussion = discussion.id,
+            "thread message recorded"
+        );
+        Ok(())
+    }
+
+    async fn display_name(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> String {
+        match room.get_member_no_sync(user).await {
+            Ok(Some(member)) => member.display_name().unwrap_or(user.localpart()).to_owned(),
+            _ => user.localpart().to_owned(),
+        }
+    }
+
+    async fn is_moderator(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> bool {
+        match room.get_member(user).await {
+            Ok(Some(member)) => match member.power_level() {
+                UserPowerLevel::Infinite => true,
+                UserPowerLevel::Int(level) => i64::from(level) >= self.config.moderator_level,
+                _ => false,
+            },
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%error, %user, "cannot read the power level; treating as non-moderator");
+                false
+            }
+        }
+    }
+
+    async fn command(
+        &self,
+        room: &Room,
+        message: &OriginalSyncRoomMessageEvent,
+        line: &str,
+        thread_root: Option<OwnedEventId>,
+        reply_to: Option<OwnedEventId>,
+    ) -> anyhow::Result<()> {
+        let ctx = Context {
+            platform: Platform::Matrix,
+            channel: room.room_id().to_string(),
+            channel_name: room.name(),
+            user: User {
+                id: message.sender.to_string(),
+                name: self.display_name(room, &message.sender).await,
+                moderator: self.is_moderator(room, &message.sender).await,
+            },
+            prefix: self.config.prefix.clone(),
+        };
+        let reply = match pin_by_reply(line, reply_to.as_deref()) {
+            Some(Ok(command)) => self.bot.handle(&ctx, command).await,
+            Some(Err(reply)) => reply,
+            None => self.bot.handle_text(&ctx, line).await,
+        };
+        let thread = thread_root
+            .as_ref()
+            .map(|root| (root.as_ref(), message.event_id.as_ref()));
+        match &reply.effect {
+            Some(Effect::Discussion {
+                discussion_id,
+                article_id,
+                thread_ref: None,
+            }) => {
+                // The card itself becomes the thread root.
+                let root = self.send(room, &reply, None, &message.event_id, 0).await?;
+                self.bot
+                    .store()
+                    .set_thread(*discussion_id, root.as_str())
+                    .await?;
+                tracing::info!(discussion = discussion_id, article = article_id.0, thread = %root, "discussion thread opened");
+            }
+            Some(Effect::Discussion {
+                article_id,
+                thread_ref: Some(existing),
+                ..
+            }) => {
+                let link = format!("https://matrix.to/#/{}/{}", room.room_id(), existing);
+                let pointer = Reply::text(format!(
+                    "The discussion of {article_id} is in its thread: {link}"
+                ));
+                self.send(room, &pointer, thread, &message.event_id, 0)
+                    .await?;
+                if let Ok(root) = EventId::parse(existing) {
+                    let here = Reply::text(format!("Discussion of {article_id} continues here."));
+                    self.send(room, &here, Some((&root, &root)), &message.event_id, 1)
+                        .await?;
+                }
+            }
+            None => {
+                self.send(room, &reply, thread, &message.event_id, 0)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a reply as an `m.notice` with no mentions, in a thread when given. The
+    /// transaction id comes from the triggering event, so a resend after a crash is dropped by
+    /// the homeserver instead of posted twice.
+    async fn send(
+        &self,
+        room: &Room,
+        reply: &Reply,
+        thread: Option<(&EventId, &EventId)>,
+        cause: &EventId,
+        part: u8,
+    ) -> anyhow::Result<OwnedEventId> {
+        let (body, html) = render(reply, &self.config.prefix);
+        let mut content = RoomMessageEventContent::notice_html(body, html);
+        content.mentions = Some(Mentions::new());
+        if let Some((root, latest)) = thread {
+            content.relates_to = Some(Relation::Thread(Thread::plain(
+                root.to_owned(),
+                latest.to_owned(),
+            )));
+        }
+        let txn = transaction_id(cause, part);
+        let response = room
+            .send(content)
+            .with_transaction_id(txn)
+            .await
+            .context("sending a Matrix reply")?;
+        Ok(response.response.event_id)
+    }
+}
+
+/// `!pin [note]` / `!unpin` sent as a reply: the replied-to message is the one meant.
+fn pin_by_reply(line: &str, reply_to: Option<&EventId>) -> Option<Result<Command, Reply>> {
+    let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let name = name.to_lowercase();
+    if name != "pin" && name != "unpin" {
+        return None;
+    }
+    // `!pin #12` names a recorded message directly; the core parser handles that form.
+    if rest.trim_start().starts_with('#') {
+        return None;
+    }
+    let Some(target) = reply_to else {
+        return Some(Err(Reply::error(format!(
+            "To {name} a message, reply to it with !{name}{}.",
+            if name == "pin" { " [note]" } else { "" }
+        ))));
+    };
+    let message = MessageRef::Platform(target.to_string());
+    let note = rest.trim();
+    if note.chars().count() > crate::bot::command::MAX_NOTE_CHARS {
+        return Some(Err(Reply::error(
+            crate::bot::CommandError::NoteTooLong {
+                chars: note.chars().count(),
+            }
+            .message("!"),
+        )));
+    }
+    Some(Ok(if name == "pin" {
+        Command::Pin {
+            message,
+            note: (!note.is_empty()).then(|| note.to_owned()),
+        }
+    } else {
+        Command::Unpin(message)
+    }))
+}
+
+fn transaction_id(cause: &EventId, part: u8) -> OwnedTransactionId {
+    let digest = Sha256::digest(format!("{cause}/{part}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    OwnedTransactionId::from(format!("rr-{hex}"))
+}
+
+fn timestamp(ts: MilliSecondsSinceUnixEpoch) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(i64::from(ts.0))
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+/// The session behind an access token: asks the homeserver who the token belongs to.
+async fn session_for_token(homeserver: &str, token: &str) -> anyhow::Result<MatrixSession> {
+    // A throwaway in-memory client, only to call whoami with the token.
+    let probe = Client::builder()
+        .homeserver_url(homeserver)
+        .build()
+        .await
+        .context("building a Matrix client")?;
+    let placeholder = MatrixSession {
+        meta: SessionMeta {
+            user_id: matrix_sdk::ruma::user_id!("@probe:localhost").to_owned(),
+            device_id: matrix_sdk::ruma::device_id!("PROBE").to_owned(),
+        },
+        tokens: SessionTokens {
+            access_token: token.to_owned(),
+            refresh_token: None,
+        },
+    };
+    probe
+        .restore_session(placeholder)
+        .await
+        .context("using MATRIX_ACCESS_TOKEN")?;
+    let whoami = probe
+        .whoami()
+        .await
+        .context("MATRIX_ACCESS_TOKEN was refused (whoami)")?;
+    let device_id = whoami
+        .device_id
+        .context("MATRIX_ACCESS_TOKEN belongs to no device; log in with MATRIX_PASSWORD instead")?;
+    Ok(MatrixSession {
+        meta: SessionMeta {
+            user_id: whoami.user_id,
+            device_id,
+        },
+        tokens: SessionTokens {
+            access_token: token.to_owned(),
+            refresh_token: None,
+        },
+    })
+}
+
+fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
+    let json = serde_json::to_string(session)?;
+    std::fs::write(path, json)
+        .with_context(|| format!("saving the Matrix session to {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // It holds the access token.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,681 @@
+//! The Matrix adapter end to end against a real Synapse on 127.0.0.1, with real Matrix clients
+//! (matrix-sdk) as the readers.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
+
+mod common;
+#[path = "common/synapse.rs"]
+mod synapse;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use matrix_sdk::config::SyncSettings;
+use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoom;
+use matrix_sdk::ruma::events::relation::{Replacement, Thread};
+use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::message::{
+    MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+    RoomMessageEventContentWithoutRelation,
+};
+use matrix_sdk::ruma::events::{
+    AnySyncMessageLikeEvent, AnySyncTimelineEvent, InitialStateEvent, SyncMessageLikeEvent,
+};
+use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, UserId};
+use matrix_sdk::{Client, Room, RoomMemberships};
+use readingroom::bot::Bot;
+use readingroom::clock::SystemClock;
+use readingroom::config::{MatrixAuth, MatrixConfig};
+use readingroom::platform::matrix::MatrixBot;
+use readingroom::store::Store;
+use synapse::{Registered, Synapse};
+use tokio::sync::watch;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The bot process: the real adapter over a real SQLite file, stoppable and restartable.
+struct RunningBot {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    store: Store,
+}
+
+async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot {
+    let store = Store::open(dir.join("readingroom.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    let config = MatrixConfig {
+        homeserver: hs.url.clone(),
+        user: account.user_id.clone(),
+        auth: MatrixAuth::Password(account.password.clone().into()),
+        store_dir: dir.join("matrix-store"),
+        store_passphrase: None,
+        prefix: "!".into(),
+        moderator_level: 50,
+        allowed_servers: Vec::new(),
+        allowed_users: Vec::new(),
+        max_command_age: Duration::from_secs(3600),
+    };
+    let adapter = MatrixBot::connect(bot, config)
+        .await
+        .expect("the bot logs in");
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(async move { adapter.run(shutdown).await });
+    // Commands are answered from the first sync on; wait for it.
+    let started = Instant::now();
+    while store.state("matrix", "sync_token").await.unwrap().is_none() {
+        assert!(started.elapsed() < WAIT, "the bot never synced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    RunningBot { stop, task, store }
+}
+
+impl RunningBot {
+    async fn shutdown(self) {
+        self.stop.send(true).unwrap();
+        tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("the bot stops")
+            .unwrap()
+            .unwrap();
+        self.store.close().await;
+    }
+}
+
+/// A reader: a real Matrix client that syncs and keeps every message it saw.
+struct Reader {
+    client: Client,
+    token: Option<String>,
+    seen: Vec<(OwnedRoomId, OriginalSyncRoomMessageEvent)>,
+}
+
+impl Reader {
+    async fn login(hs: &Synapse, name: &str) -> Reader {
+        let account = hs.register(name, &format!("{name}-password")).await;
+        let client = Client::builder()
+            .homeserver_url(&hs.url)
+            .build()
+            .await
+            .unwrap();
+        client
+            .matrix_auth()
+            .login_username(&account.user_id, &account.password)
+            .send()
+            .await
+            .unwrap();
+        let mut reader = Reader {
+            client,
+            token: None,
+            seen: Vec::new(),
+        };
+        reader.sync().await;
+        reader
+    }
+
+    fn user_id(&self) -> &UserId {
+        self.client.user_id().unwrap()
+    }
+
+    async fn sync(&mut self) {
+        let mut settings = SyncSettings::default().timeout(Duration::from_millis(300));
+        if let Some(token) = &self.token {
+            settings = settings.token(token.clone());
+        }
+        let response = self.client.sync_once(settings).await.unwrap();
+        for (room_id, update) in response.rooms.joined {
+            for event in update.timeline.events {
+                if let Ok(AnySyncTimelineEvent::MessageLike(
+                    AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(message)),
+                )) = event.raw().deserialize()
+                {
+                    self.seen.push((room_id.clone(), message));
+                }
+            }
+        }
+        self.token = Some(response.next_batch);
+    }
+
+    async fn create_room(&mut self, invite: &[&str], encrypted: bool) -> Room {
+        let mut request = CreateRoom::new();
+        request.invite = invite.iter().map(|u| UserId::parse(*u).unwrap()).collect();
+        if encrypted {
+            request.initial_state = vec![
+                InitialStateEvent::with_empty_state_key(
+                    RoomEncryptionEventContent::with_recommended_defaults(),
+                )
+                .to_raw_any(),
+            ];
+        }
+        let room = self.client.create_room(request).await.unwrap();
+        self.sync().await;
+        room
+    }
+
+    async fn join(&mut self, room: &Room) -> Room {
+        let joined = self.client.join_room_by_id(room.room_id()).await.unwrap();
+        self.sync().await;
+        joined
+    }
+
+    /// Waits until `user` has joined the room, as this reader's client sees it.
+    async fn wait_joined(&mut self, room: &Room, user: &str) {
+        let user = UserId::parse(user).unwrap();
+        let started = Instant::now();
+        loop {
+            self.sync().await;
+            let room = self.client.get_room(room.room_id()).unwrap();
+            let members = room.members(RoomMemberships::JOIN).await.unwrap();
+            if members.iter().any(|m| m.user_id() == user) {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "{user} never joined");
+        }
+    }
+
+    async fn send(&mut self, room: &Room, content: RoomMessageEventContent) -> OwnedEventId {
+        let room = self.client.get_room(room.room_id()).unwrap();
+        room.send(content).await.unwrap().response.event_id
+    }
+
+    async fn say(&mut self, room: &Room, text: &str) -> OwnedEventId {
+        self.send(room, RoomMessageEventContent::text_plain(text))
+            .await
+    }
+
+    /// Waits for a message from `sender` in the room that satisfies `matches`.
+    async fn wait_for(
+        &mut self,
+        room: &Room,
+        sender: &str,
+        matches: impl Fn(&OriginalSyncRoomMessageEvent) -> bool,
+    ) -> OriginalSyncRoomMessageEvent {
+        let started = Instant::now();
+        loop {
+            if let Some((_, message)) = self
+                .seen
+                .iter()
+                .find(|(r, m)| r == room.room_id() && m.sender.as_str() == sender && matches(m))
+            {
+                return message.clone();
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no matching message from {sender}; saw {:#?}",
+                self.bodies(room)
+            );
+            self.sync().await;
+        }
+    }
+
+    /// How many messages from `sender` in the room satisfy `matches`, after syncing for `settle`.
+    async fn count(
+        &mut self,
+        room: &Room,
+        sender: &str,
+        settle: Duration,
+        matches: impl Fn(&OriginalSyncRoomMessageEvent) -> bool,
+    ) -> usize {
+        let started = Instant::now();
+        while started.elapsed() < settle {
+            self.sync().await;
+        }
+        self.seen
+            .iter()
+            .filter(|(r, m)| r == room.room_id() && m.sender.as_str() == sender && matches(m))
+            .count()
+    }
+
+    fn bodies(&self, room: &Room) -> Vec<String> {
+        self.seen
+            .iter()
+            .filter(|(r, _)| r == room.room_id())
+            .map(|(_, m)| format!("{}: {}", m.sender, m.content.body()))
+            .collect()
+    }
+}
+
+fn html(message: &OriginalSyncRoomMessageEvent) -> String {
+    match &message.content.msgtype {
+        MessageType::Notice(notice) => notice
+            .formatted
+            .as_ref()
+            .map(|f| f.body.clone())
+            .unwrap_or_default(),
+        other => panic!("the bot answers with m.notice, got {other:?}"),
+    }
+}
+
+fn in_thread(root: &EventId, text: &str) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_plain(text);
+    content.relates_to = Some(Relation::Thread(Thread::plain(
+        root.to_owned(),
+        root.to_owned(),
+    )));
+    content
+}
+
+fn reply_in_thread(root: &EventId, parent: &EventId, text: &str) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_plain(text);
+    content.relates_to = Some(Relation::Thread(Thread::reply(
+        root.to_owned(),
+        parent.to_owned(),
+    )));
+    content
+}
+
+fn reply_to(parent: &EventId, text: &str) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_plain(text);
+    content.relates_to = Some(Relation::Reply(
+        matrix_sdk::ruma::events::relation::Reply::new(
+            matrix_sdk::ruma::events::relation::InReplyTo::new(parent.to_owned()),
+        ),
+    ));
+    content
+}
+
+fn edit(original: &EventId, text: &str) -> RoomMessageEventContent {
+    let mut content = RoomMessageEventContent::text_plain(format!("* {text}"));
+    content.relates_to = Some(Relation::Replacement(Replacement::new(
+        original.to_owned(),
+        RoomMessageEventContentWithoutRelation::text_plain(text),
+    )));
+    content
+}
+
+/// A homeserver, the bot with the fixture article ingested, and a reader in a room with it.
+struct World {
+    hs: Synapse,
+    dir: tempfile::TempDir,
+    bot_account: Registered,
+    bot: Option<RunningBot>,
+    alice: Reader,
+    room: Room,
+}
+
+impl World {
+    async fn new(encrypted: bool) -> Option<World> {
+        let hs = Synapse::start().await?;
+        let dir = tempfile::tempdir().unwrap();
+        let bot_account = hs.register("readingroom", "bot-password").await;
+        let bot = start_bot(&hs, &bot_account, dir.path()).await;
+        let fixture = common::fixture("reading-room-fixture.md");
+        Bot::new(bot.store.clone(), Arc::new(SystemClock))
+            .ingest(&fixture, None)
+            .await
+            .unwrap();
+        let mut alice = Reader::login(&hs, "alice").await;
+        let room = alice.create_room(&[&bot_account.user_id], encrypted).await;
+        alice.wait_joined(&room, &bot_account.user_id).await;
+        Some(World {
+            hs,
+            dir,
+            bot_account,
+            bot: Some(bot),
+            alice,
+            room,
+        })
+    }
+
+    fn bot_id(&self) -> String {
+        self.bot_account.user_id.clone()
+    }
+
+    fn store(&self) -> &Store {
+        &self.bot.as_ref().unwrap().store
+    }
+
+    async fn ask(&mut self, command: &str) -> OriginalSyncRoomMessageEvent {
+        let sent = self.alice.say(&self.room.clone(), command).await;
+        let _ = sent;
+        let bot = self.bot_id();
+        let before = self.alice.seen.len();
+        let room = self.room.clone();
+        let started = Instant::now();
+        loop {
+            if let Some((_, message)) = self.alice.seen[before..]
+                .iter()
+                .find(|(r, m)| r == room.room_id() && m.sender.as_str() == bot)
+            {
+                return message.clone();
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no answer to {command}: {:#?}",
+                self.alice.bodies(&room)
+            );
+            self.alice.sync().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn invite_auto_join_and_article_with_html_and_plain_bodies() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    // World::new waited for the bot to join on its own after the invite.
+    let answer = world.ask("!article").await;
+    let body = answer.content.body().to_owned();
+    let html = html(&answer);
+    assert!(body.starts_with("Quiet Rooms and Loud Arguments"), "{body}");
+    assert!(!body.contains('<'), "the plain body has no markup: {body}");
+    assert!(
+        html.contains("<h4><a href=\"https://lantern.example.org/essays/reading-rooms\">Quiet Rooms and Loud Arguments"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<blockquote>"),
+        "the key quotation is a blockquote: {html}"
+    );
+    let mentions = answer
+        .content
+        .mentions
+        .as_ref()
+        .expect("m.mentions is present");
+    assert!(
+        mentions.user_ids.is_empty() && !mentions.room,
+        "m.mentions is empty"
+    );
+
+    let help = world.ask("!frobnicate").await;
+    assert!(
+        help.content
+            .body()
+            .contains("There is no command !frobnicate"),
+        "{}",
+        help.content.body()
+    );
+}
+
+#[tokio::test]
+async fn discussion_thread_records_replies_edits_and_redactions() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let card = world.ask("!discuss 1").await;
+    assert!(
+        card.content.body().starts_with("Quiet Rooms"),
+        "{}",
+        card.content.body()
+    );
+    let root = card.event_id.clone();
+    let room = world.room.clone();
+    let discussion = world
+        .store()
+        .discussion_by_thread("matrix", root.as_str())
+        .await
+        .unwrap()
+        .expect("thread tracked");
+
+    let first = world
+        .alice
+        .send(
+            &room,
+            in_thread(&root, "The lamps matter more than the rules."),
+        )
+        .await;
+    let mut bob = Reader::login(&world.hs, "bob").await;
+    let bob_room = bob.join(&room).await;
+    let second = bob
+        .send(
+            &bob_room,
+            reply_in_thread(&root, &first, "Rules keep the silence, @room."),
+        )
+        .await;
+    let outside = world.alice.say(&room, "Not part of the discussion.").await;
+    world
+        .alice
+        .send(&room, edit(&first, "The lamps matter more than anything."))
+        .await;
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .redact(&second, None, None)
+        .await
+        .unwrap();
+
+    let store = world.store().clone();
+    let started = Instant::now();
+    loop {
+        let messages = store.discussion_messages(discussion.id).await.unwrap();
+        let first_row = messages.iter().find(|m| m.platform_id == first.as_str());
+        let second_row = messages.iter().find(|m| m.platform_id == second.as_str());
+        let done = matches!((first_row, second_row), (Some(a), Some(b))
+            if a.body.as_deref() == Some("The lamps matter more than anything.") && b.deleted_at.is_some());
+        if done {
+            let (a, b) = (first_row.unwrap(), second_row.unwrap());
+            assert_eq!(a.author_id, world.alice.user_id().as_str());
+            assert!(a.edited_at.is_some());
+            assert_eq!(b.author_id, bob.user_id().as_str());
+            assert_eq!(
+                b.reply_to.as_deref(),
+                Some(first.as_str()),
+                "reply parent from m.in_reply_to"
+            );
+            assert_eq!(b.body, None, "a redaction removes the text");
+            assert!(
+                messages.iter().all(|m| m.platform_id != outside.as_str()),
+                "only thread messages"
+            );
+            assert_eq!(messages.len(), 2);
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "not recorded: {messages:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A second !discuss links the existing thread instead of opening another.
+    let again = world.ask("!discuss 1").await;
+    assert!(
+        again.content.body().contains(&format!("/{root}")),
+        "{}",
+        again.content.body()
+    );
+}
+
+#[tokio::test]
+async fn pin_needs_the_moderator_power_level() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let card = world.ask("!discuss 1").await;
+    let root = card.event_id.clone();
+    let room = world.room.clone();
+    let mut bob = Reader::login(&world.hs, "bob").await;
+    let bob_room = bob.join(&room).await;
+    let take = bob
+        .send(
+            &bob_room,
+            in_thread(&root, "Quiet rooms are the last free public space."),
+        )
+        .await;
+    let bot = world.bot_id();
+
+    // Bob has the default power level 0.
+    let pin = bob
+        .send(&bob_room, reply_to(&take, "!pin my own take"))
+        .await;
+    let refused = bob
+        .wait_for(&bob_room, &bot, |m| {
+            m.content.body().contains("Only moderators")
+        })
+        .await;
+    assert!(
+        refused
+            .content
+            .body()
+            .contains("Only moderators can use !pin."),
+        "{}",
+        refused.content.body()
+    );
+    let _ = pin;
+    assert!(world.store().pins(None, 10).await.unwrap().is_empty());
+
+    // Alice created the room: she outranks everyone. She raises Bob to 50, the moderator level.
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .update_power_levels(vec![(bob.user_id(), 50.into())])
+        .await
+        .unwrap();
+    bob.send(&bob_room, reply_to(&take, "!pin the public-space argument"))
+        .await;
+    let accepted = bob
+        .wait_for(&bob_room, &bot, |m| {
+            m.content.body().starts_with("Pinned message")
+        })
+        .await;
+    assert!(
+        accepted.content.body().contains("as commentary on #1"),
+        "{}",
+        accepted.content.body()
+    );
+    let pins = world.store().pins(None, 10).await.unwrap();
+    assert_eq!(pins.len(), 1);
+    assert_eq!(pins[0].note.as_deref(), Some("the public-space argument"));
+
+    let card = world.ask("!article 1").await;
+    assert!(
+        card.content
+            .body()
+            .contains("Quiet rooms are the last free public space."),
+        "the pin shows on the card"
+    );
+
+    let unpin = world.alice.send(&room, reply_to(&take, "!unpin")).await;
+    let _ = unpin;
+    world
+        .alice
+        .wait_for(&room, &bot, |m| m.content.body().starts_with("Unpinned"))
+        .await;
+    assert!(world.store().pins(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn encrypted_room_round_trip() {
+    let Some(mut world) = World::new(true).await else {
+        return;
+    };
+    let room = world.alice.client.get_room(world.room.room_id()).unwrap();
+    assert!(room.latest_encryption_state().await.unwrap().is_encrypted());
+    let answer = world.ask("!quote 1").await;
+    assert!(
+        answer.content.body().contains("Keep the lamps on late"),
+        "{}",
+        answer.content.body()
+    );
+}
+
+#[tokio::test]
+async fn restart_answers_commands_sent_while_down_exactly_once() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    world.ask("!help").await;
+    world.bot.take().unwrap().shutdown().await;
+
+    let room = world.room.clone();
+    world.alice.say(&room, "!summary 1 1").await;
+    world.alice.say(&room, "!search lamps").await;
+
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    let bot = world.bot_id();
+    world
+        .alice
+        .wait_for(&room, &bot, |m| {
+            m.content.body().starts_with("Summary: Quiet Rooms")
+        })
+        .await;
+    world
+        .alice
+        .wait_for(&room, &bot, |m| {
+            m.content.body().starts_with("Articles matching")
+        })
+        .await;
+
+    // Another restart must not answer anything again.
+    world.bot.take().unwrap().shutdown().await;
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    world.ask("!pins").await;
+    let settle = Duration::from_secs(2);
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, settle, |m| m
+                .content
+                .body()
+                .starts_with("Summary: "))
+            .await,
+        1
+    );
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, Duration::ZERO, |m| m
+                .content
+                .body()
+                .starts_with("Articles matching"))
+            .await,
+        1
+    );
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, Duration::ZERO, |m| m
+                .content
+                .body()
+                .starts_with("Reading Room commands"))
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn bot_recovers_when_synapse_goes_away_and_returns() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    world.ask("!article").await;
+    world.hs.stop();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        !world.bot.as_ref().unwrap().task.is_finished(),
+        "the bot keeps running through the outage"
+    );
+    world.hs.resume().await;
+    let answer = world.ask("!search lamps").await;
+    assert!(
+        answer.content.body().starts_with("Articles matching"),
+        "{}",
+        answer.content.body()
+    );
+}
+
+/// The median time from a reader's `!article` to the bot's reply, over 100 commands. Run with
+/// `cargo test --release --test matrix -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn latency_of_100_commands() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        let started = Instant::now();
+        world.ask("!article").await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    println!(
+        "!article round trip over {} commands: median {:?}, p90 {:?}, max {:?}",
+        times.len(),
+        times[times.len() / 2],
+        times[times.len() * 9 / 10],
+        times[times.len() - 1]
+    );
+}
