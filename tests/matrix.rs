@@ -88,6 +88,8 @@ struct Reader {
     client: Client,
     token: Option<String>,
     seen: Vec<(OwnedRoomId, OriginalSyncRoomMessageEvent)>,
+    /// Event ids of the messages that arrived encrypted.
+    encrypted: Vec<OwnedEventId>,
 }
 
 impl Reader {
@@ -108,6 +110,7 @@ impl Reader {
             client,
             token: None,
             seen: Vec::new(),
+            encrypted: Vec::new(),
         };
         reader.sync().await;
         reader
@@ -129,6 +132,9 @@ impl Reader {
                     AnySyncMessageLikeEvent::RoomMessage(SyncMessageLikeEvent::Original(message)),
                 )) = event.raw().deserialize()
                 {
+                    if event.encryption_info().is_some() {
+                        self.encrypted.push(message.event_id.clone());
+                    }
                     self.seen.push((room_id.clone(), message));
                 }
             }
@@ -156,6 +162,15 @@ impl Reader {
         let joined = self.client.join_room_by_id(room.room_id()).await.unwrap();
         self.sync().await;
         joined
+    }
+
+    async fn invite(&mut self, room: &Room, user: &UserId) {
+        self.client
+            .get_room(room.room_id())
+            .unwrap()
+            .invite_user_by_id(user)
+            .await
+            .unwrap();
     }
 
     /// Waits until `user` has joined the room, as this reader's client sees it.
@@ -325,27 +340,26 @@ impl World {
         &self.bot.as_ref().unwrap().store
     }
 
+    /// Sends a command as Alice and returns the bot's reply to it.
     async fn ask(&mut self, command: &str) -> OriginalSyncRoomMessageEvent {
-        let sent = self.alice.say(&self.room.clone(), command).await;
-        let _ = sent;
-        let bot = self.bot_id();
-        let before = self.alice.seen.len();
         let room = self.room.clone();
-        let started = Instant::now();
-        loop {
-            if let Some((_, message)) = self.alice.seen[before..]
-                .iter()
-                .find(|(r, m)| r == room.room_id() && m.sender.as_str() == bot)
-            {
-                return message.clone();
-            }
-            assert!(
-                started.elapsed() < WAIT,
-                "no answer to {command}: {:#?}",
-                self.alice.bodies(&room)
-            );
-            self.alice.sync().await;
-        }
+        let sent = self.alice.say(&room, command).await;
+        let bot = self.bot_id();
+        self.alice
+            .wait_for(&room, &bot, |m| replies_to(m, &sent))
+            .await
+    }
+}
+
+/// Whether a message is a reply (plain or in a thread) to `event`.
+fn replies_to(message: &OriginalSyncRoomMessageEvent, event: &EventId) -> bool {
+    match &message.content.relates_to {
+        Some(Relation::Reply(reply)) => reply.in_reply_to.event_id == event,
+        Some(Relation::Thread(thread)) => thread
+            .in_reply_to
+            .as_ref()
+            .is_some_and(|r| r.event_id == event),
+        _ => false,
     }
 }
 
@@ -416,6 +430,7 @@ async fn discussion_thread_records_replies_edits_and_redactions() {
         )
         .await;
     let mut bob = Reader::login(&world.hs, "bob").await;
+    world.alice.invite(&room, bob.user_id()).await;
     let bob_room = bob.join(&room).await;
     let second = bob
         .send(
@@ -485,6 +500,7 @@ async fn pin_needs_the_moderator_power_level() {
     let root = card.event_id.clone();
     let room = world.room.clone();
     let mut bob = Reader::login(&world.hs, "bob").await;
+    world.alice.invite(&room, bob.user_id()).await;
     let bob_room = bob.join(&room).await;
     let take = bob
         .send(
@@ -511,7 +527,6 @@ async fn pin_needs_the_moderator_power_level() {
         "{}",
         refused.content.body()
     );
-    let _ = pin;
     assert!(world.store().pins(None, 10).await.unwrap().is_empty());
 
     // Alice created the room: she outranks everyone. She raises Bob to 50, the moderator level.
@@ -544,7 +559,8 @@ async fn pin_needs_the_moderator_power_level() {
         card.content
             .body()
             .contains("Quiet rooms are the last free public space."),
-        "the pin shows on the card"
+        "the pin shows on the card: {}",
+        card.content.body()
     );
 
     let unpin = world.alice.send(&room, reply_to(&take, "!unpin")).await;
@@ -563,12 +579,22 @@ async fn encrypted_room_round_trip() {
     };
     let room = world.alice.client.get_room(world.room.room_id()).unwrap();
     assert!(room.latest_encryption_state().await.unwrap().is_encrypted());
-    let answer = world.ask("!quote 1").await;
+    let bot = world.bot_id();
+    let room = world.room.clone();
+    let question = world.alice.say(&room, "!article 1").await;
+    let answer = world
+        .alice
+        .wait_for(&room, &bot, |m| m.content.body().starts_with("Quiet Rooms"))
+        .await;
     assert!(
-        answer.content.body().contains("Keep the lamps on late"),
-        "{}",
-        answer.content.body()
+        world.alice.encrypted.contains(&question),
+        "the command went out encrypted"
     );
+    assert!(
+        world.alice.encrypted.contains(&answer.event_id),
+        "the bot's answer arrived encrypted"
+    );
+    assert!(html(&answer).contains("<blockquote>"));
 }
 
 #[tokio::test]

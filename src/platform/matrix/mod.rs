@@ -18,7 +18,7 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::deserialized_responses::TimelineEvent;
 use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
 use matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter;
-use matrix_sdk::ruma::events::relation::{Replacement, Thread};
+use matrix_sdk::ruma::events::relation::{InReplyTo, Replacement, Reply as RelatesToReply, Thread};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
@@ -450,9 +450,7 @@ impl MatrixBot {
             Some(Err(reply)) => reply,
             None => self.bot.handle_text(&ctx, line).await,
         };
-        let thread = thread_root
-            .as_ref()
-            .map(|root| (root.as_ref(), message.event_id.as_ref()));
+        let thread = thread_root.as_deref();
         match &reply.effect {
             Some(Effect::Discussion {
                 discussion_id,
@@ -480,7 +478,7 @@ impl MatrixBot {
                     .await?;
                 if let Ok(root) = EventId::parse(existing) {
                     let here = Reply::text(format!("Discussion of {article_id} continues here."));
-                    self.send(room, &here, Some((&root, &root)), &message.event_id, 1)
+                    self.send(room, &here, Some(&root), &message.event_id, 1)
                         .await?;
                 }
             }
@@ -492,26 +490,24 @@ impl MatrixBot {
         Ok(())
     }
 
-    /// Sends a reply as an `m.notice` with no mentions, in a thread when given. The
-    /// transaction id comes from the triggering event, so a resend after a crash is dropped by
-    /// the homeserver instead of posted twice.
+    /// Sends a reply to `cause` as an `m.notice` with no mentions, inside `thread` when given.
+    /// The transaction id comes from `cause`, so a resend after a crash is dropped by the
+    /// homeserver instead of posted twice.
     async fn send(
         &self,
         room: &Room,
         reply: &Reply,
-        thread: Option<(&EventId, &EventId)>,
+        thread: Option<&EventId>,
         cause: &EventId,
         part: u8,
     ) -> anyhow::Result<OwnedEventId> {
         let (body, html) = render(reply, &self.config.prefix);
         let mut content = RoomMessageEventContent::notice_html(body, html);
         content.mentions = Some(Mentions::new());
-        if let Some((root, latest)) = thread {
-            content.relates_to = Some(Relation::Thread(Thread::plain(
-                root.to_owned(),
-                latest.to_owned(),
-            )));
-        }
+        content.relates_to = Some(match thread {
+            Some(root) => Relation::Thread(Thread::reply(root.to_owned(), cause.to_owned())),
+            None => Relation::Reply(RelatesToReply::new(InReplyTo::new(cause.to_owned()))),
+        });
         let txn = transaction_id(cause, part);
         let response = room
             .send(content)
