@@ -69,7 +69,7 @@ CREATE TABLE discussions (
     UNIQUE (article_id, channel_id)
 );
 
-CREATE UNIQUE INDEX discussions_thread ON discussions (channel_id, thread_ref) WHERE thread_ref IS NOT NULL;
+CREATE UNIQUE INDEX discussions_thread ON discussions (thread_ref, channel_id) WHERE thread_ref IS NOT NULL;
 
 -- A reader message in a discussion. `body` is NULL once the author deleted it: the store never
 -- keeps what the author took back.

@@ -15,6 +15,74 @@ pub struct Config {
     pub console_user: String,
     /// Matrix, when `MATRIX_HOMESERVER` is set.
     pub matrix: Option<MatrixConfig>,
+    /// Discord, when `DISCORD_TOKEN` is set.
+    pub discord: Option<DiscordConfig>,
+}
+
+/// Discord settings (`DISCORD_*`).
+#[derive(Debug, Clone)]
+pub struct DiscordConfig {
+    /// `DISCORD_TOKEN`: the bot token.
+    pub token: SecretString,
+    /// `DISCORD_GUILD_ID`: register commands in this guild only (instant; for testing).
+    pub guild_id: Option<u64>,
+    /// `DISCORD_API_BASE`: send every REST call and the gateway lookup to this server instead
+    /// of Discord (tests and proxies; unset in production).
+    pub api_base: Option<String>,
+    /// `DISCORD_MODERATOR_ROLE`: a role id or name whose members moderate, besides members
+    /// with Manage Messages.
+    pub moderator_role: Option<String>,
+    /// `DISCORD_PUBLIC_KEY` and `DISCORD_INTERACTIONS_ADDR`: receive interactions over HTTP.
+    pub interactions: Option<InteractionsEndpoint>,
+}
+
+/// The HTTP interactions endpoint.
+#[derive(Debug, Clone)]
+pub struct InteractionsEndpoint {
+    /// The application's public key (hex), to verify Discord's signatures.
+    pub public_key: String,
+    /// Where to listen, e.g. `127.0.0.1:8080`.
+    pub addr: std::net::SocketAddr,
+}
+
+impl DiscordConfig {
+    /// `None` when `DISCORD_TOKEN` is unset.
+    pub fn from_env() -> anyhow::Result<Option<Self>> {
+        let Some(token) = var("DISCORD_TOKEN") else {
+            return Ok(None);
+        };
+        let guild_id = match var("DISCORD_GUILD_ID") {
+            None => None,
+            Some(id) => Some(id.parse().with_context(|| {
+                format!("DISCORD_GUILD_ID must be a guild id (a number), got {id:?}")
+            })?),
+        };
+        let interactions = match (var("DISCORD_PUBLIC_KEY"), var("DISCORD_INTERACTIONS_ADDR")) {
+            (None, None) => None,
+            (Some(public_key), Some(addr)) => {
+                if public_key.len() != 64 || !public_key.chars().all(|c| c.is_ascii_hexdigit()) {
+                    bail!("DISCORD_PUBLIC_KEY must be the application's public key: 64 hex digits");
+                }
+                let addr = addr.parse().with_context(|| {
+                    format!("DISCORD_INTERACTIONS_ADDR must be host:port, got {addr:?}")
+                })?;
+                Some(InteractionsEndpoint { public_key, addr })
+            }
+            (Some(_), None) => {
+                bail!("DISCORD_PUBLIC_KEY is set, so DISCORD_INTERACTIONS_ADDR is needed too")
+            }
+            (None, Some(_)) => {
+                bail!("DISCORD_INTERACTIONS_ADDR is set, so DISCORD_PUBLIC_KEY is needed too")
+            }
+        };
+        Ok(Some(Self {
+            token: token.into(),
+            guild_id,
+            api_base: var("DISCORD_API_BASE"),
+            moderator_role: var("DISCORD_MODERATOR_ROLE"),
+            interactions,
+        }))
+    }
 }
 
 /// How the bot logs in to Matrix.
@@ -61,6 +129,7 @@ impl Config {
         Ok(Self {
             console_user,
             matrix: MatrixConfig::from_env()?,
+            discord: DiscordConfig::from_env()?,
         })
     }
 }

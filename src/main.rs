@@ -123,7 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Run => {
             let config = Config::from_env()?;
             let bot = open_bot(&cli.db).await?;
-            if config.matrix.is_none() {
+            if config.matrix.is_none() && config.discord.is_none() {
                 run_console(bot, &config).await?;
             } else {
                 run_platforms(bot, config).await?;
@@ -217,6 +217,14 @@ async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
         tracing::info!(user = %adapter.user_id(), "Matrix connected");
         let shutdown = shutdown.clone();
         tasks.spawn(async move { adapter.run(shutdown).await.context("Matrix") });
+    }
+    if let Some(discord) = config.discord {
+        let (bot, shutdown) = (bot.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            readingroom::platform::discord::run(bot, discord, shutdown)
+                .await
+                .context("Discord")
+        });
     }
     let signal = async {
         #[cfg(unix)]

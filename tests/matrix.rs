@@ -514,11 +514,7 @@ async fn pin_needs_the_moderator_power_level() {
     let pin = bob
         .send(&bob_room, reply_to(&take, "!pin my own take"))
         .await;
-    let refused = bob
-        .wait_for(&bob_room, &bot, |m| {
-            m.content.body().contains("Only moderators")
-        })
-        .await;
+    let refused = bob.wait_for(&bob_room, &bot, |m| replies_to(m, &pin)).await;
     assert!(
         refused
             .content
@@ -564,11 +560,15 @@ async fn pin_needs_the_moderator_power_level() {
     );
 
     let unpin = world.alice.send(&room, reply_to(&take, "!unpin")).await;
-    let _ = unpin;
-    world
+    let unpinned = world
         .alice
-        .wait_for(&room, &bot, |m| m.content.body().starts_with("Unpinned"))
+        .wait_for(&room, &bot, |m| replies_to(m, &unpin))
         .await;
+    assert!(
+        unpinned.content.body().starts_with("Unpinned"),
+        "{}",
+        unpinned.content.body()
+    );
     assert!(world.store().pins(None, 10).await.unwrap().is_empty());
 }
 

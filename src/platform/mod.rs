@@ -2,5 +2,6 @@
 //! core's replies natively. Only these modules import a platform crate.
 
 pub mod console;
+pub mod discord;
 pub mod matrix;
 pub mod plain;
