@@ -53,9 +53,12 @@ CREATE TABLE channels (
     platform     TEXT NOT NULL,
     external_id  TEXT NOT NULL,
     name         TEXT,
-    timezone     TEXT,
-    digest_at    TEXT,
-    created_at   TEXT NOT NULL,
+    -- The daily digest: local time HH:MM in an IANA time zone, and when it was set (a digest
+    -- is first due at the first scheduled time after that).
+    timezone       TEXT,
+    digest_at      TEXT,
+    digest_set_at  TEXT,
+    created_at     TEXT NOT NULL,
     UNIQUE (platform, external_id)
 );
 

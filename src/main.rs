@@ -11,7 +11,12 @@ use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use readingroom::article::{self, Length, Options};
-use readingroom::bot::Bot;
+use readingroom::bot::digest::Scheduler;
+use readingroom::bot::{Bot, Platform};
+use readingroom::platform::console::ConsoleDigests;
+
+/// How often the digest scheduler looks for due digests.
+const DIGEST_TICK: std::time::Duration = std::time::Duration::from_secs(30);
 use readingroom::clock::SystemClock;
 use readingroom::config::Config;
 use readingroom::platform::console::Console;
@@ -68,6 +73,20 @@ enum Cmd {
         #[arg(long)]
         words: Option<usize>,
     },
+    /// Write an article's whole discussion, across channels and platforms, as a reply tree.
+    Export {
+        /// The article id.
+        #[arg(long)]
+        article: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "md")]
+        format: readingroom::bot::export::Format,
+    },
+    /// Digest tools for operators.
+    Digest {
+        #[command(subcommand)]
+        action: DigestCmd,
+    },
     /// Score our summaries and Lead-N against the references of a corpus (JSON lines of
     /// `{"id","title","text","reference","source"}`): ROUGE-1/2/Lsum per source, and speed.
     Eval {
@@ -84,6 +103,16 @@ enum Cmd {
         /// e.g. for `scripts/rouge_ref.py`.
         #[arg(long)]
         candidates: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DigestCmd {
+    /// Print what the channel's next digest would hold (the console's channel is `console`).
+    Preview {
+        /// The channel: its platform id, or `platform:id`.
+        #[arg(long)]
+        channel: String,
     },
 }
 
@@ -135,6 +164,58 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ingest(&bot, &files).await
         }
         Cmd::Parse { file, json } => parse(&file, json).await,
+        Cmd::Export { article, format } => {
+            let bot = open_bot(&cli.db).await?;
+            let id: readingroom::store::ArticleId = article.parse()?;
+            let stored = bot
+                .store()
+                .article(id)
+                .await?
+                .with_context(|| format!("there is no article {id}"))?;
+            let export = readingroom::bot::export::build(bot.store(), &stored).await?;
+            print!("{}", readingroom::bot::export::render(&export, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Digest {
+            action: DigestCmd::Preview { channel },
+        } => {
+            let bot = open_bot(&cli.db).await?;
+            let store = bot.store();
+            let found = store.find_channel(&channel).await?.with_context(|| {
+                format!("no channel {channel:?} is known (the console's is \"console\")")
+            })?;
+            let schedule = store.digest_schedule(found.id).await?;
+            let zone = schedule
+                .as_ref()
+                .and_then(|s| readingroom::bot::digest::parse_zone(&s.timezone))
+                .unwrap_or(chrono_tz::UTC);
+            let now = bot.now();
+            let since = store
+                .last_digest(found.id)
+                .await?
+                .unwrap_or(now - chrono::Duration::days(1));
+            let day = now.with_timezone(&zone).date_naive();
+            let prefix = if found.platform == "matrix" { "!" } else { "/" };
+            match readingroom::bot::digest::compose(store, found.id, day, since, now, prefix)
+                .await?
+            {
+                Some(card) => println!(
+                    "{}",
+                    readingroom::platform::plain::render(
+                        &readingroom::bot::Reply::card(card),
+                        prefix
+                    )
+                ),
+                None => println!(
+                    "Nothing to post: no new articles, discussions or pins since the last digest."
+                ),
+            }
+            match schedule {
+                Some(s) => println!("(scheduled daily at {} {})", s.digest_at, s.timezone),
+                None => println!("(no daily digest is scheduled for this channel)"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Summarize {
             jsonl,
             sentences,
@@ -197,6 +278,10 @@ async fn open_bot(db: &str) -> anyhow::Result<Bot> {
 }
 
 async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let scheduler =
+        Scheduler::new(bot.clone()).with_sink(Platform::Console, Arc::new(ConsoleDigests));
+    let digests = tokio::spawn(scheduler.run(DIGEST_TICK, shutdown));
     let interactive = std::io::stdin().is_terminal();
     let mut console = Console::new(bot.clone(), &config.console_user).with_prompt(interactive);
     let input = BufReader::new(tokio::io::stdin());
@@ -204,6 +289,8 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
         result = console.run(input, tokio::io::stdout()) => result?,
         _ = tokio::signal::ctrl_c() => eprintln!(),
     }
+    let _ = stop.send(true);
+    let _ = digests.await;
     bot.store().close().await;
     Ok(())
 }
@@ -212,11 +299,27 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
 async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
+    let mut scheduler = Scheduler::new(bot.clone());
     if let Some(matrix) = config.matrix {
         let adapter = MatrixBot::connect(bot.clone(), matrix).await?;
         tracing::info!(user = %adapter.user_id(), "Matrix connected");
+        scheduler = scheduler.with_sink(Platform::Matrix, Arc::new(adapter.clone()));
         let shutdown = shutdown.clone();
         tasks.spawn(async move { adapter.run(shutdown).await.context("Matrix") });
+    }
+    if let Some(discord) = &config.discord {
+        let http = Arc::new(readingroom::platform::discord::http_client(discord));
+        scheduler = scheduler.with_sink(
+            Platform::Discord,
+            Arc::new(readingroom::platform::discord::DiscordDigests::new(http)),
+        );
+    }
+    {
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            scheduler.run(DIGEST_TICK, shutdown).await;
+            Ok(())
+        });
     }
     if let Some(discord) = config.discord {
         let (bot, shutdown) = (bot.clone(), shutdown.clone());

@@ -332,7 +332,7 @@ async fn search_treats_fts_syntax_as_words() {
         match &reply.body {
             Body::Card(card) => assert!(card.title.contains("matching"), "{query}: {card:?}"),
             Body::Error(text) => assert!(text.starts_with("No article matches"), "{query}: {text}"),
-            Body::Text(text) => panic!("{query}: {text}"),
+            other => panic!("{query}: {other:?}"),
         }
     }
     let reply = app.bot.handle_text(&ctx, "search library lamps").await;

@@ -35,6 +35,7 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// The bot process: the real adapter over a real SQLite file, stoppable and restartable.
 struct RunningBot {
+    adapter: MatrixBot,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     store: Store,
@@ -61,14 +62,20 @@ async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot
         .await
         .expect("the bot logs in");
     let (stop, shutdown) = watch::channel(false);
-    let task = tokio::spawn(async move { adapter.run(shutdown).await });
+    let runner = adapter.clone();
+    let task = tokio::spawn(async move { runner.run(shutdown).await });
     // Commands are answered from the first sync on; wait for it.
     let started = Instant::now();
     while store.state("matrix", "sync_token").await.unwrap().is_none() {
         assert!(started.elapsed() < WAIT, "the bot never synced");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    RunningBot { stop, task, store }
+    RunningBot {
+        adapter,
+        stop,
+        task,
+        store,
+    }
 }
 
 impl RunningBot {
@@ -338,6 +345,16 @@ impl World {
 
     fn store(&self) -> &Store {
         &self.bot.as_ref().unwrap().store
+    }
+
+    /// Sends a command as Alice in reply to `target` and returns the bot's reply to it.
+    async fn ask_reply(&mut self, target: &EventId, command: &str) -> OriginalSyncRoomMessageEvent {
+        let room = self.room.clone();
+        let sent = self.alice.send(&room, reply_to(target, command)).await;
+        let bot = self.bot_id();
+        self.alice
+            .wait_for(&room, &bot, |m| replies_to(m, &sent))
+            .await
     }
 
     /// Sends a command as Alice and returns the bot's reply to it.
@@ -679,6 +696,91 @@ async fn bot_recovers_when_synapse_goes_away_and_returns() {
         answer.content.body().starts_with("Articles matching"),
         "{}",
         answer.content.body()
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_digest_arrives_with_article_discussion_and_pin() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let card = world.ask("!discuss 1").await;
+    let room = world.room.clone();
+    let take = world
+        .alice
+        .send(
+            &room,
+            in_thread(&card.event_id, "The lamps are the whole argument."),
+        )
+        .await;
+    let pinned = world.ask_reply(&take, "!pin lamp theory").await;
+    assert!(
+        pinned.content.body().starts_with("Pinned message"),
+        "{}",
+        pinned.content.body()
+    );
+
+    // A zone where it is around noon now, so the test never straddles midnight.
+    let now = chrono::Utc::now();
+    let offset = 12 - i64::from(chrono::Timelike::hour(&now));
+    let zone = if offset >= 0 {
+        format!("Etc/GMT-{offset}")
+    } else {
+        format!("Etc/GMT+{}", -offset)
+    };
+    let zone_tz: chrono_tz::Tz = zone.parse().unwrap();
+    let at = (now + chrono::Duration::minutes(2))
+        .with_timezone(&zone_tz)
+        .format("%H:%M")
+        .to_string();
+    let set = world.ask(&format!("!digest at {at} {zone}")).await;
+    assert!(set.content.body().contains(&at), "{}", set.content.body());
+
+    let running = world.bot.as_ref().unwrap();
+    let scheduler = readingroom::bot::digest::Scheduler::new(Bot::new(
+        running.store.clone(),
+        Arc::new(SystemClock),
+    ))
+    .with_sink(
+        readingroom::bot::Platform::Matrix,
+        Arc::new(running.adapter.clone()),
+    );
+    assert!(
+        scheduler.run_once(now).await.unwrap().is_empty(),
+        "not due yet"
+    );
+    let reports = scheduler
+        .run_once(now + chrono::Duration::minutes(3))
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0].status, readingroom::store::RunStatus::Posted);
+
+    let bot = world.bot_id();
+    let digest = world
+        .alice
+        .wait_for(&room, &bot, |m| {
+            m.content.body().starts_with("Reading Room digest for")
+        })
+        .await;
+    let body = digest.content.body();
+    assert!(body.contains("New: #1 Quiet Rooms"), "{body}");
+    assert!(
+        body.contains("Discussed: #1 Quiet Rooms") && body.contains("1 message from 1 reader"),
+        "{body}"
+    );
+    assert!(
+        body.contains("The lamps are the whole argument.") && body.contains("lamp theory"),
+        "{body}"
+    );
+    assert!(html(&digest).contains("<blockquote>"), "quote of the day");
+    assert!(
+        scheduler
+            .run_once(now + chrono::Duration::minutes(4))
+            .await
+            .unwrap()
+            .is_empty(),
+        "once a day"
     );
 }
 

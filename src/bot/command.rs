@@ -159,6 +159,23 @@ pub const COMMANDS: &[CommandSpec] = &[
         moderator: true,
     },
     CommandSpec {
+        name: "digest",
+        description: "The channel's daily digest: at HH:MM [time zone], off, now, or preview",
+        args: &[arg(
+            "action",
+            "at 09:00 Europe/Berlin | off | now | preview",
+            ArgKind::Text,
+            true,
+        )],
+        moderator: false,
+    },
+    CommandSpec {
+        name: "export",
+        description: "Export an article's whole discussion, as a reply tree with pins marked",
+        args: &[arg("article", "The article id", ArgKind::Article, true)],
+        moderator: true,
+    },
+    CommandSpec {
         name: "help",
         description: "List the commands, or explain one",
         args: &[arg("command", "A command name", ArgKind::Text, false)],
@@ -187,6 +204,24 @@ pub enum MessageRef {
     Recorded(i64),
     /// The platform's own id for the message (Discord snowflake, Matrix event id).
     Platform(String),
+}
+
+/// What `/digest` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestAction {
+    /// Post daily at this local time, in this zone (or the channel's remembered one).
+    At {
+        /// `HH:MM`.
+        time: chrono::NaiveTime,
+        /// An IANA zone.
+        zone: Option<chrono_tz::Tz>,
+    },
+    /// Stop the daily digest.
+    Off,
+    /// Post a digest now.
+    Now,
+    /// Show what the next digest would hold, to the caller only.
+    Preview,
 }
 
 /// A parsed command.
@@ -218,6 +253,10 @@ pub enum Command {
     },
     /// `/unpin <message>`.
     Unpin(MessageRef),
+    /// `/digest at|off|now|preview`.
+    Digest(DigestAction),
+    /// `/export <id>`.
+    Export(ArticleId),
     /// `/help [command]`.
     Help(Option<String>),
 }
@@ -234,6 +273,8 @@ impl Command {
             Command::Pins(_) => "pins",
             Command::Pin { .. } => "pin",
             Command::Unpin(_) => "unpin",
+            Command::Digest(_) => "digest",
+            Command::Export(_) => "export",
             Command::Help(_) => "help",
         }
     }
@@ -318,11 +359,74 @@ impl Command {
                 no_extra(spec, tail)?;
                 Command::Unpin(message_ref(spec, first)?)
             }
+            "digest" => Command::Digest(digest_action(spec, first, tail)?),
+            "export" => {
+                if rest.is_empty() {
+                    return Err(missing(0));
+                }
+                no_extra(spec, tail)?;
+                Command::Export(article_id(spec, first)?)
+            }
             _ => Command::Help(
                 (!first.is_empty()).then(|| first.trim_start_matches(['/', '!']).to_lowercase()),
             ),
         };
         Ok(command)
+    }
+}
+
+fn digest_action(
+    spec: &'static CommandSpec,
+    first: &str,
+    tail: &str,
+) -> Result<DigestAction, CommandError> {
+    let bad = |value: &str, expected| CommandError::Bad {
+        command: spec,
+        arg: "action",
+        value: value.to_owned(),
+        expected,
+    };
+    match first.to_lowercase().as_str() {
+        "" => Err(CommandError::Missing {
+            command: spec,
+            arg: "action",
+        }),
+        "off" | "now" | "preview" => {
+            no_extra(spec, tail)?;
+            Ok(match first.to_lowercase().as_str() {
+                "off" => DigestAction::Off,
+                "now" => DigestAction::Now,
+                _ => DigestAction::Preview,
+            })
+        }
+        "at" => {
+            let (time, zone) = match tail.split_once(char::is_whitespace) {
+                Some((time, zone)) => (time, zone.trim()),
+                None => (tail, ""),
+            };
+            if time.is_empty() {
+                return Err(CommandError::Missing {
+                    command: spec,
+                    arg: "action",
+                });
+            }
+            let time = crate::bot::digest::parse_time(time)
+                .ok_or_else(|| bad(time, "a time of day as HH:MM (24-hour)"))?;
+            let zone = match zone {
+                "" => None,
+                name => Some(crate::bot::digest::parse_zone(name).ok_or_else(|| {
+                    bad(
+                        name,
+                        "an IANA time zone such as Europe/Berlin or America/New_York",
+                    )
+                })?),
+            };
+            Ok(DigestAction::At { time, zone })
+        }
+        _ => Err(bad(
+            first,
+            "one of: at HH:MM [time zone], off, now, preview",
+        )),
     }
 }
 
@@ -553,7 +657,7 @@ mod tests {
                 .args
                 .iter()
                 .filter(|a| a.required)
-                .map(|_| "1")
+                .map(|_| if spec.name == "digest" { "now" } else { "1" })
                 .collect();
             let line = format!("{} {}", spec.name, args.join(" "));
             let command = Command::parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));

@@ -6,6 +6,8 @@
 
 mod cards;
 pub mod command;
+pub mod digest;
+pub mod export;
 pub mod reply;
 
 use std::sync::Arc;
@@ -188,6 +190,8 @@ impl Bot {
             Command::Pins(article) => self.pins(ctx, article).await,
             Command::Pin { message, note } => self.pin(ctx, message, note).await,
             Command::Unpin(message) => self.unpin(ctx, message).await,
+            Command::Digest(action) => self.digest(ctx, action).await,
+            Command::Export(article) => self.export(article).await,
             Command::Help(topic) => help(ctx, topic.as_deref()),
         }
     }
@@ -340,6 +344,97 @@ impl Bot {
             }));
         }
         Ok(Reply::card(cards::pins(title.as_deref(), &pins)))
+    }
+
+    async fn digest(&self, ctx: &Context, action: command::DigestAction) -> Handled {
+        use command::DigestAction;
+        if !matches!(action, DigestAction::Preview) && !ctx.user.moderator {
+            return Err(user_error(format!(
+                "Only moderators can change or post the digest; anyone can use {}digest preview.",
+                ctx.prefix
+            )));
+        }
+        let now = self.now();
+        let channel = self
+            .store
+            .channel(
+                ctx.platform.as_str(),
+                &ctx.channel,
+                ctx.channel_name.as_deref(),
+                now,
+            )
+            .await?;
+        match action {
+            DigestAction::At { time, zone } => {
+                let remembered = self.store.channel_timezone(channel.id).await?;
+                let zone = match zone {
+                    Some(zone) => zone,
+                    None => remembered
+                        .as_deref()
+                        .and_then(digest::parse_zone)
+                        .unwrap_or(chrono_tz::UTC),
+                };
+                let at = time.format("%H:%M").to_string();
+                self.store
+                    .set_digest(channel.id, Some((&at, zone.name())), now)
+                    .await?;
+                tracing::info!(target: "audit", channel = channel.id, by = %ctx.user.id, %at, zone = zone.name(), "digest scheduled");
+                Ok(Reply::text(format!(
+                    "The daily digest will be posted here at {at} ({}). Days with nothing new are skipped.",
+                    zone.name()
+                )))
+            }
+            DigestAction::Off => {
+                self.store.set_digest(channel.id, None, now).await?;
+                tracing::info!(target: "audit", channel = channel.id, by = %ctx.user.id, "digest turned off");
+                Ok(Reply::text("The daily digest is off for this channel."))
+            }
+            DigestAction::Now | DigestAction::Preview => {
+                let schedule = self.store.digest_schedule(channel.id).await?;
+                let zone = schedule
+                    .as_ref()
+                    .and_then(|s| digest::parse_zone(&s.timezone))
+                    .unwrap_or(chrono_tz::UTC);
+                let since = match self.store.last_digest(channel.id).await? {
+                    Some(last) => last,
+                    None => now - chrono::Duration::days(1),
+                };
+                let day = now.with_timezone(&zone).date_naive();
+                let card =
+                    digest::compose(&self.store, channel.id, day, since, now, &ctx.prefix).await?;
+                let preview = matches!(action, DigestAction::Preview);
+                match card {
+                    Some(card) if preview => Ok(Reply::card(card).ephemeral()),
+                    Some(card) => {
+                        tracing::info!(target: "audit", channel = channel.id, by = %ctx.user.id, "digest posted on demand");
+                        Ok(Reply::card(card))
+                    }
+                    None => Ok(Reply::text(
+                        "Nothing new since the last digest: no articles, discussions or pins.",
+                    )
+                    .ephemeral()),
+                }
+            }
+        }
+    }
+
+    async fn export(&self, article: ArticleId) -> Handled {
+        let stored = self.find(article).await?;
+        let export = export::build(&self.store, &stored).await?;
+        Ok(Reply {
+            body: Body::File {
+                name: format!("discussion-{}.md", article.0),
+                content: export::markdown(&export),
+                caption: format!(
+                    "The discussion of {article} {}: {} message{}.",
+                    reply::truncate(&stored.article.title, 80),
+                    export.messages,
+                    if export.messages == 1 { "" } else { "s" }
+                ),
+            },
+            ephemeral: true,
+            effect: None,
+        })
     }
 
     async fn message(&self, ctx: &Context, message: &MessageRef) -> Result<StoredMessage, Failure> {

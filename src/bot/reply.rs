@@ -23,6 +23,15 @@ pub enum Body {
     Card(Card),
     /// A problem with the user's request (shown ephemerally where possible).
     Error(String),
+    /// A document to hand over as a file.
+    File {
+        /// Its file name.
+        name: String,
+        /// Its contents.
+        content: String,
+        /// A line to show with it.
+        caption: String,
+    },
 }
 
 /// A rich reply: a title (linked where there is a link), a line under it, a body, named fields,

@@ -15,6 +15,27 @@ use crate::store::NewMessage;
 /// The console's channel id.
 pub const CHANNEL: &str = "console";
 
+/// Prints digests on standard output, where the console chat is.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ConsoleDigests;
+
+#[async_trait::async_trait]
+impl crate::bot::digest::DigestSink for ConsoleDigests {
+    async fn post(
+        &self,
+        _channel: &str,
+        digest: &crate::bot::Reply,
+        _key: &str,
+    ) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let mut out = tokio::io::stdout();
+        out.write_all(format!("\n{}\n", render(digest, "/")).as_bytes())
+            .await?;
+        out.flush().await?;
+        Ok(())
+    }
+}
+
 /// The console chat over any line source and sink.
 #[derive(Debug)]
 pub struct Console {

@@ -21,6 +21,13 @@ pub fn render(reply: &Reply, prefix: &str) -> String {
             out.push_str("! ");
             out.push_str(text);
         }
+        Body::File {
+            name,
+            content,
+            caption,
+        } => {
+            out.push_str(&format!("{caption}\n--- {name} ---\n{content}"));
+        }
         Body::Card(card) => {
             out.push_str(&card.title);
             if let Some(subtitle) = &card.subtitle {

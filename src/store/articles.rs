@@ -331,7 +331,7 @@ impl Store {
     }
 }
 
-fn stored_article(row: sqlx::sqlite::SqliteRow) -> Result<StoredArticle> {
+pub(super) fn stored_article(row: sqlx::sqlite::SqliteRow) -> Result<StoredArticle> {
     let id: i64 = row.try_get("id")?;
     let doc: String = row.try_get("doc")?;
     let article =

@@ -321,3 +321,48 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Every message of every discussion of an article, oldest first, each with a label of the
+    /// channel it was posted in (`platform:channel`).
+    pub async fn article_messages(
+        &self,
+        article: ArticleId,
+    ) -> Result<Vec<(StoredMessage, String)>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS}, c.platform || ':' || coalesce(c.name, c.external_id) AS channel_label
+             FROM messages m
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE d.article_id = ?
+             ORDER BY m.created_at, m.id"
+        )))
+        .bind(article.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((StoredMessage::from_row(row)?, row.try_get("channel_label")?)))
+            .collect()
+    }
+}
+
+impl Store {
+    /// A known channel by the platform's id for it, optionally written `platform:id`.
+    pub async fn find_channel(&self, reference: &str) -> Result<Option<Channel>> {
+        let (platform, external) = match reference.split_once(':') {
+            Some((platform, id)) if matches!(platform, "discord" | "matrix" | "console") => {
+                (Some(platform), id)
+            }
+            _ => (None, reference),
+        };
+        Ok(sqlx::query_as(
+            "SELECT id, platform, external_id FROM channels
+             WHERE external_id = ? AND (? IS NULL OR platform = ?) ORDER BY id LIMIT 1",
+        )
+        .bind(external)
+        .bind(platform)
+        .bind(platform)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}

@@ -5,6 +5,7 @@
 //! got `Ok` back knows the row is committed: platforms acknowledge a recorded message only then.
 
 mod articles;
+mod digests;
 mod discussions;
 mod pins;
 mod platform;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use articles::{
     ArticleId, BadArticleId, Ingested, SearchHit, StoredArticle, StoredQuote, content_hash,
 };
+pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, NewMessage, StoredMessage};
 pub use pins::{Pin, PinOutcome};
 

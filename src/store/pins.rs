@@ -119,3 +119,22 @@ impl Store {
         Ok(pins)
     }
 }
+
+impl Store {
+    /// Pins made in `(since, until]`, oldest first.
+    pub async fn pins_between(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Pin>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{PIN_SELECT} AND p.pinned_at > ? AND p.pinned_at <= ? ORDER BY p.pinned_at, p.id LIMIT ?"
+        )))
+        .bind(since)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

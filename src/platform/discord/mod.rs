@@ -28,9 +28,12 @@ use serenity::http::Http;
 use tokio::sync::watch;
 
 use crate::bot::command::{ArgKind, COMMANDS};
+use crate::bot::digest::DigestSink;
 use crate::bot::{Bot, Command, Context, Effect, MessageRef, Platform, Reply, User};
 use crate::config::DiscordConfig;
 use crate::store::NewMessage;
+use serenity::all::{CreateMessage, Nonce};
+use sha2::{Digest, Sha256};
 
 pub use render::{escape, limits, render as render_reply};
 
@@ -343,6 +346,47 @@ impl DiscordCore {
     }
 }
 
+/// Posts digests into Discord channels.
+#[derive(Debug, Clone)]
+pub struct DiscordDigests {
+    http: Arc<Http>,
+}
+
+impl DiscordDigests {
+    /// Posts through this client.
+    pub fn new(http: Arc<Http>) -> Self {
+        Self { http }
+    }
+}
+
+#[async_trait]
+impl DigestSink for DiscordDigests {
+    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
+        let channel = ChannelId::new(channel.parse().context("not a Discord channel id")?);
+        let rendered = render::render(digest);
+        // Discord drops a second message with the same nonce, so a retry after a lost answer
+        // does not post twice.
+        let nonce: String = Sha256::digest(key.as_bytes())
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut message = CreateMessage::new()
+            .embeds(rendered.embeds)
+            .nonce(Nonce::String(nonce))
+            .enforce_nonce(true)
+            .allowed_mentions(CreateAllowedMentions::new());
+        if let Some(content) = rendered.content {
+            message = message.content(content);
+        }
+        with_retry("posting a digest", || {
+            channel.send_message(&self.http, message.clone())
+        })
+        .await?;
+        Ok(())
+    }
+}
+
 /// Runs `handle` and answers a command interaction with its reply, deferring first when the
 /// core takes longer than [`DEFER_AFTER`]; returns the reply.
 async fn answer_command(
@@ -366,6 +410,9 @@ async fn answer_command(
             let reply = handle.await;
             let rendered = render::render(&reply);
             let mut edit = EditInteractionResponse::new().embeds(rendered.embeds).components(rendered.components);
+            for file in rendered.files {
+                edit = edit.new_attachment(file);
+            }
             if let Some(content) = rendered.content {
                 edit = edit.content(content);
             }
@@ -385,6 +432,7 @@ fn response_message(reply: &Reply) -> CreateInteractionResponseMessage {
         .embeds(rendered.embeds)
         .components(rendered.components)
         .ephemeral(reply.ephemeral)
+        .add_files(rendered.files)
         .allowed_mentions(CreateAllowedMentions::new());
     if let Some(content) = rendered.content {
         message = message.content(content);

@@ -3,7 +3,8 @@
 //! neither format nor mention anything.
 
 use serenity::all::{
-    ButtonStyle, CreateActionRow, CreateButton, CreateEmbed, CreateEmbedAuthor, CreateEmbedFooter,
+    ButtonStyle, CreateActionRow, CreateAttachment, CreateButton, CreateEmbed, CreateEmbedAuthor,
+    CreateEmbedFooter,
 };
 
 use crate::bot::reply::truncate;
@@ -102,6 +103,8 @@ pub struct Rendered {
     pub embeds: Vec<CreateEmbed>,
     /// Buttons.
     pub components: Vec<CreateActionRow>,
+    /// Attached files.
+    pub files: Vec<CreateAttachment>,
 }
 
 /// Renders a reply.
@@ -119,6 +122,19 @@ pub fn render(reply: &Reply) -> Rendered {
             content: None,
             embeds: vec![embed(card)],
             components: buttons(&card.actions),
+            files: Vec::new(),
+        },
+        Body::File {
+            name,
+            content,
+            caption,
+        } => Rendered {
+            content: Some(fit(caption, limits::CONTENT)),
+            files: vec![CreateAttachment::bytes(
+                content.as_bytes().to_vec(),
+                name.clone(),
+            )],
+            ..Rendered::default()
         },
     }
 }
@@ -255,7 +271,7 @@ mod tests {
                     value: "v ".repeat(700),
                 })
                 .collect(),
-            footer: Some("f".repeat(3000)),
+            footer: Some("f".repeat(300)),
             actions: vec![],
         };
         let json = serde_json::to_value(embed(&card)).unwrap();
@@ -270,7 +286,7 @@ mod tests {
             "links to the rest"
         );
         let fields = json["fields"].as_array().unwrap();
-        assert!(fields.len() <= limits::FIELDS);
+        assert!(!fields.is_empty() && fields.len() <= limits::FIELDS);
         let mut total = len("title")
             + len("description")
             + json["author"]["name"].as_str().unwrap().chars().count();

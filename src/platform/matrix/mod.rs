@@ -37,6 +37,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
+use crate::bot::digest::DigestSink;
 use crate::bot::{Bot, Command, Context, Effect, MessageRef, Platform, Reply, User};
 use crate::config::{MatrixAuth, MatrixConfig};
 use crate::store::NewMessage;
@@ -501,6 +502,31 @@ impl MatrixBot {
         cause: &EventId,
         part: u8,
     ) -> anyhow::Result<OwnedEventId> {
+        if let crate::bot::Body::File {
+            name,
+            content,
+            caption,
+        } = &reply.body
+        {
+            // Documents go as a file upload with the caption as its text.
+            let config = matrix_sdk::attachment::AttachmentConfig::new()
+                .txn_id(transaction_id(cause, part))
+                .caption(Some(
+                    matrix_sdk::ruma::events::room::message::TextMessageEventContent::plain(
+                        defuse(caption),
+                    ),
+                ));
+            let response = room
+                .send_attachment(
+                    name.clone(),
+                    &mime::TEXT_PLAIN_UTF_8,
+                    content.clone().into_bytes(),
+                    config,
+                )
+                .await
+                .context("sending a Matrix file")?;
+            return Ok(response.event_id);
+        }
         let (body, html) = render(reply, &self.config.prefix);
         let mut content = RoomMessageEventContent::notice_html(body, html);
         content.mentions = Some(Mentions::new());
@@ -515,6 +541,27 @@ impl MatrixBot {
             .await
             .context("sending a Matrix reply")?;
         Ok(response.response.event_id)
+    }
+}
+
+#[async_trait::async_trait]
+impl DigestSink for MatrixBot {
+    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
+        let room_id = matrix_sdk::ruma::RoomId::parse(channel).context("not a Matrix room id")?;
+        let room = self
+            .client
+            .get_room(&room_id)
+            .context("the bot is not in that room")?;
+        let (body, html) = render(digest, &self.config.prefix);
+        let mut content = RoomMessageEventContent::notice_html(body, html);
+        content.mentions = Some(Mentions::new());
+        let digest = Sha256::digest(key.as_bytes());
+        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+        room.send(content)
+            .with_transaction_id(OwnedTransactionId::from(format!("rr-digest-{hex}")))
+            .await
+            .context("sending the digest")?;
+        Ok(())
     }
 }
 

@@ -56,6 +56,7 @@ pub fn render(reply: &Reply, prefix: &str) -> (String, String) {
     let html = match &reply.body {
         Body::Text(message) => text(message).replace('\n', "<br>"),
         Body::Error(message) => format!("⚠️ {}", text(message)),
+        Body::File { caption, .. } => text(caption),
         Body::Card(card) => {
             let mut html = String::new();
             let title = text(&card.title);
