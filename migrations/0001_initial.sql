@@ -131,3 +131,14 @@ CREATE TABLE handled_events (
     handled_at  TEXT NOT NULL,
     PRIMARY KEY (platform, event_id)
 );
+
+-- An edit or delete that arrived before the message it changes (platforms may deliver events
+-- concurrently). Applied when the message is recorded; only kept for tracked threads.
+CREATE TABLE pending_changes (
+    platform     TEXT NOT NULL,
+    platform_id  TEXT NOT NULL,
+    body         TEXT,
+    deleted      INTEGER NOT NULL,
+    at           TEXT NOT NULL,
+    PRIMARY KEY (platform, platform_id)
+);

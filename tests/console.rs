@@ -315,6 +315,38 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
     let stats = store.discussion_stats(ingested.id()).await.unwrap();
     assert_eq!((stats.messages, stats.participants), (1, 1));
     assert!(store.integrity_check().await.unwrap());
+
+    // Events can overtake each other: an edit or delete that arrives before the message is
+    // applied when the message is recorded, and a delete wins over an edit.
+    store
+        .defer_change("discord", "late-1", Some("edited first"), now)
+        .await
+        .unwrap();
+    let id = app
+        .bot
+        .record_message(discussion.id, message("late-1", "original", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.message(id).await.unwrap().unwrap().body.as_deref(),
+        Some("edited first")
+    );
+    store
+        .defer_change("discord", "late-2", None, now)
+        .await
+        .unwrap();
+    store
+        .defer_change("discord", "late-2", Some("edit after delete"), now)
+        .await
+        .unwrap();
+    let id = app
+        .bot
+        .record_message(discussion.id, message("late-2", "secret", None))
+        .await
+        .unwrap();
+    let late = store.message(id).await.unwrap().unwrap();
+    assert_eq!(late.body, None, "the store never keeps deleted text");
+    assert!(late.deleted_at.is_some());
 }
 
 #[tokio::test]

@@ -181,7 +181,9 @@ impl Store {
 
     /// Records a message in a discussion and returns its row id. Recording the same platform
     /// message again changes nothing and returns the same id, so redelivered events are harmless.
+    /// An edit or delete that arrived first (see [`Store::edit_message`]) is applied.
     pub async fn record_message(&self, discussion_id: i64, message: &NewMessage) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (discussion_id, platform, platform_id, author_id, author_name,
                                    body, reply_to, created_at)
@@ -197,18 +199,78 @@ impl Store {
         .bind(&message.body)
         .bind(&message.reply_to)
         .bind(message.created_at)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        match inserted {
-            Some(id) => Ok(id),
-            None => Ok(sqlx::query_scalar(
-                "SELECT id FROM messages WHERE platform = ? AND platform_id = ?",
-            )
-            .bind(&message.platform)
-            .bind(&message.platform_id)
-            .fetch_one(&self.pool)
-            .await?),
-        }
+        let id = match inserted {
+            Some(id) => {
+                let pending = sqlx::query(
+                    "DELETE FROM pending_changes WHERE platform = ? AND platform_id = ?
+                     RETURNING body, deleted, at",
+                )
+                .bind(&message.platform)
+                .bind(&message.platform_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(change) = pending {
+                    let at: DateTime<Utc> = change.try_get("at")?;
+                    if change.try_get::<bool, _>("deleted")? {
+                        sqlx::query("UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?")
+                            .bind(at)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
+                            .bind(change.try_get::<Option<String>, _>("body")?)
+                            .bind(at)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                id
+            }
+            None => {
+                sqlx::query_scalar("SELECT id FROM messages WHERE platform = ? AND platform_id = ?")
+                    .bind(&message.platform)
+                    .bind(&message.platform_id)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Remembers an edit (`Some(text)`) or delete (`None`) of a message not recorded yet, for
+    /// a message that belongs to a tracked discussion but whose creation event is still on its
+    /// way. A delete is never overridden by a later edit. Changes older than a day are dropped.
+    pub async fn defer_change(
+        &self,
+        platform: &str,
+        platform_id: &str,
+        body: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pending_changes (platform, platform_id, body, deleted, at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (platform, platform_id) DO UPDATE SET
+                 body = CASE WHEN pending_changes.deleted THEN NULL ELSE excluded.body END,
+                 deleted = max(pending_changes.deleted, excluded.deleted),
+                 at = excluded.at",
+        )
+        .bind(platform)
+        .bind(platform_id)
+        .bind(body)
+        .bind(body.is_none())
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query("DELETE FROM pending_changes WHERE at < ?")
+            .bind(at - chrono::Duration::days(1))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Replaces a message's text after an edit. `false` when the message is unknown or deleted.

@@ -102,7 +102,10 @@ async fn interaction(
         }
     };
     let response = match interaction {
-        Interaction::Ping(_) => CreateInteractionResponse::Pong,
+        // Exactly Discord's documented PONG.
+        Interaction::Ping(_) => {
+            return axum::Json(serde_json::json!({ "type": 1 })).into_response();
+        }
         Interaction::Command(command) => {
             let core = &endpoint.core;
             let context = core.context(

@@ -6,7 +6,7 @@
 //! Every message goes out with empty `allowed_mentions` (set once on the HTTP client), and all
 //! user and article text is escaped before it reaches Discord.
 
-mod endpoint;
+pub mod endpoint;
 mod render;
 
 use std::sync::Arc;
@@ -325,24 +325,37 @@ impl DiscordCore {
             let at = event
                 .edited_timestamp
                 .map_or_else(|| self.bot.now(), |t| *t);
-            self.bot
-                .store()
-                .edit_message(PLATFORM, &event.id.get().to_string(), content, at)
-                .await?;
+            let id = event.id.get().to_string();
+            let store = self.bot.store();
+            if !store.edit_message(PLATFORM, &id, content, at).await?
+                && self.tracked(event.channel_id).await?
+            {
+                // serenity runs handlers concurrently: the creation may still be on its way.
+                store.defer_change(PLATFORM, &id, Some(content), at).await?;
+            }
         }
         Ok(())
     }
 
-    async fn deleted(&self, id: MessageId) -> anyhow::Result<()> {
-        if self
-            .bot
-            .store()
-            .delete_message(PLATFORM, &id.get().to_string(), self.bot.now())
-            .await?
-        {
+    async fn deleted(&self, channel: ChannelId, id: MessageId) -> anyhow::Result<()> {
+        let store = self.bot.store();
+        let now = self.bot.now();
+        let id = id.get().to_string();
+        if store.delete_message(PLATFORM, &id, now).await? {
             tracing::info!(message = %id, "deleted message removed from the store");
+        } else if self.tracked(channel).await? {
+            store.defer_change(PLATFORM, &id, None, now).await?;
         }
         Ok(())
+    }
+
+    async fn tracked(&self, channel: ChannelId) -> anyhow::Result<bool> {
+        Ok(self
+            .bot
+            .store()
+            .discussion_by_thread(PLATFORM, &channel.get().to_string())
+            .await?
+            .is_some())
     }
 }
 
@@ -423,6 +436,15 @@ async fn answer_command(
         }
     };
     Ok(reply)
+}
+
+/// A message the adapter itself writes (channel links and numbers only, no user text), so it
+/// is sent as markup rather than escaped.
+fn notice(content: String, ephemeral: bool) -> CreateInteractionResponseMessage {
+    CreateInteractionResponseMessage::new()
+        .content(content)
+        .ephemeral(ephemeral)
+        .allowed_mentions(CreateAllowedMentions::new())
 }
 
 /// The interaction response message for a reply (ephemeral where the reply says so).
@@ -567,8 +589,7 @@ impl Handler {
                         &title,
                     )
                     .await?;
-                let message =
-                    response_message(&Reply::text(format!("Discussion opened: <#{thread}>")));
+                let message = notice(format!("Discussion opened: <#{thread}>"), false);
                 with_retry("answering a button", || {
                     interaction.create_response(
                         &ctx.http,
@@ -586,7 +607,7 @@ impl Handler {
                     "The discussion of {article_id} continues in <#{}>.",
                     existing.parse::<u64>().unwrap_or_default()
                 );
-                let message = response_message(&Reply::text(text).ephemeral());
+                let message = notice(text, true);
                 with_retry("answering a button", || {
                     interaction.create_response(
                         &ctx.http,
@@ -671,11 +692,11 @@ impl EventHandler for Handler {
     async fn message_delete(
         &self,
         _ctx: SerenityContext,
-        _channel: ChannelId,
+        channel: ChannelId,
         message: MessageId,
         _guild: Option<GuildId>,
     ) {
-        if let Err(error) = self.core.deleted(message).await {
+        if let Err(error) = self.core.deleted(channel, message).await {
             tracing::error!(%message, "recording a deletion failed: {error:#}");
         }
     }
@@ -683,12 +704,12 @@ impl EventHandler for Handler {
     async fn message_delete_bulk(
         &self,
         _ctx: SerenityContext,
-        _channel: ChannelId,
+        channel: ChannelId,
         messages: Vec<MessageId>,
         _guild: Option<GuildId>,
     ) {
         for message in messages {
-            if let Err(error) = self.core.deleted(message).await {
+            if let Err(error) = self.core.deleted(channel, message).await {
                 tracing::error!(%message, "recording a deletion failed: {error:#}");
             }
         }

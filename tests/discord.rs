@@ -1,0 +1,664 @@
+//! The Discord adapter through the real, unmodified serenity client, against a Discord-shaped
+//! server on loopback (REST and a websocket gateway built from Discord's documented payloads):
+//! registration, slash commands, autocomplete, buttons, threads, recording, moderation, mention
+//! safety, retries, and the signed HTTP interactions endpoint.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
+
+mod common;
+#[path = "common/discord.rs"]
+mod discord;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use discord::{FakeDiscord, Recorded};
+use ed25519_dalek::{Signer, SigningKey};
+use readingroom::bot::Bot;
+use readingroom::clock::SystemClock;
+use readingroom::config::DiscordConfig;
+use readingroom::store::Store;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+struct World {
+    fake: FakeDiscord,
+    store: Store,
+    stop: watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+fn config(fake: &FakeDiscord) -> DiscordConfig {
+    DiscordConfig {
+        token: FakeDiscord::TOKEN.to_owned().into(),
+        guild_id: Some(FakeDiscord::GUILD_ID),
+        api_base: Some(fake.base_url()),
+        moderator_role: None,
+        interactions: None,
+    }
+}
+
+impl World {
+    async fn new() -> World {
+        let fake = FakeDiscord::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+        bot.ingest(&common::fixture("reading-room-fixture.md"), None)
+            .await
+            .unwrap();
+        let (stop, shutdown) = watch::channel(false);
+        tokio::spawn(readingroom::platform::discord::run(
+            bot,
+            config(&fake),
+            shutdown,
+        ));
+        fake.wait_ready(WAIT).await;
+        fake.wait_for_request(|r| r.method == "PUT" && r.path.ends_with("/commands"), WAIT)
+            .await;
+        World {
+            fake,
+            store,
+            stop,
+            _dir: dir,
+        }
+    }
+
+    /// Dispatches an interaction and returns the bot's (successful) callback for it.
+    async fn interact(&self, interaction: Value) -> Recorded {
+        let id = interaction["id"].as_str().unwrap().to_owned();
+        assert!(self.fake.dispatch("INTERACTION_CREATE", interaction).await);
+        self.fake
+            .wait_for_request(
+                |r| r.path.starts_with(&format!("/interactions/{id}/")) && r.succeeded(),
+                WAIT,
+            )
+            .await
+    }
+
+    async fn slash(&self, name: &str, options: Value, user: u64) -> Recorded {
+        let id = self.fake.snowflake();
+        let interaction = self.fake.slash_command(id, name, options, user);
+        self.interact(interaction).await
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// `allowed_mentions` that allow nothing: no parse kinds, no users, no roles.
+fn no_mentions(allowed: &Value) {
+    assert!(allowed.is_object(), "allowed_mentions is sent: {allowed}");
+    for key in ["parse", "users", "roles"] {
+        let list = &allowed[key];
+        assert!(
+            list.is_null() || list.as_array().is_some_and(Vec::is_empty),
+            "{allowed}"
+        );
+    }
+    assert!(
+        allowed["parse"].is_array(),
+        "parse must be present to override the defaults: {allowed}"
+    );
+}
+
+fn embed(callback: &Recorded) -> &Value {
+    &callback.body["data"]["embeds"][0]
+}
+
+#[tokio::test]
+async fn commands_are_registered_from_the_core_list() {
+    let world = World::new().await;
+    let put = world
+        .fake
+        .wait_for_request(|r| r.method == "PUT" && r.path.ends_with("/commands"), WAIT)
+        .await;
+    assert_eq!(
+        put.path,
+        format!(
+            "/applications/{}/guilds/{}/commands",
+            FakeDiscord::APPLICATION_ID,
+            FakeDiscord::GUILD_ID
+        ),
+        "DISCORD_GUILD_ID registers in that guild"
+    );
+    let commands = put.body.as_array().unwrap();
+    let by_name = |name: &str| {
+        commands
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {commands:#?}"))
+    };
+    for spec in readingroom::bot::COMMANDS.iter().filter(|s| !s.moderator) {
+        let command = by_name(spec.name);
+        assert_eq!(command["description"], spec.description);
+        assert_eq!(
+            command["options"].as_array().map_or(0, Vec::len),
+            spec.args.len(),
+            "{}",
+            spec.name
+        );
+    }
+    let article = by_name("article");
+    assert_eq!(article["options"][0]["autocomplete"], true);
+    assert_eq!(article["options"][0]["type"], 3);
+    let summary = by_name("summary");
+    assert_eq!(summary["options"][1]["type"], 4, "sentences is an integer");
+    assert_eq!(summary["options"][0]["required"], true);
+    for menu in ["Pin as commentary", "Unpin commentary"] {
+        let command = by_name(menu);
+        assert_eq!(command["type"], 3, "a message context menu");
+        assert_eq!(
+            command["default_member_permissions"],
+            (1u64 << 13).to_string()
+        );
+    }
+    assert!(
+        commands.iter().all(|c| c["name"] != "pin"),
+        "pinning is a context menu on Discord"
+    );
+    assert!(
+        world.fake.unknown_requests().is_empty(),
+        "{}",
+        world.fake.summary()
+    );
+}
+
+#[tokio::test]
+async fn article_is_answered_with_an_embed_and_buttons() {
+    let world = World::new().await;
+    let callback = world
+        .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(callback.body["type"], 4);
+    let embed = embed(&callback);
+    assert!(
+        embed["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Quiet Rooms and Loud Arguments")
+    );
+    assert_eq!(
+        embed["url"],
+        "https://lantern.example.org/essays/reading-rooms"
+    );
+    assert!(
+        embed["author"]["name"]
+            .as_str()
+            .unwrap()
+            .contains("Jonah Ferris")
+    );
+    assert!(
+        embed["description"]
+            .as_str()
+            .unwrap()
+            .contains("public libraries")
+    );
+    let fields = embed["fields"].as_array().unwrap();
+    assert!(
+        fields.iter().any(|f| f["name"] == "Key quotation"
+            && f["value"].as_str().unwrap().contains("Odile Marsh"))
+    );
+    assert!(
+        embed["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Article \\#1"),
+        "{embed}"
+    );
+    let buttons = callback.body["data"]["components"][0]["components"]
+        .as_array()
+        .unwrap();
+    let labels: Vec<&str> = buttons
+        .iter()
+        .map(|b| b["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Discuss", "Another quote", "Full summary"]);
+    no_mentions(&callback.body["data"]["allowed_mentions"]);
+
+    // A bad id is a clear error for the caller only.
+    let error = world
+        .slash("summary", json!({"article": "999"}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(error.body["data"]["flags"], 64, "ephemeral");
+    assert!(
+        error.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("There is no article")
+    );
+}
+
+#[tokio::test]
+async fn autocomplete_offers_titles() {
+    let world = World::new().await;
+    let id = world.fake.snowflake();
+    let request =
+        world
+            .fake
+            .autocomplete(id, "article", "article", "quiet ro", FakeDiscord::READER_ID);
+    let callback = world.interact(request).await;
+    assert_eq!(callback.body["type"], 8);
+    let choices = callback.body["data"]["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 1);
+    assert_eq!(choices[0]["value"], "1");
+    assert!(
+        choices[0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("#1 Quiet Rooms")
+    );
+    assert!(choices[0]["name"].as_str().unwrap().chars().count() <= 100);
+}
+
+#[tokio::test]
+async fn discuss_button_opens_a_thread_that_records_messages_edits_and_deletes() {
+    let world = World::new().await;
+    world
+        .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    let cards = world.fake.channel_messages(FakeDiscord::CHANNEL_ID);
+    let card_id: u64 = cards.last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let button = world.fake.button(
+        world.fake.snowflake(),
+        "rr:discuss:1",
+        card_id,
+        FakeDiscord::READER_ID,
+    );
+    let answer = world.interact(button).await;
+    let thread_request = world
+        .fake
+        .wait_for_request(
+            |r| {
+                r.method == "POST"
+                    && r.path
+                        == format!(
+                            "/channels/{}/messages/{card_id}/threads",
+                            FakeDiscord::CHANNEL_ID
+                        )
+            },
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        thread_request.body["auto_archive_duration"], 10080,
+        "the longest auto-archive"
+    );
+    assert!(
+        thread_request.body["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Quiet Rooms")
+    );
+    let thread_id: u64 = thread_request.response["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        answer.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<#{thread_id}>"))
+    );
+    let discussion = world
+        .store
+        .discussion_by_thread("discord", &thread_id.to_string())
+        .await
+        .unwrap()
+        .expect("tracked");
+
+    let first = world.fake.snowflake();
+    world
+        .fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            world.fake.message(
+                first,
+                thread_id,
+                FakeDiscord::READER_ID,
+                "Lamps over rules.",
+                None,
+            ),
+        )
+        .await;
+    let second = world.fake.snowflake();
+    world
+        .fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            world.fake.message(
+                second,
+                thread_id,
+                FakeDiscord::MODERATOR_ID,
+                "Rules keep it quiet.",
+                Some(first),
+            ),
+        )
+        .await;
+    let elsewhere = world.fake.snowflake();
+    world
+        .fake
+        .dispatch(
+            "MESSAGE_CREATE",
+            world.fake.message(
+                elsewhere,
+                FakeDiscord::CHANNEL_ID,
+                FakeDiscord::READER_ID,
+                "not in the thread",
+                None,
+            ),
+        )
+        .await;
+    world
+        .fake
+        .dispatch(
+            "MESSAGE_UPDATE",
+            world.fake.message_update(
+                first,
+                thread_id,
+                FakeDiscord::READER_ID,
+                "Lamps over everything.",
+            ),
+        )
+        .await;
+    world
+        .fake
+        .dispatch(
+            "MESSAGE_DELETE",
+            world.fake.message_delete(second, thread_id),
+        )
+        .await;
+
+    let started = tokio::time::Instant::now();
+    loop {
+        let messages = world
+            .store
+            .discussion_messages(discussion.id)
+            .await
+            .unwrap();
+        let a = messages.iter().find(|m| m.platform_id == first.to_string());
+        let b = messages
+            .iter()
+            .find(|m| m.platform_id == second.to_string());
+        if let (Some(a), Some(b)) = (a, b)
+            && a.body.as_deref() == Some("Lamps over everything.")
+            && b.deleted_at.is_some()
+        {
+            assert_eq!(a.author_id, FakeDiscord::READER_ID.to_string());
+            assert!(a.edited_at.is_some());
+            assert_eq!(
+                b.reply_to.as_deref(),
+                Some(first.to_string().as_str()),
+                "reply parent from message_reference"
+            );
+            assert_eq!(b.body, None, "a delete removes the text");
+            assert_eq!(messages.len(), 2, "only thread messages");
+            break;
+        }
+        assert!(started.elapsed() < WAIT, "not recorded: {messages:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // /discuss in the same channel links the existing thread.
+    let again = world
+        .slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(again.body["type"], 4);
+    let follow = world
+        .fake
+        .wait_for_request(
+            |r| {
+                r.method == "POST"
+                    && r.path.starts_with("/webhooks/")
+                    && r.body["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains("continues in"))
+            },
+            WAIT,
+        )
+        .await;
+    assert!(
+        follow.body["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("<#{thread_id}>"))
+    );
+}
+
+#[tokio::test]
+async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
+    let world = World::new().await;
+    world
+        .slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    let thread_request = world
+        .fake
+        .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
+        .await;
+    let thread_id: u64 = thread_request.response["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let take_id = world.fake.snowflake();
+    let take = world.fake.message(
+        take_id,
+        thread_id,
+        FakeDiscord::READER_ID,
+        "@everyone <@&777> read this **now**",
+        None,
+    );
+    world.fake.dispatch("MESSAGE_CREATE", take.clone()).await;
+    let started = tokio::time::Instant::now();
+    while world
+        .store
+        .message_by_platform_id("discord", &take_id.to_string())
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(started.elapsed() < WAIT, "never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let menu = world.fake.message_context_menu(
+        world.fake.snowflake(),
+        "Pin as commentary",
+        take.clone(),
+        FakeDiscord::READER_ID,
+    );
+    let refused = world.interact(world.fake.in_channel(menu, thread_id)).await;
+    assert_eq!(refused.body["data"]["flags"], 64, "refused ephemerally");
+    assert!(
+        refused.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Only moderators")
+    );
+    assert!(world.store.pins(None, 10).await.unwrap().is_empty());
+
+    let menu = world.fake.message_context_menu(
+        world.fake.snowflake(),
+        "Pin as commentary",
+        take,
+        FakeDiscord::MODERATOR_ID,
+    );
+    let accepted = world.interact(world.fake.in_channel(menu, thread_id)).await;
+    assert!(
+        accepted.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Pinned message"),
+        "{}",
+        accepted.body
+    );
+    assert_eq!(world.store.pins(None, 10).await.unwrap().len(), 1);
+
+    let card = world
+        .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    let fields = embed(&card)["fields"].as_array().unwrap();
+    let pinned = fields
+        .iter()
+        .find(|f| f["name"] == "Pinned commentary")
+        .expect("the pin shows");
+    let value = pinned["value"].as_str().unwrap();
+    assert!(value.contains("read this"), "{value}");
+    // The reader's mentions and markup reach Discord inert, and the send says mention no one.
+    assert!(
+        !value.contains("@everyone") && !value.contains("<@&777>") && !value.contains("**now**"),
+        "{value}"
+    );
+    no_mentions(&card.body["data"]["allowed_mentions"]);
+    for request in world.fake.requests_matching(|r| {
+        r.method == "POST"
+            && (r.path.starts_with("/interactions/")
+                || r.path.starts_with("/webhooks/")
+                || r.path.contains("/messages"))
+    }) {
+        let mentions = if request.path.starts_with("/interactions/") {
+            &request.body["data"]["allowed_mentions"]
+        } else {
+            &request.body["allowed_mentions"]
+        };
+        if !request.path.ends_with("/threads") {
+            no_mentions(mentions);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_500_is_retried() {
+    let world = World::new().await;
+    world.fake.fail_next("POST", "/interactions/", 500, 1);
+    let callback = world
+        .slash("article", json!({}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(callback.body["type"], 4);
+    let attempts = world
+        .fake
+        .requests_matching(|r| r.path.starts_with("/interactions/"));
+    assert_eq!(
+        attempts.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [500, 204]
+    );
+}
+
+fn sign(key: &SigningKey, timestamp: &str, body: &str) -> String {
+    let signature = key.sign(format!("{timestamp}{body}").as_bytes());
+    signature
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn http_interactions_are_verified() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let bot = Bot::new(store, Arc::new(SystemClock));
+    bot.ingest(&common::fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let public: String = key
+        .verifying_key()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let core = readingroom::platform::discord::DiscordCore::new(bot, config(&fake));
+    let http = Arc::new(readingroom::platform::discord::http_client(&config(&fake)));
+    let app = readingroom::platform::discord::endpoint::router(core, http, &public).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/interactions", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let post = |body: String, signature: String, timestamp: String| {
+        client
+            .post(&url)
+            .header("x-signature-ed25519", signature)
+            .header("x-signature-timestamp", timestamp)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp().to_string();
+
+    let ping = json!({"id": "1", "application_id": FakeDiscord::APPLICATION_ID.to_string(), "type": 1, "token": "t", "version": 1}).to_string();
+    let response = post(ping.clone(), sign(&key, &now, &ping), now.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({"type": 1}),
+        "PONG"
+    );
+
+    let forged = SigningKey::from_bytes(&[8u8; 32]);
+    assert_eq!(
+        post(ping.clone(), sign(&forged, &now, &ping), now.clone())
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a forged signature"
+    );
+    let tampered = ping.replace("\"t\"", "\"u\"");
+    assert_eq!(
+        post(tampered, sign(&key, &now, &ping), now.clone())
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a changed body"
+    );
+    let old = (chrono::Utc::now().timestamp() - 3600).to_string();
+    assert_eq!(
+        post(ping.clone(), sign(&key, &old, &ping), old)
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "a stale timestamp"
+    );
+
+    let command = fake
+        .slash_command(
+            fake.snowflake(),
+            "article",
+            json!({"article": "1"}),
+            FakeDiscord::READER_ID,
+        )
+        .to_string();
+    let response = post(command.clone(), sign(&key, &now, &command), now.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["type"], 4);
+    assert!(
+        answer["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Quiet Rooms")
+    );
+    no_mentions(&answer["data"]["allowed_mentions"]);
+}
