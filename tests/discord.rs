@@ -209,7 +209,7 @@ async fn article_is_answered_with_an_embed_and_buttons() {
         embed["footer"]["text"]
             .as_str()
             .unwrap()
-            .starts_with("Article \\#1"),
+            .starts_with("Article #1"),
         "{embed}"
     );
     let buttons = callback.body["data"]["components"][0]["components"]
@@ -661,4 +661,180 @@ async fn http_interactions_are_verified() {
             .starts_with("Quiet Rooms")
     );
     no_mentions(&answer["data"]["allowed_mentions"]);
+}
+
+#[tokio::test]
+async fn quote_and_summary_buttons_answer() {
+    let world = World::new().await;
+    let card = world
+        .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(card.body["type"], 4);
+    let card_id: u64 = world
+        .fake
+        .channel_messages(FakeDiscord::CHANNEL_ID)
+        .last()
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let quote = world
+        .interact(world.fake.button(
+            world.fake.snowflake(),
+            "rr:quote:1",
+            card_id,
+            FakeDiscord::READER_ID,
+        ))
+        .await;
+    let quoted = embed(&quote)["fields"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        quoted.contains("Odile Marsh") || quoted.contains("Keep the lamps on late"),
+        "{quoted}"
+    );
+    let summary = world
+        .interact(world.fake.button(
+            world.fake.snowflake(),
+            "rr:summary:1",
+            card_id,
+            FakeDiscord::READER_ID,
+        ))
+        .await;
+    assert!(
+        embed(&summary)["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("The author"),
+        "{}",
+        summary.body
+    );
+}
+
+#[tokio::test]
+async fn a_scheduled_digest_arrives_in_the_channel() {
+    let world = World::new().await;
+    // A discussion with a pinned comment, then a digest scheduled for two minutes from now.
+    world
+        .slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    let thread_request = world
+        .fake
+        .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
+        .await;
+    let thread_id: u64 = thread_request.response["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let take = world.fake.message(
+        world.fake.snowflake(),
+        thread_id,
+        FakeDiscord::READER_ID,
+        "Lamps are infrastructure.",
+        None,
+    );
+    world.fake.dispatch("MESSAGE_CREATE", take.clone()).await;
+    let take_id = take["id"].as_str().unwrap().to_owned();
+    let started = tokio::time::Instant::now();
+    while world
+        .store
+        .message_by_platform_id("discord", &take_id)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(started.elapsed() < WAIT, "never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let menu = world.fake.message_context_menu(
+        world.fake.snowflake(),
+        "Pin as commentary",
+        take,
+        FakeDiscord::MODERATOR_ID,
+    );
+    world.interact(world.fake.in_channel(menu, thread_id)).await;
+
+    let now = chrono::Utc::now();
+    let at = (now + chrono::Duration::minutes(2))
+        .format("%H:%M")
+        .to_string();
+    let set = world
+        .slash(
+            "digest",
+            json!({"action": format!("at {at} UTC")}),
+            FakeDiscord::MODERATOR_ID,
+        )
+        .await;
+    assert!(
+        set.body["data"]["content"].as_str().unwrap().contains(&at),
+        "{}",
+        set.body
+    );
+
+    let http = Arc::new(readingroom::platform::discord::http_client(&config(
+        &world.fake,
+    )));
+    let bot = Bot::new(world.store.clone(), Arc::new(SystemClock));
+    let scheduler = readingroom::bot::digest::Scheduler::new(bot).with_sink(
+        readingroom::bot::Platform::Discord,
+        Arc::new(readingroom::platform::discord::DiscordDigests::new(http)),
+    );
+    assert!(
+        scheduler.run_once(now).await.unwrap().is_empty(),
+        "not due yet"
+    );
+    // Past midnight the schedule belongs to tomorrow; the test then checks the next day.
+    let due = now + chrono::Duration::minutes(3);
+    let due = if due.date_naive() == now.date_naive() {
+        due
+    } else {
+        due + chrono::Duration::days(1)
+    };
+    let reports = scheduler.run_once(due).await.unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let post = world
+        .fake
+        .wait_for_request(
+            |r| {
+                r.is(
+                    "POST",
+                    &format!("/channels/{}/messages", FakeDiscord::CHANNEL_ID),
+                ) && r.succeeded()
+            },
+            WAIT,
+        )
+        .await;
+    let digest = &post.body["embeds"][0];
+    assert!(
+        digest["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reading Room digest for")
+    );
+    let names: Vec<&str> = digest["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("New: #1 Quiet Rooms")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("Discussed: #1")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n.starts_with("Pinned on #1")),
+        "{names:?}"
+    );
+    no_mentions(&post.body["allowed_mentions"]);
+    assert_eq!(
+        post.body["enforce_nonce"], true,
+        "a retried post cannot double"
+    );
 }

@@ -41,10 +41,16 @@ pub mod limits {
 /// `allowed_mentions`, so this is the second lock on the door).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    let mut line_start = true;
     for c in text.chars() {
         match c {
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '[' | ']' | '(' | ')' | '#' | '-'
-            | ':' => {
+            // Inline markup, masked links (`[text](url)`), mentions (`<@id>`) and quotes.
+            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // Headings and lists only mean something at the start of a line.
+            '#' | '-' if line_start => {
                 out.push('\\');
                 out.push(c);
             }
@@ -55,6 +61,7 @@ pub fn escape(text: &str) -> String {
             }
             _ => out.push(c),
         }
+        line_start = c == '\n' || (line_start && c.is_whitespace());
     }
     out
 }
