@@ -11,6 +11,8 @@ CREATE TABLE articles (
     content_hash  TEXT NOT NULL UNIQUE,
     -- Where it came from (a file name or a URL), for operators.
     origin        TEXT,
+    -- A web article's canonical address: the same page under another URL is one article.
+    canonical_url TEXT UNIQUE,
     -- The body paragraphs joined by blank lines: what search indexes.
     body          TEXT NOT NULL,
     -- The whole parsed article (JSON of `article::Article`).

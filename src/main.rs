@@ -46,16 +46,16 @@ enum Cmd {
     /// Run the bot on the configured platforms; with none configured, a console chat on
     /// stdin/stdout (the default command).
     Run,
-    /// Store articles from text or Markdown files.
+    /// Store articles from text or Markdown files, or from web pages (http/https URLs).
     Ingest {
-        /// The files.
+        /// The files or URLs.
         #[arg(required = true)]
-        files: Vec<PathBuf>,
+        files: Vec<String>,
     },
-    /// Show the structured article parsed from a file.
+    /// Show the structured article parsed from a file or a web page, without storing it.
     Parse {
-        /// The file.
-        file: PathBuf,
+        /// The file or URL.
+        file: String,
         /// Print JSON instead of a readable outline.
         #[arg(long)]
         json: bool,
@@ -103,6 +103,9 @@ enum Cmd {
         /// e.g. for `scripts/rouge_ref.py`.
         #[arg(long)]
         candidates: Option<PathBuf>,
+        /// Also measure quotations against gold labels (`tests/data/quote-labels.jsonl`).
+        #[arg(long)]
+        quotes: Option<PathBuf>,
     },
 }
 
@@ -229,8 +232,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sentences,
             words,
             candidates,
+            quotes,
         } => {
-            eval(&corpus, length(sentences, words), candidates.as_deref())?;
+            eval(
+                &corpus,
+                length(sentences, words),
+                candidates.as_deref(),
+                quotes.as_deref(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -243,7 +252,12 @@ fn length(sentences: usize, words: Option<usize>) -> Length {
     }
 }
 
-fn eval(corpus: &Path, length: Length, candidates: Option<&Path>) -> anyhow::Result<()> {
+fn eval(
+    corpus: &Path,
+    length: Length,
+    candidates: Option<&Path>,
+    quotes: Option<&Path>,
+) -> anyhow::Result<()> {
     use std::io::Write as _;
     let text =
         std::fs::read_to_string(corpus).with_context(|| format!("reading {}", corpus.display()))?;
@@ -258,6 +272,14 @@ fn eval(corpus: &Path, length: Length, candidates: Option<&Path>) -> anyhow::Res
         .collect::<anyhow::Result<Vec<readingroom::eval::Entry>>>()?;
     let (rows, summaries) = readingroom::eval::evaluate(&entries, length);
     print!("{}", readingroom::eval::table(&rows));
+    if let Some(path) = quotes {
+        let labels =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let labels = readingroom::eval::quotes::parse_labels(&labels)
+            .with_context(|| format!("{} is not a quote-label file", path.display()))?;
+        let report = readingroom::eval::quotes::evaluate(&entries, &labels);
+        print!("\n{}", readingroom::eval::quotes::table(&report));
+    }
     if let Some(path) = candidates {
         let mut out = std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
@@ -362,23 +384,30 @@ async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
     outcome
 }
 
-async fn ingest(bot: &Bot, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+fn is_url(source: &str) -> bool {
+    source.starts_with("https://") || source.starts_with("http://")
+}
+
+async fn ingest(bot: &Bot, sources: &[String]) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
-    for file in files {
-        let text = match sources::read_file(file).await {
-            Ok(text) => text,
-            Err(error) => {
-                eprintln!("error: {error}");
-                failed += 1;
-                continue;
+    for source in sources {
+        let outcome = if is_url(source) {
+            bot.ingest_url(source).await
+        } else {
+            match sources::read_file(Path::new(source)).await {
+                Ok(text) => bot.ingest(&text, Some(source)).await,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    failed += 1;
+                    continue;
+                }
             }
         };
-        let origin = file.display().to_string();
-        match bot.ingest(&text, Some(&origin)).await {
+        match outcome {
             Ok((Ingested::New(id), title)) => println!("{id} {title}"),
             Ok((Ingested::Existing(id), title)) => println!("already have {id} {title}"),
             Err(error) => {
-                eprintln!("error: {}: {error}", file.display());
+                eprintln!("error: {source}: {error}");
                 failed += 1;
             }
         }
@@ -390,9 +419,17 @@ async fn ingest(bot: &Bot, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let text = sources::read_file(file).await?;
-    let article = article::parse(&text).with_context(|| format!("parsing {}", file.display()))?;
+async fn parse(source: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let article = if is_url(source) {
+        let fetcher = sources::web::Fetcher::new(sources::web::FetchOptions::default())?;
+        let fetched = fetcher.page(source).await?;
+        article::html::parse_html(&fetched.body, &fetched.url)
+            .with_context(|| format!("reading an article from {source}"))?
+            .article
+    } else {
+        let text = sources::read_file(Path::new(source)).await?;
+        article::parse(&text).with_context(|| format!("parsing {source}"))?
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&article)?);
     } else {

@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod html;
 mod inline;
 mod meta;
 mod parse;

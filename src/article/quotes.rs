@@ -4,13 +4,20 @@
 //! closing mark after a word), matched in order with the marks of the other family ignored while
 //! a quotation is open, so nested quotes and apostrophes do not end the outer quotation. Spans
 //! that are too short to be speech (scare quotes, terms, titles) are dropped unless a speech verb
-//! stands right next to them. The speaker is the subject next to a speech verb in the same
-//! sentence; a pronoun is resolved to the most recent name before it.
+//! stands right next to them, or elsewhere in their sentence for spans of four words or more.
+//! The speaker is the subject next to a speech verb in the same sentence; a pronoun is resolved
+//! to the subject of the sentences just before, else to the last speaker.
+//!
+//! Scraped text loses marks, and two repairs cover the usual losses: a closing mark with nothing
+//! open ends speech that began right after the previous closing mark ("... my future.' I will
+//! say this: ... a step down.'"), and speech resumed after a photo caption that lost its full
+//! stop ends where the caption begins. Lower-cased, re-tokenised text with every mark glued to
+//! the word before it is read by its own rules (`lower_case_spans`).
 
 use std::ops::Range;
 
 use super::sentences;
-use super::speakers::{Attribution, Who, attribute, resolve_pronoun, sentence_of};
+use super::speakers::{Attribution, Who, attribute, recent_subject, resolve_pronoun, sentence_of};
 use super::{Paragraph, Quote};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +53,7 @@ struct Span {
 /// Finds the quotations of every paragraph, in order, with their speakers. `ranges` holds the
 /// sentence ranges of each paragraph.
 pub(crate) fn extract(paragraphs: &[Paragraph], ranges: &[Vec<Range<usize>>]) -> Vec<Quote> {
-    let mut out = Vec::new();
+    let mut out: Vec<Quote> = Vec::new();
     let mut last_speaker: Option<(usize, usize, String)> = None;
     // The previous paragraph's last quotation ran to its end: a quotation opening the next
     // paragraph is the same speech going on.
@@ -59,40 +66,77 @@ pub(crate) fn extract(paragraphs: &[Paragraph], ranges: &[Vec<Range<usize>>]) ->
             open_run = None;
             continue;
         }
+        // Photo captions run into the text are not part of a quotation's sentence: they
+        // would lend their words to its attribution.
+        let mut pieces = Vec::with_capacity(sents.len());
+        for r in sents {
+            sentences::caption_pieces(text, r.clone(), &mut pieces);
+        }
         let mut prev_speaker: Option<String> = None;
+        // Where the previous quotation of this paragraph closed.
+        let mut prev_close: Option<usize> = None;
         let mut next_run = None;
+        // Index in `out` of the first quotation of the current run of continued speech.
+        let mut run_start = out.len();
         for span in &spans {
+            if !span.continuation {
+                run_start = out.len();
+            }
             let inner = &text[span.inner.clone()];
-            let attribution = attribute(text, span.open, span.close, sents);
+            let attribution = attribute(text, span.open, span.close, &pieces);
             let adjacent = attribution.as_ref().is_some_and(|a| a.adjacent);
-            if !is_quotation(inner, adjacent) {
+            if !is_quotation(inner, adjacent, attribution.is_some()) {
                 // A scare-quoted word still tells who was speaking just then ("The director
                 // said he was 'thrilled'"), for a pronoun later on.
                 if let Some(Attribution {
-                    who: Who::Name(n), ..
+                    who: Who::Name(n) | Who::Definite(n),
+                    ..
                 }) = attribution
                 {
                     last_speaker = Some((pi, span.open, n));
                 }
                 continue;
             }
+            let attributed = attribution.is_some();
             let speaker = match attribution {
                 Some(a) => match a.who {
                     Who::Name(n) => Some(n),
-                    Who::Pronoun => resolve_pronoun(paragraphs, pi, span.open, &last_speaker),
+                    Who::Pronoun => {
+                        resolve_pronoun(paragraphs, ranges, pi, span.open, &last_speaker)
+                    }
+                    Who::Definite(d) => {
+                        recent_subject(paragraphs, ranges, pi, span.open, &last_speaker, false)
+                            .or(Some(d))
+                    }
                     Who::Unknown => None,
                 },
                 None if span.continuation => prev_speaker.clone(),
                 None if span.open == 0 => open_run.clone().or_else(|| prev_speaker.clone()),
-                // A further quotation opening a sentence of the same paragraph, with no
-                // attribution of its own, goes on with the last speaker.
-                None if after_sentence_end(&text[..span.open]) => prev_speaker.clone(),
+                // A further quotation opening a sentence (or following a photo caption) of the
+                // same paragraph, with no attribution of its own and soon after the last one,
+                // goes on with the last speaker.
+                None if opens_sentence(text, span.open, sents)
+                    && prev_close.is_some_and(|c| span.open.saturating_sub(c) < 400) =>
+                {
+                    prev_speaker.clone()
+                }
                 None => None,
             };
+            // Speech split by a sentence break and attributed only at its end ("'We are all
+            // watched. 'Everywhere,' he said."): its first part is the same speaker's.
+            if span.continuation && attributed && speaker.is_some() {
+                for q in out[run_start..].iter_mut().rev() {
+                    if q.speaker.is_some() {
+                        break;
+                    }
+                    q.speaker.clone_from(&speaker);
+                }
+            }
             if let Some(s) = &speaker {
                 last_speaker = Some((pi, span.open, s.clone()));
             }
             prev_speaker.clone_from(&speaker);
+            prev_close = span.close.or(Some(span.inner.end));
             // Speech that runs to the paragraph's end (unclosed, or closed with only its
             // attribution after it) may go on in the next paragraph.
             next_run = match span.close {
@@ -326,6 +370,9 @@ fn possessive(text: &str, at: usize, len: usize, prev: Option<char>) -> bool {
 
 /// The quotation spans of one paragraph, whose sentence ranges are `sents`.
 fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
+    if glued_marks(text) {
+        return lower_case_spans(text);
+    }
     let mut possessives = Vec::new();
     let marks = marks(text, &mut possessives);
     let finder = SpanFinder {
@@ -335,6 +382,8 @@ fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
     };
     let mut out = Vec::new();
     let mut open: Option<(Mark, bool)> = None;
+    // Where the last closing mark (or orphan closer) ended, if it closed a sentence.
+    let mut after_close: Option<(usize, Family)> = None;
     for &m in &marks {
         let Some((o, cont)) = open else {
             if m.can_open {
@@ -346,6 +395,17 @@ fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
             {
                 // Scraped Daily Mail text: `said:' words...'` with the space misplaced.
                 open = Some((m, false));
+            } else if m.can_close {
+                // A closing mark with nothing open: the opening mark of this stretch of speech
+                // was lost where it met the previous closing mark ("... my future.' I will
+                // say this, though: ... a step down.'"). The speech starts after that mark.
+                if let Some((from, family)) = after_close
+                    && family == m.family
+                    && let Some(span) = orphan_span(text, from, m.at, m.at + m.len)
+                {
+                    out.push(span);
+                }
+                after_close = ends_sentence_before(text, m.at).then_some((m.at + m.len, m.family));
             }
             continue;
         };
@@ -356,6 +416,7 @@ fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
         if m.can_close && m.at > o.at + o.len {
             out.push(finder.finish(o, cont, m.at, Some(m.at + m.len)));
             open = None;
+            after_close = ends_sentence_before(text, m.at).then_some((m.at + m.len, m.family));
         } else if m.can_open {
             let resumes = after_sentence_end(&text[..m.at])
                 || (m.straight
@@ -366,8 +427,17 @@ fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
                         .is_some_and(char::is_uppercase));
             if resumes {
                 // Speech resumed after a sentence end, or (run-together Daily Mail text)
-                // after a caption that lost its full stop: the same speaker goes on.
-                let span = finder.finish(o, cont, m.at, None);
+                // after a caption that lost its full stop: the same speaker goes on. The
+                // caption is not speech: end the first part where the caption's sentence
+                // starts.
+                let mut end = m.at;
+                if !after_sentence_end(&text[..m.at]) {
+                    let sentence_start = sentence_of(sents, m.at).start;
+                    if sentence_start > o.at + o.len {
+                        end = sentence_start;
+                    }
+                }
+                let span = finder.finish(o, cont, end, None);
                 let cut_short = span.close.is_some();
                 out.push(span);
                 open = Some((m, !cut_short));
@@ -399,6 +469,203 @@ fn spans(text: &str, sents: &[Range<usize>]) -> Vec<Span> {
     }
     out.retain(|s| !s.inner.is_empty());
     out
+}
+
+/// First- and second-person words: their presence marks a stretch of text as speech.
+const SPEECH_WORDS: &[&str] = &[
+    "i", "i'm", "i've", "i'd", "i'll", "me", "my", "we", "we're", "we've", "we'd", "we'll", "our",
+    "us", "you", "your", "you're", "you've",
+];
+
+/// Whether `text` is lower-cased and re-tokenised with its quotation marks glued to the word
+/// before them (see [`lower_case_spans`]): no capital letters, and marks with a space after
+/// them (plural possessives aside) outnumber those with a space before them three to one.
+fn glued_marks(text: &str) -> bool {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        return false;
+    }
+    let (mut glued, mut normal) = (0usize, 0usize);
+    let mut prev = ' ';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if matches!(c, '\'' | '"' | '‘' | '’' | '“' | '”') {
+            let next = chars.peek().copied().unwrap_or(' ');
+            if prev.is_whitespace() && next.is_alphanumeric() {
+                normal += 1;
+            } else if !prev.is_whitespace() && next.is_whitespace() && !(c == '’' && prev == 's')
+            {
+                glued += 1;
+            }
+        }
+        prev = c;
+    }
+    glued >= 2 && glued > 3 * normal
+}
+
+/// Quotations in text that a corpus lower-cased and re-tokenised, where every quotation mark
+/// is glued to the word before it and spaced from the word after it, opening and closing alike
+/// ("... incident.' had it been a few seconds earlier i would ...,' said a shaken mr shiraz.").
+/// The marks cannot tell opening from closing, so each stretch of text between two marks is
+/// judged on its own: speech when a colon leads into it or it speaks in the first or second
+/// person; narration when it opens on an attribution ("said ...", "he added ..."); otherwise
+/// the opposite of the stretch before it.
+fn lower_case_spans(text: &str) -> Vec<Span> {
+    const MAX_SPEECH: usize = 800;
+    // Quotation marks that are not apostrophes inside a word ("didn't", "shiraz's").
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '\'' | '"' | '‘' | '’' | '“' | '”') {
+            continue;
+        }
+        let len = c.len_utf8();
+        let prev = text[..i].chars().next_back();
+        let next = text[i + len..].chars().next();
+        if prev.is_some_and(char::is_alphanumeric) && next.is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        // A plural possessive: "builders' hats" (not "described as' highly audacious'").
+        let word_before = text[..i]
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if word_before.len() >= 4
+            && word_before.ends_with('s')
+            && !super::shape::FUNCTION_WORDS.contains(&word_before)
+            && possessive(text, i, len, prev)
+        {
+            continue;
+        }
+        // A split contraction or possessive: "collector ’ s", "don ' t".
+        let after = text[i + len..].trim_start();
+        if after.len() < text.len() - i - len
+            && matches!(
+                after.split(' ').next(),
+                Some("s" | "t" | "ll" | "re" | "ve" | "d")
+            )
+        {
+            continue;
+        }
+        marks.push((i, len));
+    }
+    let mut out = Vec::new();
+    let mut prev_speech = false;
+    for pair in marks.windows(2) {
+        let ((a, alen), (b, _)) = (pair[0], pair[1]);
+        let inner = trim_range(text, a + alen, b);
+        let gap = &text[inner.clone()];
+        let words: Vec<&str> = gap
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!' | '?' | ';' | ':'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let led_by_colon = text[..a].trim_end().ends_with(':');
+        let first_person = words.iter().any(|w| SPEECH_WORDS.contains(w));
+        let attribution = words.len() < 40
+            && (matches!(
+                words.first().copied(),
+                Some("said" | "says" | "added" | "adds" | "told" | "according")
+            ) || (words.len() >= 2
+                && matches!(words[0], "he" | "she" | "they")
+                && matches!(words[1], "said" | "says" | "added" | "told")));
+        // Narration in the third person, or leading into the next quotation ("..., told
+        // reporters:").
+        let narration = gap.ends_with(':')
+            || (words.len() > 30
+                && words
+                    .iter()
+                    .any(|w| matches!(*w, "he" | "she" | "his" | "her" | "they" | "their")));
+        let speech = if gap.is_empty()
+            || b - a > MAX_SPEECH
+            || attribution
+            || gap.starts_with(|c: char| c.is_ascii_punctuation())
+        {
+            false
+        } else if led_by_colon || first_person {
+            !gap.ends_with(':')
+        } else {
+            !prev_speech && !narration
+        };
+        if speech && !inner.is_empty() {
+            // The source lost some closing marks: narration after the speech, with no
+            // first-person word in it, is not part of it.
+            let mut inner = inner;
+            if first_person {
+                for r in sentences::split(&text[inner.clone()]).iter().rev().skip(1) {
+                    let tail = &text[inner.start + r.end..inner.end];
+                    let tail_words: Vec<&str> = tail
+                        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                        .collect();
+                    let spoken = tail_words.iter().any(|w| SPEECH_WORDS.contains(w));
+                    let narrated = tail_words
+                        .iter()
+                        .any(|w| matches!(*w, "he" | "she" | "his" | "her" | "said" | "added"));
+                    if spoken || !narrated {
+                        break;
+                    }
+                    inner = trim_range(text, inner.start, inner.start + r.end);
+                }
+            }
+            out.push(Span {
+                // After a colon the attribution is the text before the mark; otherwise the
+                // mark is glued to the end of the sentence before, which says nothing about
+                // who speaks.
+                open: if led_by_colon { a } else { inner.start },
+                inner,
+                close: Some(b + text[b..].chars().next().map_or(1, char::len_utf8)),
+                continuation: prev_speech,
+            });
+        }
+        prev_speech = speech;
+    }
+    out
+}
+
+/// Whether the text just before byte `at` ends a sentence (a closing mark after it then ends
+/// quoted speech, not a quoted term).
+fn ends_sentence_before(text: &str, at: usize) -> bool {
+    text[..at].trim_end().ends_with(['.', '!', '?'])
+}
+
+/// The speech between a closing mark that ended at `from` and an orphan closing mark at
+/// `close..close_end`: a sentence or two that starts with a capital, ends in speech
+/// punctuation and holds no other quotation mark.
+fn orphan_span(text: &str, from: usize, close: usize, close_end: usize) -> Option<Span> {
+    const MAX_ORPHAN: usize = 400;
+    if close - from > MAX_ORPHAN {
+        return None;
+    }
+    // "... He added: [Ada told police] that ...'": the speech starts after its attribution.
+    let from = text[from..close]
+        .rmatch_indices(':')
+        .find(|&(i, _)| {
+            let before = text[from..from + i].trim_end();
+            let verb = before.rsplit(' ').next().unwrap_or("");
+            matches!(
+                verb.to_ascii_lowercase().as_str(),
+                "said" | "says" | "added" | "adds" | "told" | "explained" | "continued"
+            )
+        })
+        .map_or(from, |(i, _)| from + i + 1);
+    // Photo captions run in between: this is not one stretch of speech.
+    let mut pieces = Vec::new();
+    sentences::caption_pieces(text, from..close, &mut pieces);
+    if pieces.len() > 1 {
+        return None;
+    }
+    let inner = trim_range(text, from, close);
+    let t = text.get(inner.clone())?;
+    let words = t.split_whitespace().count();
+    let ok = words >= 3
+        && t.chars().next().is_some_and(char::is_uppercase)
+        && t.ends_with(['.', '!', '?', ','])
+        && !t.contains(['"', '“', '”', '‘'])
+        && !t.contains(" '")
+        && !t.contains("' ");
+    ok.then_some(Span {
+        open: inner.start,
+        inner,
+        close: Some(close_end),
+        continuation: true,
+    })
 }
 
 /// What [`spans`] needs to end a quotation.
@@ -460,6 +727,17 @@ fn unclosed_end(text: &str, start: usize) -> usize {
         .map_or(text.len(), |r| start + r.end)
 }
 
+/// Whether a quotation opening at byte `at` starts a sentence: after a full stop, or where a
+/// photo caption that lost its full stop runs into it.
+fn opens_sentence(text: &str, at: usize, sents: &[Range<usize>]) -> bool {
+    if after_sentence_end(&text[..at]) {
+        return true;
+    }
+    let mut pieces = Vec::new();
+    sentences::caption_pieces(text, sentence_of(sents, at), &mut pieces);
+    pieces.iter().any(|p| p.start == at)
+}
+
 fn after_sentence_end(before: &str) -> bool {
     let t = before.trim_end();
     t.is_empty()
@@ -476,8 +754,10 @@ fn trim_range(text: &str, start: usize, end: usize) -> Range<usize> {
     start + lead..start + lead + t.len()
 }
 
-/// Speech or a scare quote? Speech is long, or has a sentence inside, or is attributed.
-fn is_quotation(inner: &str, attributed: bool) -> bool {
+/// Speech or a scare quote? Speech is long, or has a sentence inside, or is attributed: right
+/// next to a speech verb (`adjacent`), or elsewhere in its sentence (`attributed`) when it is
+/// at least four words and not a title.
+fn is_quotation(inner: &str, adjacent: bool, attributed: bool) -> bool {
     let words = inner
         .split_whitespace()
         .filter(|w| w.chars().any(char::is_alphanumeric))
@@ -485,7 +765,7 @@ fn is_quotation(inner: &str, attributed: bool) -> bool {
     if words == 0 {
         return false;
     }
-    if attributed {
+    if adjacent || (attributed && words >= 4 && !title_case(inner)) {
         return true;
     }
     let core = inner.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
@@ -676,6 +956,156 @@ mod tests {
         assert_eq!(q.len(), 2, "{q:?}");
         assert_eq!(q[0].0, "We will rebuild the mill before the winter comes.");
         assert_eq!(q[1].1.as_deref(), Some("Ada Quill"));
+    }
+
+    #[test]
+    fn a_lost_opening_mark_is_recovered_from_the_closing_one() {
+        let q = quotes(&[
+            "The coach was asked about the final. 'It is the biggest game of my life,' Bo \
+             Lind told reporters. 'We have waited for this for years.' I will say this, \
+             though: the other side are very good. We respect them.'",
+        ]);
+        assert_eq!(q.len(), 3, "{q:?}");
+        assert_eq!(
+            q[2],
+            (
+                "I will say this, though: the other side are very good. We respect them.".into(),
+                Some("Bo Lind".into())
+            )
+        );
+        // Glued to the end of the sentence before: "... the team.' I'm happy ...,' said Lind."
+        let q = quotes(&[
+            "Bo Lind will run for the team.' I am happy to be part of the team and ready to \
+             run,' said Lind.",
+        ]);
+        assert_eq!(
+            q,
+            vec![(
+                "I am happy to be part of the team and ready to run,".into(),
+                Some("Lind".into())
+            )]
+        );
+    }
+
+    #[test]
+    fn speech_attributed_at_its_end_gives_its_first_part_the_same_speaker() {
+        let q = quotes(&[
+            "Ada Quill built the robots. 'We are now all living in a shop window. 'Cameras \
+             watch us on every street corner,' she said.",
+        ]);
+        assert_eq!(q.len(), 2, "{q:?}");
+        assert!(
+            q.iter().all(|(_, s)| s.as_deref() == Some("Ada Quill")),
+            "{q:?}"
+        );
+    }
+
+    #[test]
+    fn pronouns_prefer_the_subject_of_the_sentences_before() {
+        // Colin is the last name, but Pat is the subject the story is about.
+        let q = quotes(&[
+            "Pat Ingle has been single for years. But now she has found happiness with \
+             Colin Bell, 66. She said: 'We have a fantastic time together and we enjoy each \
+             other's company.'",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("Pat Ingle"), "{q:?}");
+        // A job description before the name, and a caption label before the subject.
+        let q = quotes(&[
+            "Exercise physiologist Alex Lawson from the sports council has studied the \
+             problem. 'It is far easier to eat less than to run it off later,' he said.",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("Alex Lawson"), "{q:?}");
+        // Reported speech before the quotation names the speaker.
+        let q = quotes(&[
+            "The landslide was not caused by the earthquake, said an official at the \
+             regional bureau. 'Our understanding is that this is something different,' he \
+             told reporters.",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("an official"), "{q:?}");
+    }
+
+    #[test]
+    fn definite_descriptions_stand_for_the_person_just_named() {
+        let q = quotes(&[
+            "Bo Lind missed the cut at his first Masters. 'It was a tough week for me,' the \
+             19-year-old Scot said.",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("Bo Lind"), "{q:?}");
+        // Nobody named just before: the description itself.
+        let q = quotes(&["'We will appeal against the decision,' the club chairman said."]);
+        assert_eq!(q[0].1.as_deref(), Some("the club chairman"), "{q:?}");
+        // Titles with full stops and possessives before the name.
+        let q = quotes(&[
+            "Lowmere County Sheriff's Lt. Ada Quill said the fire was no accident. 'This was \
+             not a random act at all,' she told the Gazette.",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("Ada Quill"), "{q:?}");
+        let q = quotes(&[
+            "The town's doctor, Dr. Bo Lind, agrees with the council. 'The water is not safe \
+             to drink yet,' he said.",
+        ]);
+        assert_eq!(q[0].1.as_deref(), Some("Bo Lind"), "{q:?}");
+    }
+
+    #[test]
+    fn unnamed_speakers_by_their_job() {
+        let (_, speaker) = one(
+            "Lowmere Rowing Club team managing director told the Gazette: \
+             'We are all pleased with how things are going this season.'",
+        );
+        assert_eq!(
+            speaker.as_deref(),
+            Some("Lowmere Rowing Club team managing director")
+        );
+    }
+
+    #[test]
+    fn a_caption_between_two_parts_of_speech_is_not_speech() {
+        let q = quotes(&[
+            "Bo Lind told the Gazette: 'We are all pleased. 'The talent is there, the will \
+             is there. Bo Lind pictured at the club in March 2004 'We are proud of the team.'",
+        ]);
+        assert_eq!(q.len(), 3, "{q:?}");
+        assert_eq!(q[1].0, "The talent is there, the will is there.");
+        assert!(
+            q.iter().all(|(_, s)| s.as_deref() == Some("Bo Lind")),
+            "{q:?}"
+        );
+    }
+
+    #[test]
+    fn partial_quotations_need_four_words_unless_next_to_the_verb() {
+        let q = quotes(&["The mayor said the plan would be 'a big step for the town' and left."]);
+        assert_eq!(q.len(), 1, "{q:?}");
+        assert!(quotes(&["The mayor said the plan was 'a big step' for all."]).is_empty());
+    }
+
+    #[test]
+    fn lower_cased_text_with_glued_marks() {
+        // Every mark is glued to the word before it, opening and closing alike.
+        let text = "the fire broke out on monday.' i was lucky. i had just walked past it,' \
+                    said a shaken mr bo lind. the council said it would look into the cause. \
+                    a spokesman for the council said:' we were called at 7pm.' the road was \
+                    closed for four hours. workers' huts were moved.' we used a hose,' the \
+                    spokesman added.";
+        let q = quotes(&[text]);
+        let texts: Vec<&str> = q.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "i was lucky. i had just walked past it,",
+                "we were called at 7pm.",
+                "we used a hose,"
+            ],
+            "{q:?}"
+        );
+        assert_eq!(q[0].1.as_deref(), Some("a shaken mr bo lind"));
+        assert_eq!(q[1].1.as_deref(), Some("a spokesman for the council"));
+        // Ordinary marks in lower-cased text take the ordinary path.
+        assert!(!glued_marks(
+            "he said 'we will go,' and left. 'it is late,' she said."
+        ));
+        assert!(glued_marks(text));
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //!
 //! The rules err towards keeping text together: a missed boundary makes a summary sentence a bit
 //! long, a false one cuts a name or a quotation in half, which a reader notices at once.
+//!
+//! `caption_pieces` goes one step further for the summarizer and the quotation finder: scraped
+//! pages (the Daily Mail's above all) run photo captions into the text without a full stop, and
+//! it cuts a sentence where a caption meets the next sentence. [`split`] itself never does.
 
 use std::ops::Range;
 
@@ -274,6 +278,217 @@ fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Range<usize>
     }
 }
 
+/// Capitalised words that open a sentence and are hardly ever capitalised inside one when a
+/// lower-case word follows them ("... his winnings A man who ...").
+#[rustfmt::skip]
+const CAPTION_OPENERS: &[&str] = &[
+    "A", "An", "The", "He", "She", "They", "It", "We", "His", "Her", "Their", "Its", "This",
+    "These", "Those", "But", "However", "Some", "When", "While", "After", "Although", "Despite",
+    "If", "Last", "As", "In", "On", "At", "Police", "Meanwhile", "Yesterday", "Today", "Now",
+    "Here", "There", "Then", "Other", "Ever", "Elsewhere", "Earlier", "Later",
+];
+
+/// Lower-case words after which a capitalised word or a quotation is ordinary text, not the
+/// start of a new sentence: verbs that introduce speech and words that introduce a name or a
+/// title (function words are in [`super::shape::FUNCTION_WORDS`]).
+#[rustfmt::skip]
+const BEFORE_NAMES: &[&str] = &[
+    "said", "says", "told", "tells", "wrote", "writes", "added", "asked", "read", "reads",
+    "reading", "called", "dubbed", "named", "nicknamed", "titled", "entitled", "labelled",
+    "labeled", "branded", "include", "includes", "including", "like", "via", "see", "watch",
+    "star", "stars", "song", "show", "film", "movie", "book", "album", "word", "words", "term",
+    "phrase", "slogan", "motto", "hashtag", "sign", "signs", "onto", "per", "vs", "and", "or",
+];
+
+/// Speech verbs: a "Name said:" is an attribution, not a caption label.
+const LABEL_STOPS: &[&str] = &[
+    "said",
+    "says",
+    "told",
+    "tells",
+    "added",
+    "adds",
+    "explained",
+    "wrote",
+    "writes",
+    "asked",
+];
+
+/// Pushes the pieces of the sentence at `range` of `text`, cut where a photo caption that lost
+/// its full stop runs into the next sentence, as scraped Daily Mail pages have them ("... in
+/// this 2012 mugshot A man who won ...", "... European glory 'We must be careful', ...",
+/// "... of the magazine Short and sweet: Julia revealed ..."). See [`caption_join`] for the
+/// rule; it never fires on lower-cased text and leaves titles and names alone ("The Great
+/// Escape", "'Project Elysium'", "striker Wayne Rooney").
+pub(crate) fn caption_pieces(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let Some(s) = text.get(range.clone()) else {
+        return;
+    };
+    let b = s.as_bytes();
+    let mut start = range.start;
+    // A caption label opening the sentence ("Shooter: Ada Quill, 48, ...") is a piece of its own.
+    if let Some(end) = label_end(s) {
+        out.push(range.start..range.start + end);
+        start = range.start + end + (s[end..].len() - s[end..].trim_start().len());
+    }
+    for i in 1..b.len() {
+        // Only a word after a space that opens on a capital or a quotation mark can start a
+        // sentence; most words are skipped on this test alone.
+        if b[i - 1] != b' ' || !(b[i].is_ascii_uppercase() || matches!(b[i], b'\'' | b'"' | 0xC0..))
+        {
+            continue;
+        }
+        let before = s[..i].trim_end();
+        let w1 = before.rsplit(' ').next().unwrap_or("");
+        if !w1.is_empty() && range.start + i > start && caption_join(w1, &s[i..]) {
+            let end = range.start + before.len();
+            if end > start {
+                out.push(start..end);
+                start = range.start + i;
+                if let Some(label) = label_end(&s[i..]) {
+                    out.push(start..start + label);
+                    let rest = &s[i + label..];
+                    start += label + (rest.len() - rest.trim_start().len());
+                }
+            }
+        }
+    }
+    if start < range.end {
+        out.push(start..range.end);
+    }
+}
+
+/// The end (just past its colon) of a caption label that opens `text`, if one does.
+fn label_end(text: &str) -> Option<usize> {
+    if !text.starts_with(char::is_uppercase) || !is_label(text) {
+        return None;
+    }
+    let colon = text.find(':')?;
+    (text.len() > colon + 1).then_some(colon + 1)
+}
+
+/// Whether a new sentence starts at `rest` (the text from a word on), after the word `w1`,
+/// although no full stop comes before it. `w1` must end in a letter or digit (or a closing
+/// bracket or quotation mark) and not be a function word or a word that introduces a name.
+/// Then any of:
+/// * a caption label: up to six words, the first capitalised, the last ending in a colon, and
+///   a capital after it ("Short and sweet: Julia ...");
+/// * "According to", or a sentence adverb with its comma ("Elsewhere, ...");
+/// * "The" and a lower-case word or a number;
+/// * after a lower-case word, a sentence opener ("A", "He", "But", ...) and a lower-case word
+///   or a number, or an opening quotation mark, a capital and a lower-case word ("'We must").
+fn caption_join(w1: &str, rest: &str) -> bool {
+    let bare = w1.trim_end_matches([')', '\'', '’', '"', '”']);
+    if !bare.chars().next_back().is_some_and(char::is_alphanumeric) {
+        return false;
+    }
+    let (w2, after) = first_word(rest);
+    // A new sentence starts with a capital or a quotation mark.
+    if !w2
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || matches!(c, '\'' | '‘' | '"' | '“'))
+    {
+        return false;
+    }
+    let (w3, _) = first_word(after);
+    // The word lists last: they are the dearest test.
+    starts_here(rest, w1, bare, w2, w3)
+        && !in_list(super::shape::FUNCTION_WORDS, bare)
+        && !in_list(BEFORE_NAMES, bare)
+}
+
+/// The first word of `text` (up to a space) and the text after it, leading spaces skipped.
+fn first_word(text: &str) -> (&str, &str) {
+    let t = text.trim_start_matches(' ');
+    match t.find(' ') {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, ""),
+    }
+}
+
+/// The rules of [`caption_join`] about the words at and after the join.
+fn starts_here(rest: &str, w1: &str, bare: &str, w2: &str, w3: &str) -> bool {
+    let upper = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+    let lower = |w: &str| {
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c.is_ascii_digit())
+    };
+    if upper(w2) && is_label(rest) {
+        return true;
+    }
+    let after_lower = lower(w1) || bare.len() < w1.len();
+    if w2 == "According" && w3 == "to" {
+        return true;
+    }
+    if let Some(adverb) = w2.strip_suffix(',')
+        && matches!(
+            adverb,
+            "Elsewhere" | "Meanwhile" | "However" | "Earlier" | "Later" | "Yesterday" | "Today"
+        )
+    {
+        return after_lower;
+    }
+    if !lower(w3) {
+        return false;
+    }
+    if w2 == "The" {
+        return true;
+    }
+    if !after_lower {
+        return false;
+    }
+    if CAPTION_OPENERS.contains(&w2) {
+        // "from A to B", "A and B".
+        return !(matches!(w2, "A" | "An") && matches!(w3, "and" | "or" | "to" | "of"));
+    }
+    // An opening quotation mark, a capital, and the quotation goes on past this word.
+    let mut chars = w2.chars();
+    let (Some(q), Some(c)) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    let rest = &w2[q.len_utf8()..];
+    let closed = rest
+        .trim_end_matches([',', '.', '!', '?', ';', ':'])
+        .ends_with(['\'', '’', '"', '”']);
+    matches!(q, '\'' | '‘' | '"' | '“') && c.is_uppercase() && !closed
+}
+
+/// A caption label opens `rest`: at most six words, the last ending in a colon, no other
+/// punctuation or speech verb among them, and a capitalised word or a number after the colon.
+fn is_label(rest: &str) -> bool {
+    // Cheap exit: no colon close by.
+    let near = rest.len().min(80);
+    if !rest.as_bytes()[..near].contains(&b':') {
+        return false;
+    }
+    let mut t = rest;
+    for _ in 0..6 {
+        let (w, after) = first_word(t);
+        if w.is_empty() {
+            return false;
+        }
+        let core = w.trim_end_matches(':');
+        if in_list(LABEL_STOPS, core) {
+            return false;
+        }
+        if core.len() < w.len() {
+            let (next, _) = first_word(after);
+            return !core.is_empty()
+                && next
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+        }
+        if w.ends_with([',', '.', ';', '!', '?', ')']) {
+            return false;
+        }
+        t = after;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +621,99 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(&sents(text), want, "splitting {text:?}");
+        }
+    }
+
+    fn pieces(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        for r in split(text) {
+            caption_pieces(text, r, &mut out);
+        }
+        out.into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn caption_joins_are_cut() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "Shooter: Ada Quill, 48, pictured in 2012, fired at the mill A man who lost $500 \
+                 on a lottery ticket shot his neighbour.",
+                &[
+                    "Shooter:",
+                    "Ada Quill, 48, pictured in 2012, fired at the mill",
+                    "A man who lost $500 on a lottery ticket shot his neighbour.",
+                ],
+            ),
+            (
+                "Bo Lind is hoping to win a second title this season 'We must be careful', \
+                 Lind told reporters.",
+                &[
+                    "Bo Lind is hoping to win a second title this season",
+                    "'We must be careful', Lind told reporters.",
+                ],
+            ),
+            (
+                "The mill covers the May issue of the magazine Short and sweet: Ada revealed \
+                 the plan.",
+                &[
+                    "The mill covers the May issue of the magazine",
+                    "Short and sweet:",
+                    "Ada revealed the plan.",
+                ],
+            ),
+            (
+                "The dress was sold at auction on Saturday The dress has faded to grey.",
+                &[
+                    "The dress was sold at auction on Saturday",
+                    "The dress has faded to grey.",
+                ],
+            ),
+            (
+                "The rescue took four hours (file image) The figures were released on Monday.",
+                &[
+                    "The rescue took four hours (file image)",
+                    "The figures were released on Monday.",
+                ],
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(&pieces(text), want, "cutting {text:?}");
+        }
+    }
+
+    #[test]
+    fn names_titles_and_speech_are_not_cut() {
+        for text in [
+            "He starred in The Great Escape with his brother.",
+            "Manager Bo Lind said 'We were unlucky' after the match.",
+            "An app dubbed 'Project Elysium' claims to do just that.",
+            "She told The Times that she would stay.",
+            "They travelled from A to B on foot.",
+            "The striker Wayne Rooney scored twice in the second half.",
+            "Lind said: 'It was a long night.'",
+            "He wrote in a statement: The club is sorry.",
+            "the mill burned down overnight the owners said nothing.",
+            "He has never played In The Night Garden with his son.",
+        ] {
+            assert_eq!(pieces(text), vec![text], "{text:?} was cut");
+        }
+    }
+
+    #[test]
+    fn caption_pieces_are_ordered_spans() {
+        let text = "Tragic: Ada Quill died in 1995 K2 is hard. The rest A man came 'He left' \
+                    and 'We stay here' she said. Last: One Two Three Four: Five six.";
+        let mut last = 0;
+        for r in split(text) {
+            let mut out = Vec::new();
+            caption_pieces(text, r.clone(), &mut out);
+            assert_eq!(out.first().map(|p| p.start), Some(r.start));
+            assert_eq!(out.last().map(|p| p.end), Some(r.end));
+            for p in out {
+                assert!(p.start >= last && p.start < p.end, "{p:?}");
+                assert!(text.is_char_boundary(p.start) && text.is_char_boundary(p.end));
+                last = p.end;
+            }
         }
     }
 

@@ -4,7 +4,8 @@
 //! quotation ("Ada Quill said: ..."), after it ("..., said Ada Quill", "..., Ada Quill said"),
 //! or anywhere earlier in the clause ("Quill writes that she ..."). Names are runs of capitalised
 //! words with titles dropped; noun phrases ("A spokesman for the firm") are kept verbatim and
-//! short; a pronoun is resolved to the person the text introduced most recently.
+//! short; a pronoun is resolved to the subject of the sentences just before it, else to the
+//! last speaker.
 
 use std::ops::Range;
 
@@ -18,6 +19,9 @@ pub(super) enum Who {
     Name(String),
     /// He, she, they or it: to be resolved to an earlier name.
     Pronoun,
+    /// A definite description of someone named before ("the 19-year-old Scot", "the club
+    /// president"): the person just named if there is one, else the description itself.
+    Definite(String),
     /// I, we, you: the writer or an unnamed crowd.
     Unknown,
 }
@@ -123,7 +127,8 @@ const TITLES: &[&str] = &[
     "nurse", "mother", "mum", "dad", "homeowner", "owner", "driver", "passenger", "fan", "victim",
     "survivor", "chef", "author", "writer", "researcher", "analyst", "economist", "expert",
     "lawyer", "pilot", "farmer", "veteran", "volunteer", "activist", "campaigner", "designer",
-    "founder", "co-founder", "executive", "president-elect", "candidate",
+    "founder", "co-founder", "executive", "president-elect", "candidate", "champion", "winner",
+    "player", "youngster", "teenager", "rookie",
 ];
 
 /// Words that open a noun phrase: a speaker like "the official" or "Another dissident".
@@ -557,6 +562,9 @@ fn classify_subject(phrase: &str, after: bool) -> Option<Who> {
             _ => Who::Pronoun,
         });
     }
+    if let Some(d) = definite_description(phrase) {
+        return Some(Who::Definite(d.to_string()));
+    }
     // A run of capitalised words at the end of the phrase is the name.
     let mut k = ws.len();
     while k > 0 {
@@ -584,6 +592,9 @@ fn classify_subject(phrase: &str, after: bool) -> Option<Who> {
     if k < ws.len() && !phrase[ws[k].0..].contains(|c: char| c.is_ascii_digit()) {
         let run_start = ws[k].0;
         let run = &phrase[run_start..];
+        if let Some(d) = definite_description(run) {
+            return Some(Who::Definite(d.to_string()));
+        }
         let name = strip_name_noise(run);
         if name.chars().any(char::is_alphabetic) && !is_common_capitalised(name) {
             return Some(Who::Name(name.to_string()));
@@ -612,7 +623,7 @@ fn classify_subject(phrase: &str, after: bool) -> Option<Who> {
         }
     }
     // A short noun phrase: from a determiner near the end, or the whole phrase when short.
-    let limit = ws.len().saturating_sub(6);
+    let limit = ws.len().saturating_sub(8);
     for i in limit..ws.len() {
         let w = phrase[ws[i].0..ws[i].1].to_ascii_lowercase();
         if DETERMINERS.contains(&w.as_str()) {
@@ -622,6 +633,13 @@ fn classify_subject(phrase: &str, after: bool) -> Option<Who> {
             }
         }
     }
+    // "Van Amersfoot Racing team managing director": an unnamed person by their job.
+    if ws.len() <= 8 && TITLES.contains(&lower_last.as_str()) {
+        let stripped = strip_leading_noise(phrase);
+        if stripped.split_whitespace().count() >= 2 {
+            return Some(Who::Name(stripped.to_string()));
+        }
+    }
     if ws.len() <= 4 {
         let stripped = strip_leading_noise(phrase);
         if stripped.chars().any(char::is_alphabetic) && !is_common_capitalised(stripped) {
@@ -629,6 +647,25 @@ fn classify_subject(phrase: &str, after: bool) -> Option<Who> {
         }
     }
     None
+}
+
+/// "the 19-year-old Scot", "the Barca president", "the spokesman": "the", at most four more
+/// words, and at the end a job title or one capitalised word (a nationality), not a name
+/// ("the Home Office" is an organisation).
+fn definite_description(phrase: &str) -> Option<&str> {
+    let t = strip_leading_noise(phrase);
+    let ws: Vec<&str> = t.split_whitespace().collect();
+    if !(2..=5).contains(&ws.len()) || !ws[0].eq_ignore_ascii_case("the") {
+        return None;
+    }
+    let last = ws[ws.len() - 1].trim_end_matches(|c: char| !c.is_alphanumeric());
+    let before_last = ws[ws.len() - 2];
+    let title = TITLES.contains(&last.to_ascii_lowercase().as_str()) && !is_capitalised(last);
+    let demonym = is_capitalised(last)
+        && (ws.len() == 2 || !is_capitalised(before_last))
+        && !before_last.ends_with("'s")
+        && !before_last.ends_with("’s");
+    (title || demonym).then_some(t)
 }
 
 fn is_particle(w: &str) -> bool {
@@ -719,15 +756,23 @@ fn clean_name(name: &str) -> String {
     strip_name_noise(name).to_string()
 }
 
-/// The speaker a pronoun stands for: a person the text introduced since the last named speaker
-/// (a titled name, or a full name followed by a verb, comma or possessive), else the last
-/// named speaker, else any full name in the paragraphs just before.
+/// The speaker a pronoun stands for: the subject of the sentences just before
+/// ([`recent_subject`]), else the last named speaker, else a person the text introduced (a
+/// titled name, or a full name followed by a verb, comma or possessive), else any full name in
+/// the paragraphs just before.
 pub(super) fn resolve_pronoun(
     paragraphs: &[Paragraph],
+    ranges: &[Vec<Range<usize>>],
     pi: usize,
     at: usize,
     last_speaker: &Option<(usize, usize, String)>,
 ) -> Option<String> {
+    if let Some(name) = recent_subject(paragraphs, ranges, pi, at, last_speaker, true) {
+        return Some(name);
+    }
+    if let Some((_, _, s)) = last_speaker {
+        return Some(s.clone());
+    }
     let floor = last_speaker.as_ref().map_or((0, 0), |(p, o, _)| (*p, *o));
     if let Some(name) = scan_names(paragraphs, pi, at, floor, true) {
         return Some(name);
@@ -736,6 +781,254 @@ pub(super) fn resolve_pronoun(
         return Some(s.clone());
     }
     scan_names(paragraphs, pi, at, (0, 0), false)
+}
+
+/// The person a pronoun most likely stands for, from the sentences just before the one at
+/// byte `at` of paragraph `pi` (at most three, photo captions counted apart, at most one
+/// paragraph back): the first of them that holds the last speaker's quotation gives that
+/// speaker, the first that opens on a person's name gives that name ("Pat has been single for
+/// years. But now she's found happiness. She said: ..." is Pat's). Sentences that open on a
+/// pronoun or on anything else are walked past.
+pub(super) fn recent_subject(
+    paragraphs: &[Paragraph],
+    ranges: &[Vec<Range<usize>>],
+    pi: usize,
+    at: usize,
+    last_speaker: &Option<(usize, usize, String)>,
+    mentions: bool,
+) -> Option<String> {
+    const MAX_SENTENCES: usize = 3;
+    let mut seen = 0;
+    // Whether a sentence that does not open on a pronoun has been passed: the pronoun chain
+    // ends there.
+    let mut chain_ended = false;
+    let mut pieces = Vec::new();
+    for p in (pi.saturating_sub(1)..=pi).rev() {
+        let text = paragraphs.get(p)?.text.as_str();
+        let sents = ranges.get(p).map_or(&[][..], Vec::as_slice);
+        let end = if p == pi { at } else { text.len() };
+        for r in sents.iter().rev().filter(|r| r.start < end) {
+            pieces.clear();
+            super::sentences::caption_pieces(text, r.clone(), &mut pieces);
+            for piece in pieces.iter().rev() {
+                if piece.start >= end || piece.contains(&at) && p == pi {
+                    // The quotation's own sentence holds its attribution, not an antecedent.
+                    continue;
+                }
+                seen += 1;
+                if seen > MAX_SENTENCES {
+                    return None;
+                }
+                if let Some((sp, so, name)) = last_speaker
+                    && *sp == p
+                    && piece.contains(so)
+                {
+                    return Some(name.clone());
+                }
+                let sentence = &text[piece.clone()];
+                // A photo caption (no full stop) describes a picture; it is not what the
+                // pronoun continues.
+                let complete = sentence
+                    .trim_end_matches(['"', '\'', '”', '’', ')'])
+                    .ends_with(['.', '!', '?']);
+                if !complete {
+                    continue;
+                }
+                if let Some(name) = person_subject(sentence).or_else(|| reported_speaker(sentence))
+                {
+                    return Some(name);
+                }
+                // The sentence right before, when it does not go on about the same person
+                // (a pronoun), and names someone as the subject of a verb ("Before he jumped,
+                // Jo Bo told his friends ..."): that person. For a definite description ("the
+                // Scot"), which names someone introduced by name, only a subject counts.
+                let first = sentence
+                    .split_whitespace()
+                    .map(|w| w.trim_end_matches(',').to_ascii_lowercase())
+                    .find(|w| !SKIPPED_OPENERS.contains(&w.as_str()))
+                    .unwrap_or_default();
+                let first = first.trim_end_matches("'s").trim_end_matches("’s");
+                if PRONOUNS.contains(&first) || chain_ended {
+                    continue;
+                }
+                chain_ended = true;
+                if mentions
+                    && let Some(name) = last_person_name(sentence, true)
+                    && !name.contains(['\'', '’'])
+                {
+                    return Some(name);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The speaker of reported speech that ends a sentence: "..., said an official at the
+/// bureau."
+fn reported_speaker(sentence: &str) -> Option<String> {
+    let i = [", said ", ", says ", ", added "]
+        .iter()
+        .filter_map(|p| sentence.rfind(p).map(|i| i + p.len()))
+        .max()?;
+    match np_after(&sentence[i..])? {
+        Who::Name(n) | Who::Definite(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// Words before the subject of a sentence: "But now Pat ...".
+#[rustfmt::skip]
+const SKIPPED_OPENERS: &[&str] = &[
+    "and", "but", "so", "then", "now", "yesterday", "today", "meanwhile", "however", "still",
+    "also",
+];
+
+/// Verbs that show a capitalised run at a sentence start is its subject, besides those of
+/// [`verb_after_name`].
+#[rustfmt::skip]
+const SUBJECT_VERBS: &[&str] = &[
+    "set", "put", "says", "insists", "believes", "admits", "claims", "became", "found", "kept",
+    "met", "paid", "ran", "quit", "hit", "led", "knew", "thought", "spent", "wrote", "shows",
+    "is", "was", "has",
+];
+
+/// The person a sentence opens on as its subject, if it does: "Pat, 69, enjoys ...", "But
+/// Isobella DeMartino set up ...", "Tevez's manager Tata Martino claims ...". Not a
+/// possessive ("McDonald's has ..."), a plural ("Rhodes and Gestede have ..."), a group
+/// ("Critics say ...") or a quotation.
+fn person_subject(sentence: &str) -> Option<String> {
+    if sentence.starts_with(['"', '\'', '“', '‘']) {
+        return None;
+    }
+    let ws = words(sentence);
+    let mut i = 0;
+    // A caption label: "Row: Critics say ...".
+    if let Some(k) = ws
+        .iter()
+        .take(4)
+        .position(|&(s, e)| sentence[s..e].ends_with(':'))
+    {
+        i = k + 1;
+    }
+    while i < ws.len() {
+        let core = sentence[ws[i].0..ws[i].1]
+            .trim_end_matches(',')
+            .to_ascii_lowercase();
+        if SKIPPED_OPENERS.contains(&core.as_str()) {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    // "One woman, Victoria Lapete, found ...": the name in apposition.
+    if ws
+        .get(i)
+        .is_some_and(|&(s, e)| DETERMINERS.contains(&sentence[s..e].to_ascii_lowercase().as_str()))
+        && let Some(c) =
+            (i..ws.len().min(i + 4)).find(|&k| sentence[ws[k].0..ws[k].1].ends_with(','))
+        && ws
+            .get(c + 1)
+            .is_some_and(|&(s, e)| is_capitalised(&sentence[s..e]))
+    {
+        i = c + 1;
+    }
+    // "Tevez's international manager Tata Martino": the name after the possessive.
+    if ws.get(i).is_some_and(|&(s, e)| {
+        let w = &sentence[s..e];
+        is_capitalised(w) && (w.ends_with("'s") || w.ends_with("’s"))
+    }) {
+        i += 1;
+        while ws
+            .get(i)
+            .is_some_and(|&(s, e)| !is_capitalised(&sentence[s..e]) && i < 6)
+        {
+            i += 1;
+        }
+    }
+    let capital_run = |mut i: usize| {
+        let start = i;
+        while i < ws.len() {
+            let w = &sentence[ws[i].0..ws[i].1];
+            if !(is_capitalised(w) || (i > start && is_particle(w))) {
+                break;
+            }
+            i += 1;
+            // "Dr. Sanjay Gupta", "J. K. Rowling": the name goes on.
+            let title = w.ends_with('.')
+                && TITLES.contains(&w.trim_end_matches('.').to_ascii_lowercase().as_str());
+            if w.ends_with([',', '.', ':', ';']) && !is_initial(w) && !title {
+                break;
+            }
+        }
+        i
+    };
+    let mut start = i;
+    i = capital_run(start);
+    if i == start {
+        return None;
+    }
+    // "Exercise physiologist Alex Lawrence ...", "Scottish National Party election campaign
+    // director Angus Robertson ...": a job description before the name.
+    if !sentence[ws[i - 1].0..ws[i - 1].1].ends_with(',')
+        && let Some(k) = (i..ws.len().min(i + 3)).find(|&k| {
+            let w = &sentence[ws[k].0..ws[k].1];
+            is_capitalised(w) || TITLES.contains(&w.to_ascii_lowercase().as_str())
+        })
+        && TITLES.contains(&sentence[ws[k].0..ws[k].1].to_ascii_lowercase().as_str())
+        && ws
+            .get(k + 1)
+            .is_some_and(|&(s, e)| is_capitalised(&sentence[s..e]))
+    {
+        start = k + 1;
+        i = capital_run(start);
+    }
+    // "Contra Costa County Sheriff's Lt. Jo Bo said": the name after the possessive.
+    let possessive = |k: usize| {
+        let w = &sentence[ws[k].0..ws[k].1];
+        w.ends_with("'s") || w.ends_with("’s")
+    };
+    if let Some(p) = (start..i).rev().find(|&k| possessive(k)) {
+        if p + 1 == i {
+            return None;
+        }
+        start = p + 1;
+    }
+    let run = &sentence[ws[start].0..ws[i - 1].1];
+    if !run.starts_with(char::is_alphabetic) {
+        return None;
+    }
+    // A name is followed by its verb or set off by a comma ("Pat, 69, ..."); a capitalised
+    // word that merely opens the sentence ("Following the match, ...") is not.
+    let next = ws.get(i).map_or("", |&(s, e)| &sentence[s..e]);
+    let two_words = run.split_whitespace().count() >= 2;
+    let verb_next = verb_after_name(next)
+        || SUBJECT_VERBS.contains(&next)
+        || (two_words && matches!(next, "from" | "of"));
+    // "Pat, 69, ...", "Keita, who ...": a single word before a comma is a name only when an
+    // age or a relative clause follows ("Instead, the ..." is not).
+    let appositive = run.ends_with(',')
+        && (two_words || next.starts_with(|c: char| c.is_ascii_digit()) || next == "who");
+    if !appositive && !verb_next {
+        return None;
+    }
+    let first = run
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if DETERMINERS.contains(&first.as_str())
+        || LEADING_NOISE.contains(&first.as_str())
+        || matches!(
+            first.as_str(),
+            "why" | "what" | "how" | "who" | "where" | "when"
+        )
+    {
+        return None;
+    }
+    let name = strip_name_noise(run.trim_end_matches([',', '.', ':', ';']));
+    (looks_like_person(name) && !is_common_capitalised(name) && !not_a_person(name))
+        .then(|| name.to_string())
 }
 
 /// The last person name between `floor` (paragraph, offset) and `at` in paragraph `pi`,
@@ -931,6 +1224,10 @@ fn not_a_person(name: &str) -> bool {
     name.split_whitespace().any(|w| {
         let l = w.to_ascii_lowercase();
         WORDS.contains(&l.as_str())
+            || matches!(
+                l.as_str(),
+                "neighbors" | "neighbours" | "friends" | "relatives" | "family"
+            )
     })
 }
 

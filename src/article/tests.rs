@@ -52,6 +52,46 @@ fn assert_spans(a: &Article) {
     }
 }
 
+/// The rules every summary keeps: verbatim spans of their paragraphs, in article order, no
+/// overlaps, and a sentence that opens on a pronoun or connective only right after the summary
+/// sentence before it (in the same paragraph, or across a paragraph break).
+fn assert_summary_rules(a: &Article, summary: &[Sentence], id: &str) {
+    let mut prev: Option<(usize, usize)> = None;
+    for s in summary {
+        let p = &a.paragraphs[s.paragraph].text;
+        let starts: Vec<usize> = p.match_indices(s.text.as_str()).map(|(i, _)| i).collect();
+        assert!(
+            !starts.is_empty(),
+            "{id}: not a span of its paragraph: {s:?}"
+        );
+        // The first occurrence after the previous sentence.
+        let start = match prev {
+            Some((pp, end)) if pp == s.paragraph => starts.iter().copied().find(|&i| i >= end),
+            _ => starts.first().copied(),
+        };
+        let Some(start) = start else {
+            panic!("{id}: out of order or overlapping: {summary:?}");
+        };
+        if let Some((pp, _)) = prev {
+            assert!(pp <= s.paragraph, "{id}: out of order: {summary:?}");
+        }
+        if summarize::dangling_opener(&s.text) {
+            // Right after its predecessor, in the same paragraph or across a paragraph break.
+            let follows = prev.is_some_and(|(pp, end)| {
+                (pp == s.paragraph && p[end..start].trim().is_empty())
+                    || (pp + 1 == s.paragraph
+                        && a.paragraphs[pp].text[end..].trim().is_empty()
+                        && p[..start].trim().is_empty())
+            });
+            assert!(
+                follows,
+                "{id}: dangling opener without its predecessor: {s:?} in {summary:?}"
+            );
+        }
+        prev = Some((s.paragraph, start + s.text.len()));
+    }
+}
+
 fn no_markup(a: &Article) {
     for p in &a.paragraphs {
         for bad in ["](", "**", "&amp;", "&nbsp;", "![", "\n"] {
@@ -390,6 +430,10 @@ mod properties {
             Just("Ada Quill said: 'I don't know. ".to_string()),
             Just("“Yes,” she said. ‘No’ ".to_string()),
             Just("the U.S. Army and Mr. Smith at 3.5 p.m. ".to_string()),
+            Just("his winnings A man who won ".to_string()),
+            Just("Short and sweet: Ada said ".to_string()),
+            Just("the mill.' it was late,' said bo. ".to_string()),
+            Just("future.' I will say this.' ".to_string()),
             "[a-zA-Z ,.!?'\"“”‘’…—:;()\\[\\]*_#>&-]{0,40}",
             "\\PC{0,20}",
         ];
@@ -462,6 +506,28 @@ mod properties {
                 last_end = r.end;
             }
             prop_assert_eq!(ranges.is_empty(), text.trim().is_empty());
+        }
+
+        #[test]
+        fn caption_pieces_tile_their_sentence(text in articleish()) {
+            for r in sentences::split(&text) {
+                let mut pieces = Vec::new();
+                sentences::caption_pieces(&text, r.clone(), &mut pieces);
+                prop_assert!(!pieces.is_empty());
+                prop_assert_eq!(pieces[0].start, r.start);
+                prop_assert_eq!(pieces[pieces.len() - 1].end, r.end);
+                let mut last = r.start;
+                for p in &pieces {
+                    prop_assert!(p.start >= last && p.start < p.end && p.end <= r.end);
+                    prop_assert!(text.is_char_boundary(p.start) && text.is_char_boundary(p.end));
+                    last = p.end;
+                }
+            }
+        }
+
+        #[test]
+        fn lower_cased_glued_quotes_hold(text in "[a-z ,.:']{0,400}") {
+            check(&text);
         }
 
         #[test]
@@ -644,6 +710,27 @@ fn corpus_articles() {
                 Err(e) => panic!("{}: {e}", r.id),
             };
             assert_spans(&a);
+            assert_summary_rules(&a, &a.summary.sentences, &r.id);
+            for n in [1, 3, 5] {
+                let got = summarize(&a, Length::Sentences(n));
+                assert!(!got.is_empty() && got.len() <= n, "{}: {n} sentences", r.id);
+                assert_summary_rules(&a, &got, &r.id);
+            }
+            for budget in [1, 15, 40, 80] {
+                let got = summarize(&a, Length::Words(budget));
+                let words: usize = got.iter().map(|s| s.text.split_whitespace().count()).sum();
+                assert!(
+                    !got.is_empty(),
+                    "{}: empty summary for {budget} words",
+                    r.id
+                );
+                assert!(
+                    words <= budget || got.len() == 1,
+                    "{}: {words} words over a budget of {budget}: {got:?}",
+                    r.id
+                );
+                assert_summary_rules(&a, &got, &r.id);
+            }
             articles += 1;
             quotes += a.quotes.len();
             speakers += a.quotes.iter().filter(|q| q.speaker.is_some()).count();
@@ -727,23 +814,30 @@ fn corpus_summaries_dump() {
         println!("corpus_summaries_dump: needs the corpus and READINGROOM_SUMMARY_OUT; skipped");
         return;
     };
-    // READINGROOM_WEIGHTS="centrality,lead,lead_scale,redundancy,max_similarity,min_words,max_words" for tuning.
+    // READINGROOM_WEIGHTS="lead_scale=8,centroid=0.5" for tuning.
     let mut weights = Weights::default();
     if let Ok(spec) = std::env::var("READINGROOM_WEIGHTS") {
-        let v: Vec<f32> = spec
-            .split(',')
-            .filter_map(|x| x.trim().parse().ok())
-            .collect();
-        if let [c, l, ls, r, m, lo, hi] = v[..] {
-            weights = Weights {
-                centrality: c,
-                lead: l,
-                lead_scale: ls,
-                redundancy: r,
-                max_similarity: m,
-                min_words: lo as usize,
-                max_words: hi as usize,
+        for (name, value) in spec.split(',').filter_map(|kv| kv.split_once('=')) {
+            let Ok(v) = value.trim().parse::<f32>() else {
+                panic!("bad weight {name}={value}");
             };
+            let w = &mut weights;
+            match name.trim() {
+                "centrality" => w.centrality = v,
+                "backward" => w.backward = v,
+                "centroid" => w.centroid = v,
+                "lead" => w.lead = v,
+                "lead_scale" => w.lead_scale = v,
+                "length" => w.length = v,
+                "short_words" => w.short_words = v as usize,
+                "long_words" => w.long_words = v as usize,
+                "redundancy" => w.redundancy = v,
+                "max_similarity" => w.max_similarity = v,
+                "min_words" => w.min_words = v as usize,
+                "max_words" => w.max_words = v as usize,
+                "split_captions" => w.split_captions = v != 0.0,
+                other => panic!("unknown weight {other}"),
+            }
         }
     }
     let mut lines = String::new();

@@ -170,6 +170,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         moderator: false,
     },
     CommandSpec {
+        name: "ingest",
+        description: "Add an article from a web address",
+        args: &[arg(
+            "url",
+            "The article's address (http or https)",
+            ArgKind::Text,
+            true,
+        )],
+        moderator: true,
+    },
+    CommandSpec {
         name: "export",
         description: "Export an article's whole discussion, as a reply tree with pins marked",
         args: &[arg("article", "The article id", ArgKind::Article, true)],
@@ -257,6 +268,8 @@ pub enum Command {
     Digest(DigestAction),
     /// `/export <id>`.
     Export(ArticleId),
+    /// `/ingest <url>`.
+    Ingest(String),
     /// `/help [command]`.
     Help(Option<String>),
 }
@@ -275,6 +288,7 @@ impl Command {
             Command::Unpin(_) => "unpin",
             Command::Digest(_) => "digest",
             Command::Export(_) => "export",
+            Command::Ingest(_) => "ingest",
             Command::Help(_) => "help",
         }
     }
@@ -360,6 +374,13 @@ impl Command {
                 Command::Unpin(message_ref(spec, first)?)
             }
             "digest" => Command::Digest(digest_action(spec, first, tail)?),
+            "ingest" => {
+                if rest.is_empty() {
+                    return Err(missing(0));
+                }
+                no_extra(spec, tail)?;
+                Command::Ingest(first.trim_matches(['<', '>']).to_owned())
+            }
             "export" => {
                 if rest.is_empty() {
                     return Err(missing(0));

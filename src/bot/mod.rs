@@ -82,6 +82,12 @@ pub enum IngestError {
     /// The text is not an article.
     #[error(transparent)]
     Parse(#[from] article::ParseError),
+    /// The page could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] crate::sources::web::FetchError),
+    /// The page is not an article.
+    #[error(transparent)]
+    Html(#[from] article::html::HtmlError),
     /// Storing failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -107,15 +113,29 @@ fn user_error(message: impl Into<String>) -> Failure {
 pub struct Bot {
     store: Store,
     clock: Arc<dyn Clock>,
+    fetcher: crate::sources::web::Fetcher,
     started: Instant,
 }
 
 impl Bot {
     /// A bot over this store, telling time by `clock`.
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self::with_fetcher(store, clock, crate::sources::web::FetchOptions::default())
+    }
+
+    /// A bot that fetches web pages within these limits.
+    pub fn with_fetcher(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        options: crate::sources::web::FetchOptions,
+    ) -> Self {
+        // Building the HTTP client fails only without a TLS backend, and one is compiled in.
+        let fetcher = crate::sources::web::Fetcher::new(options)
+            .unwrap_or_else(|error| panic!("cannot build the HTTP client: {error}"));
         Self {
             store,
             clock,
+            fetcher,
             started: Instant::now(),
         }
     }
@@ -192,6 +212,7 @@ impl Bot {
             Command::Unpin(message) => self.unpin(ctx, message).await,
             Command::Digest(action) => self.digest(ctx, action).await,
             Command::Export(article) => self.export(article).await,
+            Command::Ingest(url) => self.ingest_command(ctx, &url).await,
             Command::Help(topic) => help(ctx, topic.as_deref()),
         }
     }
@@ -418,6 +439,26 @@ impl Bot {
         }
     }
 
+    async fn ingest_command(&self, ctx: &Context, url: &str) -> Handled {
+        let (ingested, _) = match self.ingest_url(url).await {
+            Ok(done) => done,
+            Err(IngestError::Store(error)) => return Err(error.into()),
+            Err(error) => return Err(user_error(format!("Nothing was added: {error}."))),
+        };
+        tracing::info!(target: "audit", article = ingested.id().0, by = %ctx.user.id, url, "ingest command");
+        let stored = self.find(ingested.id()).await?;
+        let stats = self.store.discussion_stats(stored.id).await?;
+        let pins = self
+            .store
+            .pins(Some(stored.id), cards::PINS_ON_CARD)
+            .await?;
+        let mut card = cards::article(&stored, stats, &pins, &ctx.prefix);
+        if let Ingested::Existing(id) = ingested {
+            card.footer = Some(format!("Already had this one as {id}"));
+        }
+        Ok(Reply::card(card))
+    }
+
     async fn export(&self, article: ArticleId) -> Handled {
         let stored = self.find(article).await?;
         let export = export::build(&self.store, &stored).await?;
@@ -501,9 +542,32 @@ impl Bot {
         origin: Option<&str>,
     ) -> Result<(Ingested, String), IngestError> {
         let article = article::parse(text)?;
+        self.store_article(&article, origin, None).await
+    }
+
+    /// Fetches a web page and stores its article, unless the page (by canonical URL) or the same
+    /// content is stored already. Nothing is stored when the page is not an article.
+    pub async fn ingest_url(&self, url: &str) -> Result<(Ingested, String), IngestError> {
+        let page = self.fetch_page(url).await?;
+        self.store_article(&page.article, Some(url), page.canonical_url.as_deref())
+            .await
+    }
+
+    /// Fetches and parses a page without storing it (for `parse URL`).
+    pub async fn fetch_page(&self, url: &str) -> Result<article::html::Page, IngestError> {
+        let fetched = self.fetcher.page(url).await?;
+        Ok(article::html::parse_html(&fetched.body, &fetched.url)?)
+    }
+
+    async fn store_article(
+        &self,
+        article: &article::Article,
+        origin: Option<&str>,
+        canonical: Option<&str>,
+    ) -> Result<(Ingested, String), IngestError> {
         let ingested = self
             .store
-            .insert_article(&article, origin, self.now())
+            .insert_article(article, origin, canonical, self.now())
             .await?;
         match ingested {
             Ingested::New(id) => {
@@ -513,7 +577,7 @@ impl Bot {
                 tracing::debug!(article = id.0, origin, "article already stored")
             }
         }
-        Ok((ingested, article.title))
+        Ok((ingested, article.title.clone()))
     }
 
     /// Records a reader message in a discussion; `Ok` means it is committed. Text beyond

@@ -3,6 +3,7 @@
 //! bot's path.
 
 pub mod porter;
+pub mod quotes;
 pub mod rouge;
 
 use std::collections::BTreeMap;

@@ -1,5 +1,7 @@
 //! Where article text comes from: files now; URLs and feeds fetch bytes the same way later.
 
+pub mod web;
+
 use std::path::Path;
 
 use crate::article::MAX_INPUT_BYTES;

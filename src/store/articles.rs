@@ -146,13 +146,25 @@ fn fts_query(words: &str, joiner: &str, prefix_last: bool) -> Option<String> {
 }
 
 impl Store {
-    /// Stores an article unless the same content is already there.
+    /// Stores an article unless it is already there: the same canonical URL, then the same
+    /// content.
     pub async fn insert_article(
         &self,
         article: &Article,
         origin: Option<&str>,
+        canonical_url: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Ingested> {
+        if let Some(url) = canonical_url {
+            let id: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM articles WHERE canonical_url = ?")
+                    .bind(url)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(id) = id {
+                return Ok(Ingested::Existing(ArticleId(id)));
+            }
+        }
         let hash = content_hash(article);
         if let Some(id) = self.article_by_hash(&hash).await? {
             return Ok(Ingested::Existing(id));
@@ -167,9 +179,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO articles (title, byline, source_name, source_url, published, content_hash,
-                                   origin, body, doc, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (content_hash) DO NOTHING
+                                   origin, canonical_url, body, doc, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT DO NOTHING
              RETURNING id",
         )
         .bind(&article.title)
@@ -179,6 +191,7 @@ impl Store {
         .bind(&article.published)
         .bind(&hash)
         .bind(origin)
+        .bind(canonical_url)
         .bind(&body)
         .bind(&doc)
         .bind(now)
