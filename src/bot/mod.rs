@@ -248,19 +248,32 @@ impl Bot {
         }
     }
 
-    async fn article(&self, ctx: &Context, target: Option<Target>) -> Handled {
-        let stored = self.resolve(ctx, target).await?;
+    /// The caller's channel, known from now on.
+    async fn channel(&self, ctx: &Context) -> Result<crate::store::Channel, Failure> {
+        Ok(self
+            .store
+            .channel(
+                ctx.platform.as_str(),
+                &ctx.channel,
+                ctx.channel_name.as_deref(),
+                self.now(),
+            )
+            .await?)
+    }
+
+    /// The article card with the article's discussion size and pins.
+    async fn article_card(&self, ctx: &Context, stored: &StoredArticle) -> Result<Card, Failure> {
         let stats = self.store.discussion_stats(stored.id).await?;
         let pins = self
             .store
             .pins(Some(stored.id), cards::PINS_ON_CARD)
             .await?;
-        Ok(Reply::card(cards::article(
-            &stored,
-            stats,
-            &pins,
-            &ctx.prefix,
-        )))
+        Ok(cards::article(stored, stats, &pins, &ctx.prefix))
+    }
+
+    async fn article(&self, ctx: &Context, target: Option<Target>) -> Handled {
+        let stored = self.resolve(ctx, target).await?;
+        Ok(Reply::card(self.article_card(ctx, &stored).await?))
     }
 
     async fn summary(&self, id: ArticleId, sentences: Option<usize>) -> Handled {
@@ -320,15 +333,7 @@ impl Bot {
     async fn discuss(&self, ctx: &Context, id: ArticleId) -> Handled {
         let stored = self.find(id).await?;
         let now = self.now();
-        let channel = self
-            .store
-            .channel(
-                ctx.platform.as_str(),
-                &ctx.channel,
-                ctx.channel_name.as_deref(),
-                now,
-            )
-            .await?;
+        let channel = self.channel(ctx).await?;
         let (discussion, created) = self
             .store
             .open_discussion(stored.id, channel.id, now)
@@ -336,12 +341,7 @@ impl Bot {
         if created {
             tracing::info!(target: "audit", article = stored.id.0, discussion = discussion.id, by = %ctx.user.id, "discussion opened");
         }
-        let stats = self.store.discussion_stats(stored.id).await?;
-        let pins = self
-            .store
-            .pins(Some(stored.id), cards::PINS_ON_CARD)
-            .await?;
-        let card = cards::article(&stored, stats, &pins, &ctx.prefix);
+        let card = self.article_card(ctx, &stored).await?;
         Ok(Reply::card(card).with_effect(Effect::Discussion {
             discussion_id: discussion.id,
             article_id: stored.id,
@@ -376,15 +376,7 @@ impl Bot {
             )));
         }
         let now = self.now();
-        let channel = self
-            .store
-            .channel(
-                ctx.platform.as_str(),
-                &ctx.channel,
-                ctx.channel_name.as_deref(),
-                now,
-            )
-            .await?;
+        let channel = self.channel(ctx).await?;
         match action {
             DigestAction::At { time, zone } => {
                 let remembered = self.store.channel_timezone(channel.id).await?;
@@ -447,12 +439,7 @@ impl Bot {
         };
         tracing::info!(target: "audit", article = ingested.id().0, by = %ctx.user.id, url, "ingest command");
         let stored = self.find(ingested.id()).await?;
-        let stats = self.store.discussion_stats(stored.id).await?;
-        let pins = self
-            .store
-            .pins(Some(stored.id), cards::PINS_ON_CARD)
-            .await?;
-        let mut card = cards::article(&stored, stats, &pins, &ctx.prefix);
+        let mut card = self.article_card(ctx, &stored).await?;
         if let Ingested::Existing(id) = ingested {
             card.footer = Some(format!("Already had this one as {id}"));
         }
