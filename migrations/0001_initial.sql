@@ -144,3 +144,51 @@ CREATE TABLE pending_changes (
     at           TEXT NOT NULL,
     PRIMARY KEY (platform, platform_id)
 );
+
+-- Followed RSS/Atom/JSON feeds: one row per feed however many channels follow it, with its
+-- conditional-GET validators and its health.
+CREATE TABLE feeds (
+    id             INTEGER PRIMARY KEY,
+    url            TEXT NOT NULL UNIQUE,
+    title          TEXT,
+    etag           TEXT,
+    last_modified  TEXT,
+    interval_secs  INTEGER NOT NULL DEFAULT 900,
+    next_poll_at   TEXT NOT NULL,
+    failures       INTEGER NOT NULL DEFAULT 0,
+    last_error     TEXT,
+    last_ok_at     TEXT,
+    created_at     TEXT NOT NULL
+);
+
+CREATE TABLE feed_subscriptions (
+    feed_id      INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    channel_id   INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    open_thread  INTEGER NOT NULL DEFAULT 0,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (feed_id, channel_id)
+);
+
+-- Entries seen in a feed, recognised by GUID, then link, then content hash.
+CREATE TABLE feed_entries (
+    id            INTEGER PRIMARY KEY,
+    feed_id       INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+    guid          TEXT,
+    link          TEXT,
+    content_hash  TEXT NOT NULL,
+    article_id    INTEGER REFERENCES articles (id) ON DELETE SET NULL,
+    seen_at       TEXT NOT NULL
+);
+CREATE INDEX feed_entries_guid ON feed_entries (feed_id, guid);
+CREATE INDEX feed_entries_link ON feed_entries (feed_id, link);
+CREATE INDEX feed_entries_hash ON feed_entries (feed_id, content_hash);
+
+-- An entry owed to a channel; `delivered_at` is set only after the send succeeded.
+CREATE TABLE deliveries (
+    entry_id      INTEGER NOT NULL REFERENCES feed_entries (id) ON DELETE CASCADE,
+    channel_id    INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    delivered_at  TEXT,
+    PRIMARY KEY (entry_id, channel_id)
+);

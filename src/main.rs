@@ -12,11 +12,14 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use readingroom::article::{self, Length, Options};
 use readingroom::bot::digest::Scheduler;
+use readingroom::bot::feeds::Poller;
 use readingroom::bot::{Bot, Platform};
 use readingroom::platform::console::ConsoleDigests;
 
 /// How often the digest scheduler looks for due digests.
 const DIGEST_TICK: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the feed poller looks for due feeds (each feed has its own interval).
+const FEED_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 use readingroom::clock::SystemClock;
 use readingroom::config::Config;
 use readingroom::platform::console::Console;
@@ -303,7 +306,9 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let scheduler =
         Scheduler::new(bot.clone()).with_sink(Platform::Console, Arc::new(ConsoleDigests));
-    let digests = tokio::spawn(scheduler.run(DIGEST_TICK, shutdown));
+    let poller = Poller::new(bot.clone()).with_sink(Platform::Console, Arc::new(ConsoleDigests));
+    let digests = tokio::spawn(scheduler.run(DIGEST_TICK, shutdown.clone()));
+    let feeds = tokio::spawn(poller.run(FEED_TICK, shutdown));
     let interactive = std::io::stdin().is_terminal();
     let mut console = Console::new(bot.clone(), &config.console_user).with_prompt(interactive);
     let input = BufReader::new(tokio::io::stdin());
@@ -313,6 +318,7 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     }
     let _ = stop.send(true);
     let _ = digests.await;
+    let _ = feeds.await;
     bot.store().close().await;
     Ok(())
 }
@@ -322,24 +328,30 @@ async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut scheduler = Scheduler::new(bot.clone());
+    let mut poller = Poller::new(bot.clone());
     if let Some(matrix) = config.matrix {
         let adapter = MatrixBot::connect(bot.clone(), matrix).await?;
         tracing::info!(user = %adapter.user_id(), "Matrix connected");
         scheduler = scheduler.with_sink(Platform::Matrix, Arc::new(adapter.clone()));
+        poller = poller.with_sink(Platform::Matrix, Arc::new(adapter.clone()));
         let shutdown = shutdown.clone();
         tasks.spawn(async move { adapter.run(shutdown).await.context("Matrix") });
     }
     if let Some(discord) = &config.discord {
         let http = Arc::new(readingroom::platform::discord::http_client(discord));
-        scheduler = scheduler.with_sink(
-            Platform::Discord,
-            Arc::new(readingroom::platform::discord::DiscordDigests::new(http)),
-        );
+        let sink = Arc::new(readingroom::platform::discord::DiscordDigests::new(http));
+        scheduler = scheduler.with_sink(Platform::Discord, sink.clone());
+        poller = poller.with_sink(Platform::Discord, sink);
     }
     {
         let shutdown = shutdown.clone();
+        let feeds_shutdown = shutdown.clone();
         tasks.spawn(async move {
             scheduler.run(DIGEST_TICK, shutdown).await;
+            Ok(())
+        });
+        tasks.spawn(async move {
+            poller.run(FEED_TICK, feeds_shutdown).await;
             Ok(())
         });
     }

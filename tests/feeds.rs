@@ -248,3 +248,340 @@ async fn parse_url_shows_what_would_be_stored() {
             .starts_with("The night shift")
     );
 }
+
+mod feeds {
+    use std::sync::Mutex;
+
+    use axum::extract::{Path, State};
+    use axum::http::HeaderMap;
+    use chrono::{TimeZone, Utc};
+    use readingroom::bot::digest::DigestSink;
+    use readingroom::bot::feeds::Poller;
+    use readingroom::bot::{Platform, Reply};
+    use readingroom::clock::ManualClock;
+
+    use super::*;
+
+    /// What the feed server serves; tests change it between polls.
+    #[derive(Debug, Default)]
+    struct Site {
+        base: String,
+        entries: Vec<(u32, String)>,
+        etag: u32,
+        failing: bool,
+        feed_bodies_served: usize,
+    }
+
+    type Shared = Arc<Mutex<Site>>;
+
+    async fn feed(State(site): State<Shared>, headers: HeaderMap) -> axum::response::Response {
+        let mut site = site.lock().unwrap();
+        if site.failing {
+            return (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance").into_response();
+        }
+        let etag = format!("\"v{}\"", site.etag);
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            == Some(etag.as_str())
+        {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        site.feed_bodies_served += 1;
+        let items: String = site
+            .entries
+            .iter()
+            .map(|(n, title)| {
+                format!(
+                    "<item><title>{title}</title><link>{0}/posts/{n}</link><guid>essay-{n}</guid><description>A teaser for essay {n}.</description></item>",
+                    site.base
+                )
+            })
+            .collect();
+        let body = format!(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Lantern Essays</title><link>{}</link><description>Essays</description>{items}</channel></rss>"#,
+            site.base
+        );
+        (
+            [
+                (header::CONTENT_TYPE, "application/rss+xml"),
+                (header::ETAG, etag.as_str()),
+            ],
+            body,
+        )
+            .into_response()
+    }
+
+    async fn post(Path(n): Path<u32>) -> axum::response::Response {
+        let body = format!(
+            "<html><head><title>Essay {n} on reading rooms</title><meta name=author content=\"Writer {n}\"></head><body><article><h1>Essay {n} on reading rooms</h1>\
+             <p>Essay number {n} argues that a reading room is a public promise: a quiet place that asks nothing of its visitors except quiet. It walks through the branch libraries one by one.</p>\
+             <p>The essay, the {n}th in the series, ends with the council budget and what the city would lose if the rooms closed again. Readers wrote in about their own branches.</p></article></body></html>"
+        );
+        ([(header::CONTENT_TYPE, "text/html")], body).into_response()
+    }
+
+    async fn site() -> (String, Shared) {
+        let site: Shared = Arc::default();
+        let app = Router::new()
+            .route("/feed.xml", get(feed))
+            .route("/posts/{n}", get(post))
+            .with_state(site.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        {
+            let mut site = site.lock().unwrap();
+            site.base = base.clone();
+            site.entries = (1..=20).map(|n| (n, format!("Essay {n}"))).collect();
+        }
+        (base, site)
+    }
+
+    #[derive(Debug, Default)]
+    struct Sink {
+        posts: Mutex<Vec<(String, String)>>,
+        failures: Mutex<usize>,
+    }
+
+    #[async_trait::async_trait]
+    impl DigestSink for Sink {
+        async fn post(&self, channel: &str, reply: &Reply, _key: &str) -> anyhow::Result<()> {
+            let mut failures = self.failures.lock().unwrap();
+            if *failures > 0 {
+                *failures -= 1;
+                anyhow::bail!("send failed");
+            }
+            let Body::Card(card) = &reply.body else {
+                anyhow::bail!("not a card: {reply:?}")
+            };
+            self.posts
+                .lock()
+                .unwrap()
+                .push((channel.to_owned(), card.title.clone()));
+            Ok(())
+        }
+    }
+
+    fn at(minutes: i64) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
+    }
+
+    async fn setup() -> (
+        tempfile::TempDir,
+        Bot,
+        Arc<ManualClock>,
+        Shared,
+        String,
+        Arc<Sink>,
+        Poller,
+    ) {
+        let (base, site) = site().await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new(at(0)));
+        let options = FetchOptions {
+            timeout: Duration::from_secs(2),
+            ..FetchOptions::default()
+        };
+        let bot = Bot::with_fetcher(store, clock.clone(), options);
+        let sink = Arc::new(Sink::default());
+        let poller = Poller::new(bot.clone()).with_sink(Platform::Console, sink.clone());
+        (
+            dir,
+            bot,
+            clock,
+            site,
+            format!("{base}/feed.xml"),
+            sink,
+            poller,
+        )
+    }
+
+    #[tokio::test]
+    async fn new_entries_are_posted_once_to_each_channel_and_old_ones_never() {
+        let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
+        for channel in ["c1", "c2"] {
+            let moderator = context(Platform::Console, channel, "mod", true);
+            let reply = bot
+                .handle_text(&moderator, &format!("feed add {url}"))
+                .await;
+            assert!(
+                matches!(&reply.body, Body::Text(t) if t.starts_with("Following Lantern Essays")),
+                "{reply:?}"
+            );
+        }
+        assert_eq!(
+            site.lock().unwrap().feed_bodies_served,
+            1,
+            "one fetch however many channels follow"
+        );
+        let report = poller.run_once(at(1)).await.unwrap();
+        assert_eq!(
+            report.delivered, 0,
+            "not due yet, and old entries are never posted"
+        );
+        assert!(
+            sink.posts.lock().unwrap().is_empty(),
+            "the 20 entries already there are not posted"
+        );
+
+        // Nothing changed: the conditional GET answers 304 and nothing is fetched.
+        let report = poller.run_once(at(16)).await.unwrap();
+        assert_eq!(
+            (report.not_modified, report.fetched, report.delivered),
+            (1, 0, 0)
+        );
+        assert_eq!(site.lock().unwrap().feed_bodies_served, 1);
+
+        {
+            let mut site = site.lock().unwrap();
+            site.entries.insert(0, (21, "Essay 21".into()));
+            site.entries.insert(0, (22, "Essay 22".into()));
+            site.etag += 1;
+        }
+        let report = poller.run_once(at(32)).await.unwrap();
+        assert_eq!(
+            (report.fetched, report.new_entries, report.delivered),
+            (1, 2, 4)
+        );
+        let posts = sink.posts.lock().unwrap().clone();
+        for channel in ["c1", "c2"] {
+            for n in [21, 22] {
+                let count = posts
+                    .iter()
+                    .filter(|(c, t)| c == channel && t.starts_with(&format!("Essay {n} on")))
+                    .count();
+                assert_eq!(count, 1, "essay {n} in {channel}: {posts:?}");
+            }
+        }
+        assert_eq!(
+            bot.store().article_count().await.unwrap(),
+            2,
+            "the full articles were fetched and stored"
+        );
+
+        // An updated entry (same GUID, new title) is not posted again.
+        {
+            let mut site = site.lock().unwrap();
+            site.entries[0].1 = "Essay 22 (updated)".into();
+            site.etag += 1;
+        }
+        let report = poller.run_once(at(48)).await.unwrap();
+        assert_eq!(
+            (report.fetched, report.new_entries, report.delivered),
+            (1, 0, 0)
+        );
+        assert_eq!(sink.posts.lock().unwrap().len(), 4);
+
+        let list = bot
+            .handle_text(
+                &context(Platform::Console, "c1", "reader", false),
+                "feed list",
+            )
+            .await;
+        let Body::Card(card) = &list.body else {
+            panic!("{list:?}")
+        };
+        assert!(card.fields[0].value.contains("OK, last read"), "{card:?}");
+        let moderator = context(Platform::Console, "c2", "mod", true);
+        let removed = bot
+            .handle_text(&moderator, &format!("feed remove {url}"))
+            .await;
+        assert!(
+            matches!(&removed.body, Body::Text(t) if t.starts_with("Stopped following")),
+            "{removed:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_feed_backs_off_shows_as_failing_and_recovers() {
+        let (_dir, bot, _clock, site, url, _sink, poller) = setup().await;
+        let moderator = context(Platform::Console, "c1", "mod", true);
+        bot.handle_text(&moderator, &format!("feed add {url}"))
+            .await;
+        site.lock().unwrap().failing = true;
+        assert_eq!(poller.run_once(at(16)).await.unwrap().failed, 1);
+        let list = bot.handle_text(&moderator, "feed list").await;
+        let Body::Card(card) = &list.body else {
+            panic!("{list:?}")
+        };
+        assert!(
+            card.fields[0].value.contains("Failing (1 time in a row)")
+                && card.fields[0].value.contains("503"),
+            "{card:?}"
+        );
+        // Backoff: twice the interval after one failure, so no poll at +15 min.
+        assert_eq!(
+            poller.run_once(at(31)).await.unwrap().failed,
+            0,
+            "backing off"
+        );
+        assert_eq!(
+            poller.run_once(at(46)).await.unwrap().failed,
+            1,
+            "due again after 30 minutes"
+        );
+        assert_eq!(
+            poller.run_once(at(100)).await.unwrap().failed,
+            0,
+            "then after 60 minutes"
+        );
+        site.lock().unwrap().failing = false;
+        let report = poller.run_once(at(107)).await.unwrap();
+        assert_eq!(report.failed, 0);
+        assert_eq!(report.fetched + report.not_modified, 1, "{report:?}");
+        let list = bot.handle_text(&moderator, "feed list").await;
+        let Body::Card(card) = &list.body else {
+            panic!("{list:?}")
+        };
+        assert!(card.fields[0].value.contains("OK"), "{card:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_post_is_retried_and_delivered_once() {
+        let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
+        bot.handle_text(
+            &context(Platform::Console, "c1", "mod", true),
+            &format!("feed add {url}"),
+        )
+        .await;
+        {
+            let mut site = site.lock().unwrap();
+            site.entries.insert(0, (30, "Essay 30".into()));
+            site.etag += 1;
+        }
+        *sink.failures.lock().unwrap() = 1;
+        assert_eq!(poller.run_once(at(16)).await.unwrap().delivered, 0);
+        assert_eq!(
+            poller.run_once(at(17)).await.unwrap().delivered,
+            1,
+            "retried without waiting for the feed"
+        );
+        assert_eq!(poller.run_once(at(18)).await.unwrap().delivered, 0);
+        assert_eq!(sink.posts.lock().unwrap().len(), 1);
+        let preview = bot
+            .handle_text(
+                &context(Platform::Console, "c1", "reader", false),
+                &format!("feed preview {url}"),
+            )
+            .await;
+        assert!(preview.ephemeral);
+        let Body::Card(card) = &preview.body else {
+            panic!("{preview:?}")
+        };
+        assert!(
+            card.title.starts_with("Essay 30 on reading rooms"),
+            "{card:?}"
+        );
+        let refused = bot
+            .handle_text(
+                &context(Platform::Console, "c1", "reader", false),
+                &format!("feed add {url}"),
+            )
+            .await;
+        assert!(matches!(&refused.body, Body::Error(e) if e.starts_with("Only moderators")));
+    }
+}

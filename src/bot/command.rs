@@ -181,6 +181,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         moderator: true,
     },
     CommandSpec {
+        name: "feed",
+        description: "Follow feeds in this channel: add <url> [--thread], remove <url>, list, preview <url>",
+        args: &[arg(
+            "action",
+            "add <url> [--thread] | remove <url> | list | preview <url>",
+            ArgKind::Text,
+            true,
+        )],
+        moderator: false,
+    },
+    CommandSpec {
         name: "export",
         description: "Export an article's whole discussion, as a reply tree with pins marked",
         args: &[arg("article", "The article id", ArgKind::Article, true)],
@@ -235,6 +246,24 @@ pub enum DigestAction {
     Preview,
 }
 
+/// What `/feed` should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedAction {
+    /// Follow a feed here; with `thread`, open each new article's discussion at once.
+    Add {
+        /// The feed's address.
+        url: String,
+        /// Open a discussion thread per post.
+        thread: bool,
+    },
+    /// Stop following a feed here.
+    Remove(String),
+    /// The feeds followed here, with their health.
+    List,
+    /// How the next post from a feed would look.
+    Preview(String),
+}
+
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -270,6 +299,8 @@ pub enum Command {
     Export(ArticleId),
     /// `/ingest <url>`.
     Ingest(String),
+    /// `/feed add|remove|list|preview`.
+    Feed(FeedAction),
     /// `/help [command]`.
     Help(Option<String>),
 }
@@ -289,6 +320,7 @@ impl Command {
             Command::Digest(_) => "digest",
             Command::Export(_) => "export",
             Command::Ingest(_) => "ingest",
+            Command::Feed(_) => "feed",
             Command::Help(_) => "help",
         }
     }
@@ -374,6 +406,7 @@ impl Command {
                 Command::Unpin(message_ref(spec, first)?)
             }
             "digest" => Command::Digest(digest_action(spec, first, tail)?),
+            "feed" => Command::Feed(feed_action(spec, first, tail)?),
             "ingest" => {
                 if rest.is_empty() {
                     return Err(missing(0));
@@ -448,6 +481,52 @@ fn digest_action(
             first,
             "one of: at HH:MM [time zone], off, now, preview",
         )),
+    }
+}
+
+fn feed_action(
+    spec: &'static CommandSpec,
+    first: &str,
+    tail: &str,
+) -> Result<FeedAction, CommandError> {
+    let url = |tail: &str| -> Result<String, CommandError> {
+        let url = tail
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches(['<', '>']);
+        if url.is_empty() {
+            return Err(CommandError::Missing {
+                command: spec,
+                arg: "action",
+            });
+        }
+        Ok(url.to_owned())
+    };
+    match first.to_lowercase().as_str() {
+        "" => Err(CommandError::Missing {
+            command: spec,
+            arg: "action",
+        }),
+        "add" => Ok(FeedAction::Add {
+            url: url(tail)?,
+            thread: tail
+                .split_whitespace()
+                .skip(1)
+                .any(|w| w == "--thread" || w == "thread"),
+        }),
+        "remove" => Ok(FeedAction::Remove(url(tail)?)),
+        "preview" => Ok(FeedAction::Preview(url(tail)?)),
+        "list" => {
+            no_extra(spec, tail)?;
+            Ok(FeedAction::List)
+        }
+        other => Err(CommandError::Bad {
+            command: spec,
+            arg: "action",
+            value: other.to_owned(),
+            expected: "one of: add <url> [--thread], remove <url>, list, preview <url>",
+        }),
     }
 }
 
@@ -678,7 +757,11 @@ mod tests {
                 .args
                 .iter()
                 .filter(|a| a.required)
-                .map(|_| if spec.name == "digest" { "now" } else { "1" })
+                .map(|_| match spec.name {
+                    "digest" => "now",
+                    "feed" => "list",
+                    _ => "1",
+                })
                 .collect();
             let line = format!("{} {}", spec.name, args.join(" "));
             let command = Command::parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));

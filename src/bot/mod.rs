@@ -8,6 +8,7 @@ mod cards;
 pub mod command;
 pub mod digest;
 pub mod export;
+pub mod feeds;
 pub mod reply;
 
 use std::sync::Arc;
@@ -213,6 +214,7 @@ impl Bot {
             Command::Digest(action) => self.digest(ctx, action).await,
             Command::Export(article) => self.export(article).await,
             Command::Ingest(url) => self.ingest_command(ctx, &url).await,
+            Command::Feed(action) => self.feed(ctx, action).await,
             Command::Help(topic) => help(ctx, topic.as_deref()),
         }
     }
@@ -446,6 +448,177 @@ impl Bot {
         Ok(Reply::card(card))
     }
 
+    async fn feed(&self, ctx: &Context, action: command::FeedAction) -> Handled {
+        use command::FeedAction;
+        if matches!(action, FeedAction::Add { .. } | FeedAction::Remove(_)) && !ctx.user.moderator {
+            return Err(user_error(format!(
+                "Only moderators can add or remove feeds; anyone can use {0}feed list and {0}feed preview.",
+                ctx.prefix
+            )));
+        }
+        let now = self.now();
+        let channel = self.channel(ctx).await?;
+        let fetch_feed = |url: String| async move {
+            let fetched = self
+                .fetcher
+                .get(&url, &Default::default())
+                .await
+                .map_err(|e| user_error(format!("Could not read the feed: {e}.")))?;
+            let parsed = crate::sources::feed::parse_feed(fetched.body.as_bytes())
+                .map_err(|e| user_error(format!("{url} is {e}.")))?;
+            Ok::<_, Failure>((fetched, parsed))
+        };
+        match action {
+            FeedAction::Add { url, thread } => {
+                let existing = self.store.feed_by_url(&url).await?;
+                let feed = match existing {
+                    Some(feed) => feed,
+                    None => {
+                        let (fetched, parsed) = fetch_feed(url.clone()).await?;
+                        let feed = self
+                            .store
+                            .add_feed(&url, parsed.title.as_deref(), now, now)
+                            .await?;
+                        // What the feed holds today is old news: seen, never posted.
+                        for entry in &parsed.entries {
+                            if self
+                                .store
+                                .find_entry(
+                                    feed.id,
+                                    entry.guid.as_deref(),
+                                    entry.link.as_deref(),
+                                    &entry.hash,
+                                )
+                                .await?
+                                .is_none()
+                            {
+                                self.store
+                                    .add_entry(
+                                        feed.id,
+                                        entry.guid.as_deref(),
+                                        entry.link.as_deref(),
+                                        &entry.hash,
+                                        None,
+                                        now,
+                                    )
+                                    .await?;
+                            }
+                        }
+                        let header = |name| {
+                            fetched
+                                .headers
+                                .get(name)
+                                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                        };
+                        let next = feeds::next_poll(&feed, 0, now);
+                        self.store
+                            .feed_polled(
+                                feed.id,
+                                parsed.title.as_deref(),
+                                header(reqwest::header::ETAG),
+                                header(reqwest::header::LAST_MODIFIED),
+                                next,
+                                now,
+                            )
+                            .await?;
+                        feed
+                    }
+                };
+                let added = self
+                    .store
+                    .subscribe(feed.id, channel.id, thread, now)
+                    .await?;
+                tracing::info!(target: "audit", feed = %url, channel = channel.id, by = %ctx.user.id, thread, "feed added");
+                let name = feed.title.clone().unwrap_or_else(|| url.clone());
+                Ok(Reply::text(if added {
+                    format!(
+                        "Following {name} here. What it holds now counts as read; new entries will be posted here{}.",
+                        if thread {
+                            ", each with its discussion thread"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    format!("This channel already follows {name}.")
+                }))
+            }
+            FeedAction::Remove(url) => {
+                if !self.store.unsubscribe(&url, channel.id).await? {
+                    return Err(user_error(format!("This channel does not follow {url}.")));
+                }
+                tracing::info!(target: "audit", feed = %url, channel = channel.id, by = %ctx.user.id, "feed removed");
+                Ok(Reply::text(format!("Stopped following {url} here.")))
+            }
+            FeedAction::List => {
+                let feeds = self.store.channel_feeds(channel.id).await?;
+                if feeds.is_empty() {
+                    return Ok(Reply::text(format!(
+                        "This channel follows no feeds. {}feed add <url> follows one.",
+                        ctx.prefix
+                    )));
+                }
+                Ok(Reply::card(Card {
+                    title: "Feeds followed here".into(),
+                    fields: feeds
+                        .iter()
+                        .map(|feed| Field {
+                            name: feed.title.clone().unwrap_or_else(|| feed.url.clone()),
+                            value: match (&feed.last_error, feed.failures) {
+                                (Some(error), n) if n > 0 => format!(
+                                    "{}\nFailing ({n} time{} in a row): {error}. Next try {}.",
+                                    feed.url,
+                                    if n == 1 { "" } else { "s" },
+                                    feed.next_poll_at.format("%Y-%m-%d %H:%M UTC")
+                                ),
+                                _ => format!(
+                                    "{}\nOK{}. Next check {}.",
+                                    feed.url,
+                                    feed.last_ok_at
+                                        .map(|t| format!(
+                                            ", last read {}",
+                                            t.format("%Y-%m-%d %H:%M UTC")
+                                        ))
+                                        .unwrap_or_default(),
+                                    feed.next_poll_at.format("%Y-%m-%d %H:%M UTC")
+                                ),
+                            },
+                        })
+                        .collect(),
+                    ..Card::default()
+                }))
+            }
+            FeedAction::Preview(url) => {
+                let (_, parsed) = fetch_feed(url.clone()).await?;
+                let Some(entry) = parsed.entries.first() else {
+                    return Err(user_error(format!("{url} has no entries yet.")));
+                };
+                let link = entry
+                    .link
+                    .clone()
+                    .ok_or_else(|| user_error("The feed's latest entry has no link."))?;
+                let page = self
+                    .fetch_page(&link)
+                    .await
+                    .map_err(|e| user_error(format!("The latest entry's page: {e}.")))?;
+                let stored = StoredArticle {
+                    id: ArticleId(0),
+                    article: page.article,
+                    origin: Some(link),
+                    created_at: now,
+                };
+                let mut card = cards::article(&stored, Default::default(), &[], &ctx.prefix);
+                card.actions.clear();
+                card.fields.retain(|f| f.name != "Discussion");
+                card.footer = Some(format!(
+                    "Preview of a post from {}",
+                    parsed.title.unwrap_or(url)
+                ));
+                Ok(Reply::card(card).ephemeral())
+            }
+        }
+    }
+
     async fn export(&self, article: ArticleId) -> Handled {
         let stored = self.find(article).await?;
         let export = export::build(&self.store, &stored).await?;
@@ -546,7 +719,7 @@ impl Bot {
         Ok(article::html::parse_html(&fetched.body, &fetched.url)?)
     }
 
-    async fn store_article(
+    pub(crate) async fn store_article(
         &self,
         article: &article::Article,
         origin: Option<&str>,

@@ -1,5 +1,6 @@
 //! Where article text comes from: files now; URLs and feeds fetch bytes the same way later.
 
+pub mod feed;
 pub mod web;
 
 use std::path::Path;

@@ -29,6 +29,8 @@ impl Default for FetchOptions {
 /// A fetched document.
 #[derive(Debug, Clone)]
 pub struct Fetched {
+    /// The HTTP status (200, or 304 for a conditional request that found nothing new).
+    pub status: u16,
     /// The address after redirects.
     pub url: String,
     /// The body as text.
@@ -204,6 +206,7 @@ impl Fetcher {
             body.extend_from_slice(&chunk);
         }
         Ok(Fetched {
+            status: status.as_u16(),
             url: final_url,
             body: String::from_utf8_lossy(&body).into_owned(),
             headers,

@@ -7,6 +7,7 @@
 mod articles;
 mod digests;
 mod discussions;
+mod feeds;
 mod pins;
 mod platform;
 
@@ -22,6 +23,7 @@ pub use articles::{
 };
 pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, NewMessage, StoredMessage};
+pub use feeds::{Delivery, Feed};
 pub use pins::{Pin, PinOutcome};
 
 /// Errors from the store. Callers turn them into a user-facing "something went wrong".

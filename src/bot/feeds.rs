@@ -1,0 +1,268 @@
+//! Following feeds: `/feed` commands, and the poller that fetches each feed once however many
+//! channels follow it (conditionally, with backoff on failure), turns new entries into articles
+//! and posts them to every following channel, marking a post delivered only after the send
+//! succeeded.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Span, Utc};
+use reqwest::header::{
+    ETAG, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
+use tokio::sync::watch;
+
+use super::digest::DigestSink;
+use super::{Bot, Platform};
+use crate::article::html::parse_html;
+use crate::bot::reply::Reply;
+use crate::sources::feed::{FeedEntry, parse_feed};
+use crate::store::{ArticleId, Feed, StoreError};
+
+/// Longest wait between polls of a failing feed.
+const MAX_BACKOFF: Span = Span::hours(24);
+/// An entry whose content is at least this long is the article; shorter is a teaser and the
+/// linked page is fetched.
+const FULL_CONTENT_CHARS: usize = 1500;
+
+/// When to poll a feed next: its interval when healthy, doubling per failure in a row.
+pub fn next_poll(feed: &Feed, failures: i64, now: DateTime<Utc>) -> DateTime<Utc> {
+    let interval = Span::seconds(feed.interval_secs.max(60));
+    let factor = 1i32 << failures.clamp(0, 16);
+    now + (interval * factor).min(MAX_BACKOFF)
+}
+
+/// What one poll pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollReport {
+    /// Feeds fetched with new content.
+    pub fetched: usize,
+    /// Feeds that answered 304 Not Modified.
+    pub not_modified: usize,
+    /// Feeds that failed.
+    pub failed: usize,
+    /// New entries found.
+    pub new_entries: usize,
+    /// Posts delivered.
+    pub delivered: usize,
+}
+
+/// Polls due feeds and delivers what is owed.
+#[derive(Debug, Clone)]
+pub struct Poller {
+    bot: Bot,
+    sinks: HashMap<&'static str, Arc<dyn DigestSink>>,
+}
+
+impl Poller {
+    /// A poller with no sinks yet.
+    pub fn new(bot: Bot) -> Self {
+        Self {
+            bot,
+            sinks: HashMap::new(),
+        }
+    }
+
+    /// Posts this platform's entries through `sink`.
+    pub fn with_sink(mut self, platform: Platform, sink: Arc<dyn DigestSink>) -> Self {
+        self.sinks.insert(platform.as_str(), sink);
+        self
+    }
+
+    /// One pass at `now`.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<PollReport, StoreError> {
+        let mut report = PollReport::default();
+        for feed in self.bot.store().due_feeds(now).await? {
+            self.poll(&feed, now, &mut report).await?;
+        }
+        self.deliver(now, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn poll(
+        &self,
+        feed: &Feed,
+        now: DateTime<Utc>,
+        report: &mut PollReport,
+    ) -> Result<(), StoreError> {
+        let store = self.bot.store();
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            (IF_NONE_MATCH, &feed.etag),
+            (IF_MODIFIED_SINCE, &feed.last_modified),
+        ] {
+            if let Some(value) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
+        }
+        let fetched = match self.bot.fetcher.get(&feed.url, &headers).await {
+            Ok(fetched) => fetched,
+            Err(error) => return self.failed(feed, &error.to_string(), now, report).await,
+        };
+        if fetched.status == 304 {
+            report.not_modified += 1;
+            return store
+                .feed_polled(feed.id, None, None, None, next_poll(feed, 0, now), now)
+                .await;
+        }
+        let parsed = match parse_feed(fetched.body.as_bytes()) {
+            Ok(parsed) => parsed,
+            Err(error) => return self.failed(feed, &error.to_string(), now, report).await,
+        };
+        report.fetched += 1;
+        for entry in &parsed.entries {
+            if store
+                .find_entry(
+                    feed.id,
+                    entry.guid.as_deref(),
+                    entry.link.as_deref(),
+                    &entry.hash,
+                )
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let article = self.article_for(entry).await;
+            store
+                .add_entry(
+                    feed.id,
+                    entry.guid.as_deref(),
+                    entry.link.as_deref(),
+                    &entry.hash,
+                    article,
+                    now,
+                )
+                .await?;
+            report.new_entries += 1;
+        }
+        let header = |name| {
+            fetched
+                .headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        store
+            .feed_polled(
+                feed.id,
+                parsed.title.as_deref(),
+                header(ETAG),
+                header(LAST_MODIFIED),
+                next_poll(feed, 0, now),
+                now,
+            )
+            .await
+    }
+
+    async fn failed(
+        &self,
+        feed: &Feed,
+        error: &str,
+        now: DateTime<Utc>,
+        report: &mut PollReport,
+    ) -> Result<(), StoreError> {
+        report.failed += 1;
+        let next = next_poll(feed, feed.failures + 1, now);
+        tracing::warn!(feed = %feed.url, failures = feed.failures + 1, %next, "feed poll failed: {error}");
+        self.bot.store().feed_failed(feed.id, error, next).await
+    }
+
+    /// The entry as a stored article: its own content when it is the whole article, else the
+    /// linked page. `None` (seen, not posted) when neither makes an article.
+    async fn article_for(&self, entry: &FeedEntry) -> Option<ArticleId> {
+        let link = entry.link.as_deref();
+        if let (Some(html), Some(link)) = (entry.html.as_deref(), link)
+            && html.chars().count() >= FULL_CONTENT_CHARS
+            && let Ok(page) = parse_html(
+                &format!(
+                    "<html><head><title>{}</title></head><body><article>{html}</article></body></html>",
+                    entry.title
+                ),
+                link,
+            )
+        {
+            match self
+                .bot
+                .store_article(&page.article, Some(link), page.canonical_url.as_deref())
+                .await
+            {
+                Ok((ingested, _)) => return Some(ingested.id()),
+                Err(error) => tracing::warn!(%error, link, "storing a feed entry failed"),
+            }
+        }
+        let link = link?;
+        match self.bot.ingest_url(link).await {
+            Ok((ingested, _)) => Some(ingested.id()),
+            Err(error) => {
+                tracing::warn!(%error, link, "a feed entry's page is not an article; not posted");
+                None
+            }
+        }
+    }
+
+    async fn deliver(&self, now: DateTime<Utc>, report: &mut PollReport) -> Result<(), StoreError> {
+        let store = self.bot.store();
+        for delivery in store.pending_deliveries(200).await? {
+            let Some(sink) = self.sinks.get(delivery.platform.as_str()) else {
+                continue;
+            };
+            let Some(stored) = store.article(delivery.article_id).await? else {
+                continue;
+            };
+            let stats = store.discussion_stats(stored.id).await?;
+            let pins = store
+                .pins(Some(stored.id), super::cards::PINS_ON_CARD)
+                .await?;
+            let prefix = if delivery.platform == Platform::Matrix.as_str() {
+                "!"
+            } else {
+                "/"
+            };
+            let card = super::cards::article(&stored, stats, &pins, prefix);
+            let key = format!("feed/{}/{}", delivery.entry_id, delivery.channel_id);
+            match sink
+                .post(&delivery.external_id, &Reply::card(card), &key)
+                .await
+            {
+                Ok(()) => {
+                    store
+                        .delivery_done(delivery.entry_id, delivery.channel_id, Ok(now))
+                        .await?;
+                    report.delivered += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        channel = delivery.channel_id,
+                        "posting a feed entry failed, will retry: {error:#}"
+                    );
+                    store
+                        .delivery_done(
+                            delivery.entry_id,
+                            delivery.channel_id,
+                            Err(&format!("{error:#}")),
+                        )
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a pass every `tick` until `shutdown` turns true.
+    pub async fn run(self, tick: Duration, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            match self.run_once(self.bot.now()).await {
+                Ok(report) if report != PollReport::default() => {
+                    tracing::info!(?report, "feeds polled")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "feed pass failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! Followed feeds, the channels that follow them, the entries seen, and what is owed to whom.
+
+use chrono::{DateTime, Utc};
+
+use super::{ArticleId, Result, Store};
+
+/// A followed feed and its health.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Feed {
+    /// Row id.
+    pub id: i64,
+    /// Its address.
+    pub url: String,
+    /// Its title, once read.
+    pub title: Option<String>,
+    /// The last `ETag`.
+    pub etag: Option<String>,
+    /// The last `Last-Modified`.
+    pub last_modified: Option<String>,
+    /// Seconds between polls when healthy.
+    pub interval_secs: i64,
+    /// When to poll next.
+    pub next_poll_at: DateTime<Utc>,
+    /// Failures in a row.
+    pub failures: i64,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// The last successful poll.
+    pub last_ok_at: Option<DateTime<Utc>>,
+}
+
+/// A post owed to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Delivery {
+    /// The entry.
+    pub entry_id: i64,
+    /// The channel's row id.
+    pub channel_id: i64,
+    /// The channel's platform.
+    pub platform: String,
+    /// The platform's id for the channel.
+    pub external_id: String,
+    /// The article to post.
+    #[sqlx(try_from = "i64")]
+    pub article_id: ArticleId,
+}
+
+const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, next_poll_at, failures, last_error, last_ok_at";
+
+impl Store {
+    /// The feed at this address, if followed.
+    pub async fn feed_by_url(&self, url: &str) -> Result<Option<Feed>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?"
+        )))
+        .bind(url)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Follows a feed (or returns the followed one).
+    pub async fn add_feed(
+        &self,
+        url: &str,
+        title: Option<&str>,
+        next_poll: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Feed> {
+        sqlx::query(
+            "INSERT INTO feeds (url, title, next_poll_at, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, feeds.title)",
+        )
+        .bind(url)
+        .bind(title)
+        .bind(next_poll)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?"
+        )))
+        .bind(url)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Subscribes a channel; `false` when it already was.
+    pub async fn subscribe(
+        &self,
+        feed_id: i64,
+        channel_id: i64,
+        open_thread: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "INSERT INTO feed_subscriptions (feed_id, channel_id, open_thread, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(feed_id)
+        .bind(channel_id)
+        .bind(open_thread)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Unsubscribes a channel; a feed nobody follows is forgotten. `false` when the channel
+    /// did not follow it.
+    pub async fn unsubscribe(&self, url: &str, channel_id: i64) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query(
+            "DELETE FROM feed_subscriptions WHERE channel_id = ? AND feed_id = (SELECT id FROM feeds WHERE url = ?)",
+        )
+        .bind(channel_id)
+        .bind(url)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        sqlx::query("DELETE FROM feeds WHERE url = ? AND NOT EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id)")
+            .bind(url)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// The feeds a channel follows.
+    pub async fn channel_feeds(&self, channel_id: i64) -> Result<Vec<Feed>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE id IN (SELECT feed_id FROM feed_subscriptions WHERE channel_id = ?) ORDER BY url"
+        )))
+        .bind(channel_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Feeds due for a poll.
+    pub async fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<Feed>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at"
+        )))
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a successful poll.
+    pub async fn feed_polled(
+        &self,
+        feed_id: i64,
+        title: Option<&str>,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        next_poll: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE feeds SET title = coalesce(?, title), etag = coalesce(?, etag),
+                 last_modified = coalesce(?, last_modified), next_poll_at = ?, failures = 0,
+                 last_error = NULL, last_ok_at = ? WHERE id = ?",
+        )
+        .bind(title)
+        .bind(etag)
+        .bind(last_modified)
+        .bind(next_poll)
+        .bind(now)
+        .bind(feed_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a failed poll.
+    pub async fn feed_failed(
+        &self,
+        feed_id: i64,
+        error: &str,
+        next_poll: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE feeds SET failures = failures + 1, last_error = ?, next_poll_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(next_poll)
+            .bind(feed_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// An entry seen before: by GUID, then link, then content hash.
+    pub async fn find_entry(
+        &self,
+        feed_id: i64,
+        guid: Option<&str>,
+        link: Option<&str>,
+        hash: &str,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM feed_entries WHERE feed_id = ?1 AND (
+                 (?2 IS NOT NULL AND guid = ?2)
+                 OR (?2 IS NULL AND ?3 IS NOT NULL AND link = ?3)
+                 OR (?2 IS NULL AND ?3 IS NULL AND content_hash = ?4))
+             LIMIT 1",
+        )
+        .bind(feed_id)
+        .bind(guid)
+        .bind(link)
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Notes an entry as seen; with an article, queues it for every channel that follows the
+    /// feed.
+    pub async fn add_entry(
+        &self,
+        feed_id: i64,
+        guid: Option<&str>,
+        link: Option<&str>,
+        hash: &str,
+        article: Option<ArticleId>,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO feed_entries (feed_id, guid, link, content_hash, article_id, seen_at)
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(feed_id)
+        .bind(guid)
+        .bind(link)
+        .bind(hash)
+        .bind(article.map(|a| a.0))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if article.is_some() {
+            sqlx::query(
+                "INSERT INTO deliveries (entry_id, channel_id)
+                 SELECT ?, channel_id FROM feed_subscriptions WHERE feed_id = ?",
+            )
+            .bind(id)
+            .bind(feed_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Posts still owed, oldest first.
+    pub async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
+        Ok(sqlx::query_as(
+            "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id
+             FROM deliveries d
+             JOIN feed_entries e ON e.id = d.entry_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE d.delivered_at IS NULL AND e.article_id IS NOT NULL
+             ORDER BY d.entry_id, d.channel_id LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Marks a post delivered (only after the send succeeded) or counts a failed attempt.
+    pub async fn delivery_done(
+        &self,
+        entry_id: i64,
+        channel_id: i64,
+        outcome: std::result::Result<DateTime<Utc>, &str>,
+    ) -> Result<()> {
+        let (delivered, error) = match outcome {
+            Ok(at) => (Some(at), None),
+            Err(error) => (None, Some(error)),
+        };
+        sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = ?
+             WHERE entry_id = ? AND channel_id = ?",
+        )
+        .bind(delivered)
+        .bind(error)
+        .bind(entry_id)
+        .bind(channel_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
