@@ -342,6 +342,7 @@ mod feeds {
     struct Sink {
         posts: Mutex<Vec<(String, String)>>,
         failures: Mutex<usize>,
+        threads: Mutex<Vec<String>>,
     }
 
     #[async_trait::async_trait]
@@ -360,6 +361,19 @@ mod feeds {
                 .unwrap()
                 .push((channel.to_owned(), card.title.clone()));
             Ok(())
+        }
+
+        async fn post_with_thread(
+            &self,
+            channel: &str,
+            card: &Reply,
+            key: &str,
+            _title: &str,
+        ) -> anyhow::Result<Option<String>> {
+            self.post(channel, card, key).await?;
+            let thread = format!("thread-for-{key}");
+            self.threads.lock().unwrap().push(thread.clone());
+            Ok(Some(thread))
         }
     }
 
@@ -583,5 +597,39 @@ mod feeds {
             )
             .await;
         assert!(matches!(&refused.body, Body::Error(e) if e.starts_with("Only moderators")));
+    }
+
+    #[tokio::test]
+    async fn with_thread_each_post_opens_its_discussion() {
+        let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
+        let moderator = context(Platform::Console, "c1", "mod", true);
+        let reply = bot
+            .handle_text(&moderator, &format!("feed add {url} --thread"))
+            .await;
+        assert!(
+            matches!(&reply.body, Body::Text(t) if t.contains("each with its discussion thread")),
+            "{reply:?}"
+        );
+        {
+            let mut site = site.lock().unwrap();
+            site.entries.insert(0, (40, "Essay 40".into()));
+            site.etag += 1;
+        }
+        assert_eq!(poller.run_once(at(16)).await.unwrap().delivered, 1);
+        assert_eq!(sink.posts.lock().unwrap().len(), 1);
+        let discussion = bot
+            .store()
+            .discussion_by_thread("console", "thread-for-feed/21/1")
+            .await
+            .unwrap();
+        let discussion =
+            discussion.expect("the post's thread is the article's discussion in that channel");
+        let stored = bot
+            .store()
+            .article(discussion.article_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(stored.article.title.starts_with("Essay 40"));
     }
 }

@@ -194,6 +194,20 @@ pub trait DigestSink: Send + Sync + std::fmt::Debug {
     /// the same for every attempt at one channel's digest of one day, for platforms that can
     /// drop a duplicate send (Matrix transaction ids, Discord nonces).
     async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()>;
+
+    /// Posts an article card and opens a discussion thread on it, returning the thread's
+    /// reference (Discord thread channel id, Matrix thread root event id). Platforms without
+    /// threads just post and return `None`.
+    async fn post_with_thread(
+        &self,
+        channel: &str,
+        card: &Reply,
+        key: &str,
+        _title: &str,
+    ) -> anyhow::Result<Option<String>> {
+        self.post(channel, card, key).await?;
+        Ok(None)
+    }
 }
 
 /// What one scheduler pass did for a channel.

@@ -221,15 +221,30 @@ impl Poller {
             };
             let card = super::cards::article(&stored, stats, &pins, prefix);
             let key = format!("feed/{}/{}", delivery.entry_id, delivery.channel_id);
-            match sink
-                .post(&delivery.external_id, &Reply::card(card), &key)
-                .await
-            {
-                Ok(()) => {
+            let reply = Reply::card(card);
+            let sent = if delivery.open_thread {
+                let title = &stored.article.title;
+                sink.post_with_thread(&delivery.external_id, &reply, &key, title)
+                    .await
+            } else {
+                sink.post(&delivery.external_id, &reply, &key)
+                    .await
+                    .map(|()| None)
+            };
+            match sent {
+                Ok(thread) => {
                     store
                         .delivery_done(delivery.entry_id, delivery.channel_id, Ok(now))
                         .await?;
                     report.delivered += 1;
+                    if let Some(thread) = thread {
+                        let (discussion, _) = store
+                            .open_discussion(stored.id, delivery.channel_id, now)
+                            .await?;
+                        if discussion.thread_ref.is_none() {
+                            store.set_thread(discussion.id, &thread).await?;
+                        }
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(

@@ -43,6 +43,8 @@ pub struct Delivery {
     /// The article to post.
     #[sqlx(try_from = "i64")]
     pub article_id: ArticleId,
+    /// Whether the channel wants a discussion thread per post.
+    pub open_thread: bool,
 }
 
 const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, next_poll_at, failures, last_error, last_ok_at";
@@ -252,10 +254,12 @@ impl Store {
     /// Posts still owed, oldest first.
     pub async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
         Ok(sqlx::query_as(
-            "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id
+            "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id,
+                    coalesce(s.open_thread, 0) AS open_thread
              FROM deliveries d
              JOIN feed_entries e ON e.id = d.entry_id
              JOIN channels c ON c.id = d.channel_id
+             LEFT JOIN feed_subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id
              WHERE d.delivered_at IS NULL AND e.article_id IS NOT NULL
              ORDER BY d.entry_id, d.channel_id LIMIT ?",
         )

@@ -372,11 +372,14 @@ impl DiscordDigests {
     }
 }
 
-#[async_trait]
-impl DigestSink for DiscordDigests {
-    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
-        let channel = ChannelId::new(channel.parse().context("not a Discord channel id")?);
-        let rendered = render::render(digest);
+impl DiscordDigests {
+    async fn post_keyed(
+        &self,
+        channel: ChannelId,
+        reply: &Reply,
+        key: &str,
+    ) -> anyhow::Result<Message> {
+        let rendered = render::render(reply);
         // Discord drops a second message with the same nonce, so a retry after a lost answer
         // does not post twice.
         let nonce: String = Sha256::digest(key.as_bytes())
@@ -386,17 +389,47 @@ impl DigestSink for DiscordDigests {
             .collect();
         let mut message = CreateMessage::new()
             .embeds(rendered.embeds)
+            .components(rendered.components)
             .nonce(Nonce::String(nonce))
             .enforce_nonce(true)
             .allowed_mentions(CreateAllowedMentions::new());
         if let Some(content) = rendered.content {
             message = message.content(content);
         }
-        with_retry("posting a digest", || {
+        Ok(with_retry("posting to a channel", || {
             channel.send_message(&self.http, message.clone())
         })
-        .await?;
-        Ok(())
+        .await?)
+    }
+}
+
+#[async_trait]
+impl DigestSink for DiscordDigests {
+    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
+        let channel = ChannelId::new(channel.parse().context("not a Discord channel id")?);
+        self.post_keyed(channel, digest, key).await.map(drop)
+    }
+
+    async fn post_with_thread(
+        &self,
+        channel: &str,
+        card: &Reply,
+        key: &str,
+        title: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let channel = ChannelId::new(channel.parse().context("not a Discord channel id")?);
+        let message = self.post_keyed(channel, card, key).await?;
+        let name = crate::bot::reply::truncate(title, limits::THREAD_NAME);
+        let thread = with_retry("opening a thread", || {
+            channel.create_thread_from_message(
+                &self.http,
+                message.id,
+                CreateThread::new(name.clone()).auto_archive_duration(AutoArchiveDuration::OneWeek),
+            )
+        })
+        .await
+        .context("opening the discussion thread")?;
+        Ok(Some(thread.id.get().to_string()))
     }
 }
 

@@ -544,24 +544,48 @@ impl MatrixBot {
     }
 }
 
-#[async_trait::async_trait]
-impl DigestSink for MatrixBot {
-    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
+impl MatrixBot {
+    /// Sends a notice into a room with an idempotency key; returns its event id.
+    async fn post_keyed(
+        &self,
+        channel: &str,
+        reply: &Reply,
+        key: &str,
+    ) -> anyhow::Result<OwnedEventId> {
         let room_id = matrix_sdk::ruma::RoomId::parse(channel).context("not a Matrix room id")?;
         let room = self
             .client
             .get_room(&room_id)
             .context("the bot is not in that room")?;
-        let (body, html) = render(digest, &self.config.prefix);
+        let (body, html) = render(reply, &self.config.prefix);
         let mut content = RoomMessageEventContent::notice_html(body, html);
         content.mentions = Some(Mentions::new());
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        room.send(content)
-            .with_transaction_id(OwnedTransactionId::from(format!("rr-digest-{hex}")))
+        let response = room
+            .send(content)
+            .with_transaction_id(OwnedTransactionId::from(format!("rr-post-{hex}")))
             .await
-            .context("sending the digest")?;
-        Ok(())
+            .context("sending to the room")?;
+        Ok(response.response.event_id)
+    }
+}
+
+#[async_trait::async_trait]
+impl DigestSink for MatrixBot {
+    async fn post(&self, channel: &str, digest: &Reply, key: &str) -> anyhow::Result<()> {
+        self.post_keyed(channel, digest, key).await.map(drop)
+    }
+
+    /// On Matrix the card itself is the thread root.
+    async fn post_with_thread(
+        &self,
+        channel: &str,
+        card: &Reply,
+        key: &str,
+        _title: &str,
+    ) -> anyhow::Result<Option<String>> {
+        Ok(Some(self.post_keyed(channel, card, key).await?.to_string()))
     }
 }
 
