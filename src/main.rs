@@ -400,29 +400,62 @@ fn is_url(source: &str) -> bool {
     source.starts_with("https://") || source.starts_with("http://")
 }
 
+/// Expands a feed URL into its entries' links; other sources stand for themselves.
+async fn expand(bot: &Bot, source: &str) -> Vec<String> {
+    if !is_url(source) {
+        return vec![source.to_owned()];
+    }
+    match bot.feed_links(source).await {
+        Some(links) => links,
+        None => vec![source.to_owned()],
+    }
+}
+
 async fn ingest(bot: &Bot, sources: &[String]) -> anyhow::Result<ExitCode> {
-    let mut failed = 0;
+    let mut items = Vec::new();
     for source in sources {
+        items.extend(expand(bot, source).await);
+    }
+    // A bar on a terminal; plain lines (the ones below) otherwise.
+    let bar = (items.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(items.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let say = |line: String| match &bar {
+        Some(bar) => bar.println(line),
+        None => println!("{line}"),
+    };
+    let mut failed = 0;
+    for source in &items {
+        if let Some(bar) = &bar {
+            bar.set_message(source.clone());
+        }
         let outcome = if is_url(source) {
             bot.ingest_url(source).await
         } else {
             match sources::read_file(Path::new(source)).await {
                 Ok(text) => bot.ingest(&text, Some(source)).await,
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    failed += 1;
-                    continue;
-                }
+                Err(error) => Err(readingroom::bot::IngestError::Source(error)),
             }
         };
         match outcome {
-            Ok((Ingested::New(id), title)) => println!("{id} {title}"),
-            Ok((Ingested::Existing(id), title)) => println!("already have {id} {title}"),
+            Ok((Ingested::New(id), title)) => say(format!("{id} {title}")),
+            Ok((Ingested::Existing(id), title)) => say(format!("already have {id} {title}")),
             Err(error) => {
                 eprintln!("error: {source}: {error}");
                 failed += 1;
             }
         }
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     Ok(if failed == 0 {
         ExitCode::SUCCESS

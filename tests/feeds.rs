@@ -632,4 +632,63 @@ mod feeds {
             .unwrap();
         assert!(stored.article.title.starts_with("Essay 40"));
     }
+
+    #[tokio::test]
+    async fn ingest_takes_a_feed_and_prints_a_line_per_article() {
+        let (_dir, _bot, _clock, _site, url, _sink, _poller) = setup().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("cli.db");
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_readingroom"))
+                .arg("--db")
+                .arg(&db)
+                .args(["ingest", &url])
+                .env("RUST_LOG", "warn")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines.len(),
+            20,
+            "not a terminal: plain lines, one per entry: {stdout}"
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with('#') && l.contains("on reading rooms")),
+            "{stdout}"
+        );
+    }
+
+    /// How long ingesting 1,000 local article URLs takes. Run with
+    /// `cargo test --release --test feeds -- --ignored --nocapture thousand`.
+    #[tokio::test]
+    #[ignore]
+    async fn thousand_urls() {
+        let (base, _site) = site().await;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let bot = Bot::new(store, Arc::new(readingroom::clock::SystemClock));
+        let started = std::time::Instant::now();
+        for n in 1..=1000 {
+            bot.ingest_url(&format!("{base}/posts/{n}")).await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        assert_eq!(bot.store().article_count().await.unwrap(), 1000);
+        println!(
+            "ingested 1000 local article URLs in {elapsed:?} ({:?} each)",
+            elapsed / 1000
+        );
+    }
 }

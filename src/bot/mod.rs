@@ -86,6 +86,9 @@ pub enum IngestError {
     /// The page could not be fetched.
     #[error(transparent)]
     Fetch(#[from] crate::sources::web::FetchError),
+    /// The file could not be read.
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
     /// The page is not an article.
     #[error(transparent)]
     Html(#[from] article::html::HtmlError),
@@ -711,6 +714,21 @@ impl Bot {
         let page = self.fetch_page(url).await?;
         self.store_article(&page.article, Some(url), page.canonical_url.as_deref())
             .await
+    }
+
+    /// The entry links of the feed at `url`, or `None` when it is not a feed.
+    pub async fn feed_links(&self, url: &str) -> Option<Vec<String>> {
+        let fetched = self.fetcher.get(url, &Default::default()).await.ok()?;
+        let content_type = fetched
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content_type.contains("html") {
+            return None;
+        }
+        let feed = crate::sources::feed::parse_feed(fetched.body.as_bytes()).ok()?;
+        Some(feed.entries.into_iter().filter_map(|e| e.link).collect())
     }
 
     /// Fetches and parses a page without storing it (for `parse URL`).
