@@ -603,8 +603,15 @@ mod feeds {
     async fn with_thread_each_post_opens_its_discussion() {
         let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
         let moderator = context(Platform::Console, "c1", "mod", true);
+        let bad = bot
+            .handle_text(&moderator, &format!("feed add {url} --every 1"))
+            .await;
+        assert!(
+            matches!(&bad.body, Body::Error(e) if e.contains("minutes from 5 to 1440")),
+            "{bad:?}"
+        );
         let reply = bot
-            .handle_text(&moderator, &format!("feed add {url} --thread"))
+            .handle_text(&moderator, &format!("feed add {url} --thread --every 10"))
             .await;
         assert!(
             matches!(&reply.body, Body::Text(t) if t.contains("each with its discussion thread")),
@@ -615,7 +622,11 @@ mod feeds {
             site.entries.insert(0, (40, "Essay 40".into()));
             site.etag += 1;
         }
-        assert_eq!(poller.run_once(at(16)).await.unwrap().delivered, 1);
+        assert_eq!(
+            poller.run_once(at(11)).await.unwrap().delivered,
+            1,
+            "polled every 10 minutes"
+        );
         assert_eq!(sink.posts.lock().unwrap().len(), 1);
         let discussion = bot
             .store()

@@ -182,10 +182,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     },
     CommandSpec {
         name: "feed",
-        description: "Follow feeds in this channel: add <url> [--thread], remove <url>, list, preview <url>",
+        description: "Follow feeds here: add <url> [--thread] [--every MIN], remove <url>, list, preview <url>",
         args: &[arg(
             "action",
-            "add <url> [--thread] | remove <url> | list | preview <url>",
+            "add <url> [--thread] [--every MIN] | remove <url> | list | preview <url>",
             ArgKind::Text,
             true,
         )],
@@ -255,6 +255,8 @@ pub enum FeedAction {
         url: String,
         /// Open a discussion thread per post.
         thread: bool,
+        /// Poll every this many minutes (default 15).
+        every: Option<u32>,
     },
     /// Stop following a feed here.
     Remove(String),
@@ -508,13 +510,31 @@ fn feed_action(
             command: spec,
             arg: "action",
         }),
-        "add" => Ok(FeedAction::Add {
-            url: url(tail)?,
-            thread: tail
-                .split_whitespace()
-                .skip(1)
-                .any(|w| w == "--thread" || w == "thread"),
-        }),
+        "add" => {
+            let words: Vec<&str> = tail.split_whitespace().skip(1).collect();
+            let every = match words.iter().position(|w| *w == "--every") {
+                None => None,
+                Some(i) => {
+                    let value = words.get(i + 1).copied().unwrap_or("");
+                    match value.parse::<u32>() {
+                        Ok(minutes) if (5..=1440).contains(&minutes) => Some(minutes),
+                        _ => {
+                            return Err(CommandError::Bad {
+                                command: spec,
+                                arg: "action",
+                                value: format!("--every {value}"),
+                                expected: "--every with a number of minutes from 5 to 1440",
+                            });
+                        }
+                    }
+                }
+            };
+            Ok(FeedAction::Add {
+                url: url(tail)?,
+                thread: words.iter().any(|w| *w == "--thread" || *w == "thread"),
+                every,
+            })
+        }
         "remove" => Ok(FeedAction::Remove(url(tail)?)),
         "preview" => Ok(FeedAction::Preview(url(tail)?)),
         "list" => {

@@ -33,6 +33,57 @@ pub fn next_poll(feed: &Feed, failures: i64, now: DateTime<Utc>) -> DateTime<Utc
     now + (interval * factor).min(MAX_BACKOFF)
 }
 
+/// Records a fetched feed: every entry not seen before is added (with the article `article_for`
+/// makes of it, which queues it for every following channel; `None` just marks it seen), and
+/// the poll is recorded with the response's validators. Returns how many entries were new.
+pub(crate) async fn take_in<'a, F, Fut>(
+    store: &crate::store::Store,
+    feed: &Feed,
+    fetched: &crate::sources::web::Fetched,
+    parsed: &'a crate::sources::feed::ParsedFeed,
+    now: DateTime<Utc>,
+    article_for: F,
+) -> Result<usize, StoreError>
+where
+    F: Fn(&'a FeedEntry) -> Fut,
+    Fut: std::future::Future<Output = Option<ArticleId>>,
+{
+    let mut new = 0;
+    for entry in &parsed.entries {
+        let (guid, link) = (entry.guid.as_deref(), entry.link.as_deref());
+        if store
+            .find_entry(feed.id, guid, link, &entry.hash)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let article = article_for(entry).await;
+        store
+            .add_entry(feed.id, guid, link, &entry.hash, article, now)
+            .await?;
+        new += 1;
+    }
+    let header = |name| {
+        fetched
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let (etag, modified) = (header(ETAG), header(LAST_MODIFIED));
+    store
+        .feed_polled(
+            feed.id,
+            parsed.title.as_deref(),
+            etag,
+            modified,
+            next_poll(feed, 0, now),
+            now,
+        )
+        .await?;
+    Ok(new)
+}
+
 /// What one poll pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -111,48 +162,11 @@ impl Poller {
             Err(error) => return self.failed(feed, &error.to_string(), now, report).await,
         };
         report.fetched += 1;
-        for entry in &parsed.entries {
-            if store
-                .find_entry(
-                    feed.id,
-                    entry.guid.as_deref(),
-                    entry.link.as_deref(),
-                    &entry.hash,
-                )
-                .await?
-                .is_some()
-            {
-                continue;
-            }
-            let article = self.article_for(entry).await;
-            store
-                .add_entry(
-                    feed.id,
-                    entry.guid.as_deref(),
-                    entry.link.as_deref(),
-                    &entry.hash,
-                    article,
-                    now,
-                )
-                .await?;
-            report.new_entries += 1;
-        }
-        let header = |name| {
-            fetched
-                .headers
-                .get(name)
-                .and_then(|v: &HeaderValue| v.to_str().ok())
-        };
-        store
-            .feed_polled(
-                feed.id,
-                parsed.title.as_deref(),
-                header(ETAG),
-                header(LAST_MODIFIED),
-                next_poll(feed, 0, now),
-                now,
-            )
-            .await
+        report.new_entries += take_in(store, feed, &fetched, &parsed, now, |entry| {
+            self.article_for(entry)
+        })
+        .await?;
+        Ok(())
     }
 
     async fn failed(

@@ -472,7 +472,7 @@ impl Bot {
             Ok::<_, Failure>((fetched, parsed))
         };
         match action {
-            FeedAction::Add { url, thread } => {
+            FeedAction::Add { url, thread, every } => {
                 let existing = self.store.feed_by_url(&url).await?;
                 let feed = match existing {
                     Some(feed) => feed,
@@ -483,50 +483,18 @@ impl Bot {
                             .add_feed(&url, parsed.title.as_deref(), now, now)
                             .await?;
                         // What the feed holds today is old news: seen, never posted.
-                        for entry in &parsed.entries {
-                            if self
-                                .store
-                                .find_entry(
-                                    feed.id,
-                                    entry.guid.as_deref(),
-                                    entry.link.as_deref(),
-                                    &entry.hash,
-                                )
-                                .await?
-                                .is_none()
-                            {
-                                self.store
-                                    .add_entry(
-                                        feed.id,
-                                        entry.guid.as_deref(),
-                                        entry.link.as_deref(),
-                                        &entry.hash,
-                                        None,
-                                        now,
-                                    )
-                                    .await?;
-                            }
-                        }
-                        let header = |name| {
-                            fetched
-                                .headers
-                                .get(name)
-                                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-                        };
-                        let next = feeds::next_poll(&feed, 0, now);
-                        self.store
-                            .feed_polled(
-                                feed.id,
-                                parsed.title.as_deref(),
-                                header(reqwest::header::ETAG),
-                                header(reqwest::header::LAST_MODIFIED),
-                                next,
-                                now,
-                            )
-                            .await?;
+                        feeds::take_in(&self.store, &feed, &fetched, &parsed, now, |_| async {
+                            None
+                        })
+                        .await?;
                         feed
                     }
                 };
+                if let Some(minutes) = every {
+                    self.store
+                        .set_feed_interval(feed.id, i64::from(minutes) * 60)
+                        .await?;
+                }
                 let added = self
                     .store
                     .subscribe(feed.id, channel.id, thread, now)

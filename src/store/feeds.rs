@@ -86,6 +86,16 @@ impl Store {
         .await?)
     }
 
+    /// Sets how often a feed is polled when healthy.
+    pub async fn set_feed_interval(&self, feed_id: i64, seconds: i64) -> Result<()> {
+        sqlx::query("UPDATE feeds SET interval_secs = ? WHERE id = ?")
+            .bind(seconds)
+            .bind(feed_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Subscribes a channel; `false` when it already was.
     pub async fn subscribe(
         &self,
