@@ -474,25 +474,27 @@ impl Bot {
         match action {
             FeedAction::Add { url, thread, every } => {
                 let existing = self.store.feed_by_url(&url).await?;
-                let feed = match existing {
-                    Some(feed) => feed,
-                    None => {
-                        let (fetched, parsed) = fetch_feed(url.clone()).await?;
-                        let feed = self
-                            .store
-                            .add_feed(&url, parsed.title.as_deref(), now, now)
-                            .await?;
-                        // What the feed holds today is old news: seen, never posted.
-                        feeds::take_in(&self.store, &feed, &fetched, &parsed, now, |_| async {
-                            None
-                        })
-                        .await?;
-                        feed
-                    }
+                let fetched = match existing {
+                    Some(_) => None,
+                    None => Some(fetch_feed(url.clone()).await?),
                 };
+                let title = fetched
+                    .as_ref()
+                    .and_then(|(_, parsed)| parsed.title.as_deref());
+                let mut feed = match existing {
+                    Some(feed) => feed,
+                    None => self.store.add_feed(&url, title, now, now).await?,
+                };
+                // The interval first: the next poll is planned from it.
                 if let Some(minutes) = every {
+                    feed.interval_secs = i64::from(minutes) * 60;
                     self.store
-                        .set_feed_interval(feed.id, i64::from(minutes) * 60)
+                        .set_feed_interval(feed.id, feed.interval_secs)
+                        .await?;
+                }
+                if let Some((fetched, parsed)) = &fetched {
+                    // What the feed holds today is old news: seen, never posted.
+                    feeds::take_in(&self.store, &feed, fetched, parsed, now, |_| async { None })
                         .await?;
                 }
                 let added = self
