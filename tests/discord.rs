@@ -79,6 +79,38 @@ impl World {
             .await
     }
 
+    /// `/discuss 1` as the reader; returns the thread the bot opened.
+    async fn discuss(&self) -> u64 {
+        self.slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+            .await;
+        let request = self
+            .fake
+            .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
+            .await;
+        request.response["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Posts a message in a thread and waits until the bot recorded it; returns the message.
+    async fn post_recorded(&self, thread: u64, author: u64, text: &str) -> Value {
+        let message = self
+            .fake
+            .message(self.fake.snowflake(), thread, author, text, None);
+        self.fake.dispatch("MESSAGE_CREATE", message.clone()).await;
+        let id = message["id"].as_str().unwrap().to_owned();
+        let started = tokio::time::Instant::now();
+        while self
+            .store
+            .message_by_platform_id("discord", &id)
+            .await
+            .unwrap()
+            .is_none()
+        {
+            assert!(started.elapsed() < WAIT, "never recorded");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        message
+    }
+
     async fn slash(&self, name: &str, options: Value, user: u64) -> Recorded {
         let id = self.fake.snowflake();
         let interaction = self.fake.slash_command(id, name, options, user);
@@ -440,38 +472,14 @@ async fn discuss_button_opens_a_thread_that_records_messages_edits_and_deletes()
 #[tokio::test]
 async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
     let world = World::new().await;
-    world
-        .slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+    let thread_id = world.discuss().await;
+    let take = world
+        .post_recorded(
+            thread_id,
+            FakeDiscord::READER_ID,
+            "@everyone <@&777> read this **now**",
+        )
         .await;
-    let thread_request = world
-        .fake
-        .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
-        .await;
-    let thread_id: u64 = thread_request.response["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let take_id = world.fake.snowflake();
-    let take = world.fake.message(
-        take_id,
-        thread_id,
-        FakeDiscord::READER_ID,
-        "@everyone <@&777> read this **now**",
-        None,
-    );
-    world.fake.dispatch("MESSAGE_CREATE", take.clone()).await;
-    let started = tokio::time::Instant::now();
-    while world
-        .store
-        .message_by_platform_id("discord", &take_id.to_string())
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(started.elapsed() < WAIT, "never recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let menu = world.fake.message_context_menu(
         world.fake.snowflake(),
@@ -717,38 +725,14 @@ async fn quote_and_summary_buttons_answer() {
 async fn a_scheduled_digest_arrives_in_the_channel() {
     let world = World::new().await;
     // A discussion with a pinned comment, then a digest scheduled for two minutes from now.
-    world
-        .slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
+    let thread_id = world.discuss().await;
+    let take = world
+        .post_recorded(
+            thread_id,
+            FakeDiscord::READER_ID,
+            "Lamps are infrastructure.",
+        )
         .await;
-    let thread_request = world
-        .fake
-        .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
-        .await;
-    let thread_id: u64 = thread_request.response["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let take = world.fake.message(
-        world.fake.snowflake(),
-        thread_id,
-        FakeDiscord::READER_ID,
-        "Lamps are infrastructure.",
-        None,
-    );
-    world.fake.dispatch("MESSAGE_CREATE", take.clone()).await;
-    let take_id = take["id"].as_str().unwrap().to_owned();
-    let started = tokio::time::Instant::now();
-    while world
-        .store
-        .message_by_platform_id("discord", &take_id)
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(started.elapsed() < WAIT, "never recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let menu = world.fake.message_context_menu(
         world.fake.snowflake(),
         "Pin as commentary",
