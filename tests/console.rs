@@ -236,7 +236,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         (discussion.id, false),
         "one discussion per article and channel"
     );
-    store.set_thread(discussion.id, "t1").await.unwrap();
+    store.set_thread(discussion.id, Some("t1")).await.unwrap();
     assert_eq!(
         store
             .discussion_by_thread("discord", "t1")
@@ -404,4 +404,76 @@ async fn bad_files_get_specific_errors_and_store_nothing() {
     assert!(stderr.contains("cannot read"), "{stderr}");
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     assert_eq!(store.article_count().await.unwrap(), 0);
+}
+
+/// Discord hands each gateway event to its own task, so an edit or delete can race the
+/// creation of the same message. Whichever commits first, the change must end up applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changes_racing_the_creation_are_never_lost() {
+    let app = spawn_app().await;
+    let (ingested, _) = app
+        .bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let store = app.bot.store().clone();
+    let now = app.bot.now();
+    let channel = store.channel("discord", "c1", None, now).await.unwrap();
+    let (discussion, _) = store
+        .open_discussion(ingested.id(), channel.id, now)
+        .await
+        .unwrap();
+
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let id = format!("race-{i}");
+        let deleted = i % 2 == 1;
+        let creator = {
+            let store = store.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let message = NewMessage {
+                    platform: "discord".into(),
+                    platform_id: id,
+                    author_id: "u1".into(),
+                    author_name: "ana".into(),
+                    body: "original".into(),
+                    reply_to: None,
+                    created_at: now,
+                };
+                store.record_message(discussion.id, &message).await
+            })
+        };
+        let changer = {
+            let store = store.clone();
+            let id = id.clone();
+            tokio::spawn(async move {
+                let change = (!deleted).then_some("changed");
+                let direct = match change {
+                    Some(text) => store.edit_message("discord", &id, text, now).await?,
+                    None => store.delete_message("discord", &id, now).await?,
+                };
+                if !direct {
+                    store.defer_change("discord", &id, change, now).await?;
+                }
+                Ok::<_, readingroom::store::StoreError>(())
+            })
+        };
+        tasks.push((creator, changer, deleted));
+    }
+    for (creator, changer, deleted) in tasks {
+        let id = creator.await.unwrap().unwrap();
+        changer.await.unwrap().unwrap();
+        let stored = store.message(id).await.unwrap().unwrap();
+        if deleted {
+            assert_eq!(stored.body, None, "{}", stored.platform_id);
+        } else {
+            assert_eq!(
+                stored.body.as_deref(),
+                Some("changed"),
+                "{}",
+                stored.platform_id
+            );
+        }
+    }
 }

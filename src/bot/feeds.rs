@@ -256,7 +256,7 @@ impl Poller {
                             .open_discussion(stored.id, delivery.channel_id, now)
                             .await?;
                         if discussion.thread_ref.is_none() {
-                            store.set_thread(discussion.id, &thread).await?;
+                            store.set_thread(discussion.id, Some(&thread)).await?;
                         }
                     }
                 }

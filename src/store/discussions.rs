@@ -151,8 +151,8 @@ impl Store {
         Ok((Discussion::from_row(&row)?, created))
     }
 
-    /// Remembers the platform thread that carries a discussion.
-    pub async fn set_thread(&self, discussion_id: i64, thread_ref: &str) -> Result<()> {
+    /// Remembers the platform thread that carries a discussion (`None` forgets it).
+    pub async fn set_thread(&self, discussion_id: i64, thread_ref: Option<&str>) -> Result<()> {
         sqlx::query("UPDATE discussions SET thread_ref = ? WHERE id = ?")
             .bind(thread_ref)
             .bind(discussion_id)
@@ -183,7 +183,10 @@ impl Store {
     /// message again changes nothing and returns the same id, so redelivered events are harmless.
     /// An edit or delete that arrived first (see [`Store::edit_message`]) is applied.
     pub async fn record_message(&self, discussion_id: i64, message: &NewMessage) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: the write lock from the start orders this against `defer_change`, so a
+        // change that arrives while the message is being recorded is either seen here or sees
+        // the recorded message there.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO messages (discussion_id, platform, platform_id, author_id, author_name,
                                    body, reply_to, created_at)
@@ -242,35 +245,66 @@ impl Store {
         Ok(id)
     }
 
-    /// Remembers an edit (`Some(text)`) or delete (`None`) of a message not recorded yet, for
-    /// a message that belongs to a tracked discussion but whose creation event is still on its
-    /// way. A delete is never overridden by a later edit. Changes older than a day are dropped.
+    /// Applies an edit (`Some(text)`) or delete (`None`) to a message of a tracked discussion,
+    /// or, when its creation event is still on its way, remembers the change for
+    /// [`Store::record_message`] to apply. The check and the write share one transaction, so a
+    /// change racing the creation is never lost. A delete is never overridden by a later edit.
+    /// Changes older than a day are dropped. Returns `true` when the change was applied now.
     pub async fn defer_change(
         &self,
         platform: &str,
         platform_id: &str,
         body: Option<&str>,
         at: DateTime<Utc>,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO pending_changes (platform, platform_id, body, deleted, at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (platform, platform_id) DO UPDATE SET
-                 body = CASE WHEN pending_changes.deleted THEN NULL ELSE excluded.body END,
-                 deleted = max(pending_changes.deleted, excluded.deleted),
-                 at = excluded.at",
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let known: Option<(i64, bool)> = sqlx::query_as(
+            "SELECT id, deleted_at IS NOT NULL FROM messages WHERE platform = ? AND platform_id = ?",
         )
         .bind(platform)
         .bind(platform_id)
-        .bind(body)
-        .bind(body.is_none())
-        .bind(at)
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        let applied = match known {
+            Some((_, true)) => true,
+            Some((id, false)) => {
+                match body {
+                    Some(body) => {
+                        sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
+                            .bind(body)
+                            .bind(at)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => forget_text(&mut tx, id, at).await?,
+                }
+                true
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO pending_changes (platform, platform_id, body, deleted, at) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (platform, platform_id) DO UPDATE SET
+                         body = CASE WHEN pending_changes.deleted THEN NULL ELSE excluded.body END,
+                         deleted = max(pending_changes.deleted, excluded.deleted),
+                         at = excluded.at",
+                )
+                .bind(platform)
+                .bind(platform_id)
+                .bind(body)
+                .bind(body.is_none())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                false
+            }
+        };
         sqlx::query("DELETE FROM pending_changes WHERE at < ?")
             .bind(at - chrono::Duration::days(1))
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(applied)
     }
 
     /// Replaces a message's text after an edit. `false` when the message is unknown or deleted.
@@ -302,22 +336,16 @@ impl Store {
         platform_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE messages SET body = NULL, deleted_at = ?
-             WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL
-             RETURNING id",
+            "SELECT id FROM messages WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL",
         )
-        .bind(at)
         .bind(platform)
         .bind(platform_id)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
-            sqlx::query("DELETE FROM pins WHERE message_id = ?")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            forget_text(&mut tx, id, at).await?;
         }
         tx.commit().await?;
         Ok(id.is_some())
@@ -427,4 +455,22 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?)
     }
+}
+
+/// Forgets a message's text and drops any pin on it, inside the caller's transaction.
+async fn forget_text(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?")
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM pins WHERE message_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -262,19 +262,33 @@ impl DiscordCore {
         title: &str,
     ) -> anyhow::Result<ChannelId> {
         let name = crate::bot::reply::truncate(title, limits::THREAD_NAME);
-        let thread = with_retry("opening a thread", || {
+        let store = self.bot.store();
+        // A thread started from a message takes that message's id. Tracking it before asking
+        // Discord means a reader who posts the moment the thread appears (the gateway may
+        // deliver that message before the REST response arrives) is recorded, not dropped.
+        store
+            .set_thread(discussion_id, Some(&message.get().to_string()))
+            .await?;
+        let created = with_retry("opening a thread", || {
             channel.create_thread_from_message(
                 http,
                 message,
                 CreateThread::new(name.clone()).auto_archive_duration(AutoArchiveDuration::OneWeek),
             )
         })
-        .await
-        .context("opening the discussion thread")?;
-        self.bot
-            .store()
-            .set_thread(discussion_id, &thread.id.get().to_string())
-            .await?;
+        .await;
+        let thread = match created {
+            Ok(thread) => thread,
+            Err(error) => {
+                store.set_thread(discussion_id, None).await?;
+                return Err(error).context("opening the discussion thread");
+            }
+        };
+        if thread.id.get() != message.get() {
+            store
+                .set_thread(discussion_id, Some(&thread.id.get().to_string()))
+                .await?;
+        }
         tracing::info!(discussion = discussion_id, thread = %thread.id, "discussion thread opened");
         Ok(thread.id)
     }

@@ -462,7 +462,7 @@ impl MatrixBot {
                 let root = self.send(room, &reply, None, &message.event_id, 0).await?;
                 self.bot
                     .store()
-                    .set_thread(*discussion_id, root.as_str())
+                    .set_thread(*discussion_id, Some(root.as_str()))
                     .await?;
                 tracing::info!(discussion = discussion_id, article = article_id.0, thread = %root, "discussion thread opened");
             }
