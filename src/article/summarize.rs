@@ -141,6 +141,9 @@ impl Hasher for WordHasher {
 
 type Vocab = HashMap<String, u32, BuildHasherDefault<WordHasher>>;
 
+/// The id given to tokens that are not terms (stopwords, noise).
+const NOT_A_TERM: u32 = u32::MAX;
+
 /// A candidate summary unit: a sentence, or the part of one on either side of a caption join.
 struct Unit {
     para: usize,
@@ -171,6 +174,11 @@ fn pick(
     // rehashing while the vocabulary grows.
     let bytes: usize = paragraphs.iter().map(|p| p.len()).sum();
     let mut vocab = Vocab::with_capacity_and_hasher(bytes / 12 + 16, Default::default());
+    // Tokens as written → term id (or NOT_A_TERM): lower-casing, the stopword test and
+    // stemming run once per distinct spelling, and a repeated word costs one lookup of a slice
+    // of the text, no copy.
+    let mut tokens: HashMap<&str, u32, BuildHasherDefault<WordHasher>> =
+        HashMap::with_capacity_and_hasher(bytes / 8 + 16, Default::default());
     let mut buf: Vec<(u32, f32)> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
     let mut word = String::new();
@@ -189,7 +197,10 @@ fn pick(
                     if !token.chars().any(char::is_alphanumeric) {
                         continue;
                     }
-                    if let Some(id) = term_id(token, &mut word, &mut vocab) {
+                    let id = *tokens.entry(token).or_insert_with(|| {
+                        term_id(token, &mut word, &mut vocab).unwrap_or(NOT_A_TERM)
+                    });
+                    if id != NOT_A_TERM {
                         buf.push((id, 1.0));
                     }
                 }
@@ -506,7 +517,7 @@ fn term_id(token: &str, word: &mut String, vocab: &mut Vocab) -> Option<u32> {
     if let Some(&id) = vocab.get(word.as_str()) {
         return Some(id);
     }
-    let id = u32::try_from(vocab.len()).ok()?;
+    let id = u32::try_from(vocab.len()).ok().filter(|&id| id != NOT_A_TERM)?;
     vocab.insert(word.clone(), id);
     Some(id)
 }

@@ -127,11 +127,20 @@ pub fn evaluate(entries: &[Entry], length: Length) -> (Vec<Row>, Vec<Candidate>)
     for entry in entries {
         let options = Options {
             title: Some(entry.title.clone()),
+            summary_sentences: lead_n,
             ..Options::default()
         };
         let started = Instant::now();
         let parsed = article::parse_with(&entry.text, &options);
         let ours: Vec<String> = match &parsed {
+            // Ingestion's own summary is the one to score when it is extractive and of the
+            // asked length; summarising again would time the summarizer twice.
+            Ok(article)
+                if matches!(length, Length::Sentences(_))
+                    && article.summary.kind == article::SummaryKind::Extractive =>
+            {
+                article.summary.sentences.iter().map(|s| s.text.clone()).collect()
+            }
             Ok(article) => article::summarize(article, length)
                 .into_iter()
                 .map(|s| s.text)
