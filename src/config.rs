@@ -17,6 +17,13 @@ pub struct Config {
     pub matrix: Option<MatrixConfig>,
     /// Discord, when `DISCORD_TOKEN` is set.
     pub discord: Option<DiscordConfig>,
+    /// `READINGROOM_COMMAND_BURST` (default 6; 0 turns limits off): commands a user may send
+    /// at once before the cooldown.
+    pub command_burst: u32,
+    /// `READINGROOM_COMMAND_REFILL_SECS` (default 3): how often a used command comes back.
+    pub command_refill: Duration,
+    /// `READINGROOM_METRICS_ADDR` (host:port): serve Prometheus metrics at `/metrics` there.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Discord settings (`DISCORD_*`).
@@ -126,10 +133,27 @@ impl Config {
         let console_user = var("READINGROOM_CONSOLE_USER")
             .or_else(|| var("USER"))
             .unwrap_or_else(|| "you".to_owned());
+        let command_burst = number("READINGROOM_COMMAND_BURST", 6)?;
+        let command_burst = u32::try_from(command_burst).with_context(|| {
+            format!("READINGROOM_COMMAND_BURST must be 0 or more, got {command_burst}")
+        })?;
+        let refill = number("READINGROOM_COMMAND_REFILL_SECS", 3)?;
+        if refill < 1 {
+            bail!("READINGROOM_COMMAND_REFILL_SECS must be at least 1, got {refill}");
+        }
+        let metrics_addr = match var("READINGROOM_METRICS_ADDR") {
+            None => None,
+            Some(addr) => Some(addr.parse().with_context(|| {
+                format!("READINGROOM_METRICS_ADDR must be host:port, got {addr:?}")
+            })?),
+        };
         Ok(Self {
             console_user,
             matrix: MatrixConfig::from_env()?,
             discord: DiscordConfig::from_env()?,
+            command_burst,
+            command_refill: Duration::from_secs(refill.unsigned_abs()),
+            metrics_addr,
         })
     }
 }

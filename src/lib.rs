@@ -4,6 +4,7 @@ pub mod bot;
 pub mod clock;
 pub mod config;
 pub mod eval;
+pub mod metrics;
 pub mod platform;
 pub mod sources;
 pub mod store;

@@ -157,7 +157,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Cmd::Run) {
         Cmd::Run => {
             let config = Config::from_env()?;
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db)
+                .await?
+                .with_rate_limit(config.command_burst, config.command_refill);
+            if let Some(addr) = config.metrics_addr {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("listening for /metrics on {addr}"))?;
+                tracing::info!(%addr, "Prometheus metrics at /metrics");
+                let metrics = bot.metrics().clone();
+                tokio::spawn(async move {
+                    if let Err(error) = readingroom::metrics::serve(listener, metrics).await {
+                        tracing::error!(%error, "the metrics endpoint stopped");
+                    }
+                });
+            }
             if config.matrix.is_none() && config.discord.is_none() {
                 run_console(bot, &config).await?;
             } else {

@@ -477,3 +477,153 @@ async fn changes_racing_the_creation_are_never_lost() {
         }
     }
 }
+
+#[tokio::test]
+async fn every_moderator_command_refuses_readers_and_runs_for_moderators() {
+    let app = spawn_app().await;
+    app.bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    for (i, line) in common::moderator_lines().into_iter().enumerate() {
+        // A reader of their own per line: the rate limit is not what is tested here.
+        let reader = context(Platform::Matrix, "!room", &format!("reader-{i}"), false);
+        let reply = app.bot.handle_text(&reader, line).await;
+        match &reply.body {
+            Body::Error(text) => assert!(text.contains("Only moderators"), "{line}: {text}"),
+            other => panic!("{line} ran for a reader: {other:?}"),
+        }
+        assert!(reply.ephemeral, "{line}: refusals are for the caller only");
+    }
+    let totals = app.bot.store().totals().await.unwrap();
+    assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
+    assert!(app.bot.store().digest_schedules().await.unwrap().is_empty());
+
+    let moderator = context(Platform::Matrix, "!room", "mod", true);
+    let reply = app.bot.handle_text(&moderator, "stats").await;
+    let Body::Text(stats) = &reply.body else {
+        panic!("{reply:?}")
+    };
+    assert!(
+        stats.starts_with("Reading Room holds 1 articles"),
+        "{stats}"
+    );
+    assert!(reply.ephemeral);
+    let reply = app
+        .bot
+        .handle_text(&moderator, "digest at 09:00 Europe/Berlin")
+        .await;
+    assert!(!matches!(reply.body, Body::Error(_)), "{reply:?}");
+}
+
+#[tokio::test]
+async fn a_command_flood_gets_one_cooldown_notice_then_silence_until_the_refill() {
+    let app = spawn_app().await;
+    let bot = app
+        .bot
+        .clone()
+        .with_rate_limit(3, std::time::Duration::from_secs(10));
+    bot.ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let reader = context(Platform::Matrix, "!room", "flooder", false);
+    for _ in 0..3 {
+        let reply = bot.handle_text(&reader, "article 1").await;
+        assert!(matches!(reply.body, Body::Card(_)), "{reply:?}");
+    }
+    let notice = bot.handle_text(&reader, "article 1").await;
+    let Body::Error(text) = &notice.body else {
+        panic!("{notice:?}")
+    };
+    assert!(text.contains("Try again in 10 s"), "{text}");
+    assert!(!notice.quiet && notice.ephemeral);
+    // Invalid lines count too, and the rest of the flood is refused without a word.
+    for line in ["article 1", "nonsense", "search rooms"] {
+        let reply = bot.handle_text(&reader, line).await;
+        assert!(
+            reply.quiet && matches!(reply.body, Body::Error(_)),
+            "{line}: {reply:?}"
+        );
+    }
+    // Others are not held up, and moderators are never limited.
+    let other = context(Platform::Matrix, "!room", "patient", false);
+    assert!(matches!(
+        bot.handle_text(&other, "article 1").await.body,
+        Body::Card(_)
+    ));
+    let moderator = context(Platform::Matrix, "!room", "mod", true);
+    for _ in 0..10 {
+        assert!(!bot.handle_text(&moderator, "article 1").await.quiet);
+    }
+    app.clock.advance(chrono::Duration::seconds(10));
+    assert!(matches!(
+        bot.handle_text(&reader, "article 1").await.body,
+        Body::Card(_)
+    ));
+}
+
+#[tokio::test]
+async fn prometheus_metrics_count_commands_outcomes_and_recorded_messages() {
+    let app = spawn_app().await;
+    app.bot
+        .ingest(&fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(readingroom::metrics::serve(
+        listener,
+        app.bot.metrics().clone(),
+    ));
+    let reader = context(Platform::Discord, "c1", "ana", false);
+    app.bot.handle_text(&reader, "article 1").await;
+    app.bot.handle_text(&reader, "article 1").await;
+    app.bot.handle_text(&reader, "article 99").await;
+    app.bot.handle_text(&reader, "no such command").await;
+    let store = app.bot.store();
+    let now = app.bot.now();
+    let channel = store.channel("discord", "c1", None, now).await.unwrap();
+    let (discussion, _) = store
+        .open_discussion(readingroom::store::ArticleId(1), channel.id, now)
+        .await
+        .unwrap();
+    for i in 0..3 {
+        app.bot
+            .record_message(
+                discussion.id,
+                NewMessage {
+                    platform: "discord".into(),
+                    platform_id: format!("m{i}"),
+                    author_id: "u1".into(),
+                    author_name: "ana".into(),
+                    body: "a take".into(),
+                    reply_to: None,
+                    created_at: now,
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    let response = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = response.text().await.unwrap();
+    for expected in [
+        r#"readingroom_commands_total{command="article",outcome="ok"} 2"#,
+        r#"readingroom_commands_total{command="article",outcome="refused"} 1"#,
+        r#"readingroom_commands_total{command="invalid",outcome="refused"} 1"#,
+        r#"readingroom_command_seconds_count{command="article"} 3"#,
+        "readingroom_messages_recorded_total 3",
+        "readingroom_errors_total 0",
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+}

@@ -46,7 +46,9 @@ impl World {
         let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
             .await
             .unwrap();
-        let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+        // The reader runs through every command in some tests; rate limits have their own.
+        let bot = Bot::new(store.clone(), Arc::new(SystemClock))
+            .with_rate_limit(30, Duration::from_secs(60));
         bot.ingest(&common::fixture("reading-room-fixture.md"), None)
             .await
             .unwrap();
@@ -167,7 +169,10 @@ async fn commands_are_registered_from_the_core_list() {
             .find(|c| c["name"] == name)
             .unwrap_or_else(|| panic!("{name}: {commands:#?}"))
     };
-    for spec in readingroom::bot::COMMANDS.iter().filter(|s| !s.moderator) {
+    for spec in readingroom::bot::COMMANDS
+        .iter()
+        .filter(|s| !matches!(s.name, "pin" | "unpin"))
+    {
         let command = by_name(spec.name);
         assert_eq!(command["description"], spec.description);
         assert_eq!(
@@ -820,5 +825,59 @@ async fn a_scheduled_digest_arrives_in_the_channel() {
     assert_eq!(
         post.body["enforce_nonce"], true,
         "a retried post cannot double"
+    );
+}
+
+#[tokio::test]
+async fn every_moderator_command_refuses_a_reader_ephemerally() {
+    let world = World::new().await;
+    for line in common::moderator_lines() {
+        let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
+        if matches!(name, "pin" | "unpin") {
+            continue; // context menus, below
+        }
+        let spec = readingroom::bot::command::spec(name).unwrap();
+        let options = match spec.args.first() {
+            Some(arg) if !rest.is_empty() => json!({ arg.name: rest }),
+            _ => json!({}),
+        };
+        let refused = world.slash(name, options, FakeDiscord::READER_ID).await;
+        assert_eq!(
+            refused.body["data"]["flags"], 64,
+            "/{line} refused ephemerally"
+        );
+        let text = refused.body["data"]["content"].as_str().unwrap();
+        assert!(text.contains("Only moderators"), "/{line}: {text}");
+    }
+    let thread_id = world.discuss().await;
+    let take = world
+        .post_recorded(thread_id, FakeDiscord::READER_ID, "a take")
+        .await;
+    for menu in ["Pin as commentary", "Unpin commentary"] {
+        let interaction = world.fake.message_context_menu(
+            world.fake.snowflake(),
+            menu,
+            take.clone(),
+            FakeDiscord::READER_ID,
+        );
+        let refused = world
+            .interact(world.fake.in_channel(interaction, thread_id))
+            .await;
+        assert_eq!(refused.body["data"]["flags"], 64);
+        let text = refused.body["data"]["content"].as_str().unwrap();
+        assert!(text.contains("Only moderators"), "{menu}: {text}");
+    }
+    let totals = world.store.totals().await.unwrap();
+    assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
+
+    let stats = world
+        .slash("stats", json!({}), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert_eq!(stats.body["data"]["flags"], 64, "stats are for the caller");
+    assert!(
+        stats.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reading Room holds 1 articles")
     );
 }

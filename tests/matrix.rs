@@ -45,7 +45,10 @@ async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot
     let store = Store::open(dir.join("readingroom.db").to_str().unwrap())
         .await
         .unwrap();
-    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    // Readers get 12 commands, then one a minute: enough for every test's reader, and a flood
+    // test knows exactly where the limit falls.
+    let bot =
+        Bot::new(store.clone(), Arc::new(SystemClock)).with_rate_limit(12, Duration::from_secs(60));
     let config = MatrixConfig {
         homeserver: hs.url.clone(),
         user: account.user_id.clone(),
@@ -806,4 +809,53 @@ async fn latency_of_100_commands() {
         times[times.len() * 9 / 10],
         times[times.len() - 1]
     );
+}
+
+#[tokio::test]
+async fn readers_are_refused_moderator_commands_and_a_flood_gets_one_notice() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let room = world.room.clone();
+    let mut bob = Reader::login(&world.hs, "bob").await;
+    world.alice.invite(&room, bob.user_id()).await;
+    let bob_room = bob.join(&room).await;
+    let bot = world.bot_id();
+
+    let lines = common::moderator_lines();
+    for line in &lines {
+        let sent = bob.say(&bob_room, &format!("!{line}")).await;
+        let refused = bob
+            .wait_for(&bob_room, &bot, |m| replies_to(m, &sent))
+            .await;
+        assert!(
+            refused.content.body().contains("Only moderators"),
+            "!{line}: {}",
+            refused.content.body()
+        );
+    }
+    let totals = world.store().totals().await.unwrap();
+    assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
+
+    // Bob has 12 - lines.len() commands left; he sends ten more at once.
+    let left = 12 - lines.len();
+    let mut flood = Vec::new();
+    for _ in 0..10 {
+        flood.push(bob.say(&bob_room, "!article 1").await);
+    }
+    let answered = bob
+        .count(&bob_room, &bot, Duration::from_secs(4), |m| {
+            flood.iter().any(|e| replies_to(m, e))
+        })
+        .await;
+    assert_eq!(answered, left + 1, "{left} answers and one notice, no more");
+    let notices = bob
+        .count(&bob_room, &bot, Duration::ZERO, |m| {
+            m.content.body().contains("Slow down")
+        })
+        .await;
+    assert_eq!(notices, 1);
+    // The limit is per user: Alice, a moderator, is answered as ever.
+    let card = world.ask("!article 1").await;
+    assert!(card.content.body().contains("Quiet Rooms"));
 }

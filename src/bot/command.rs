@@ -198,6 +198,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         moderator: true,
     },
     CommandSpec {
+        name: "stats",
+        description: "How much the bot holds and how long it has run",
+        args: &[],
+        moderator: true,
+    },
+    CommandSpec {
         name: "help",
         description: "List the commands, or explain one",
         args: &[arg("command", "A command name", ArgKind::Text, false)],
@@ -303,6 +309,8 @@ pub enum Command {
     Ingest(String),
     /// `/feed add|remove|list|preview`.
     Feed(FeedAction),
+    /// `/stats` (moderators).
+    Stats,
     /// `/help [command]`.
     Help(Option<String>),
 }
@@ -323,6 +331,7 @@ impl Command {
             Command::Export(_) => "export",
             Command::Ingest(_) => "ingest",
             Command::Feed(_) => "feed",
+            Command::Stats => "stats",
             Command::Help(_) => "help",
         }
     }
@@ -422,6 +431,10 @@ impl Command {
                 }
                 no_extra(spec, tail)?;
                 Command::Export(article_id(spec, first)?)
+            }
+            "stats" => {
+                no_extra(spec, rest)?;
+                Command::Stats
             }
             _ => Command::Help(
                 (!first.is_empty()).then(|| first.trim_start_matches(['/', '!']).to_lowercase()),

@@ -9,10 +9,13 @@ pub mod command;
 pub mod digest;
 pub mod export;
 pub mod feeds;
+pub mod limits;
 pub mod reply;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::metrics::Outcome;
 
 use chrono::{DateTime, Utc};
 
@@ -119,6 +122,8 @@ pub struct Bot {
     clock: Arc<dyn Clock>,
     fetcher: crate::sources::web::Fetcher,
     started: Instant,
+    limiter: Arc<limits::RateLimiter>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Bot {
@@ -141,7 +146,21 @@ impl Bot {
             clock,
             fetcher,
             started: Instant::now(),
+            limiter: Arc::new(limits::RateLimiter::default()),
+            metrics: Arc::default(),
         }
+    }
+
+    /// The bot's counters, for the `/metrics` endpoint.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
+    }
+
+    /// The same bot with per-user rate limits of `burst` commands, then one every `refill`
+    /// (a `burst` of 0 turns them off). Moderators are never limited.
+    pub fn with_rate_limit(mut self, burst: u32, refill: std::time::Duration) -> Self {
+        self.limiter = Arc::new(limits::RateLimiter::new(burst, refill));
+        self
     }
 
     /// The store.
@@ -163,7 +182,32 @@ impl Bot {
     pub async fn handle_text(&self, ctx: &Context, line: &str) -> Reply {
         match Command::parse(line) {
             Ok(command) => self.handle(ctx, command).await,
-            Err(error) => Reply::error(error.message(&ctx.prefix)),
+            Err(error) => self.throttle(ctx, "invalid").unwrap_or_else(|| {
+                self.metrics
+                    .command("invalid", Outcome::Refused, Duration::ZERO);
+                Reply::error(error.message(&ctx.prefix))
+            }),
+        }
+    }
+
+    /// The cooldown reply when `ctx`'s user has run out of commands; quiet after the first.
+    fn throttle(&self, ctx: &Context, command: &str) -> Option<Reply> {
+        if ctx.user.moderator {
+            return None;
+        }
+        let key = format!("{}:{}", ctx.platform.as_str(), ctx.user.id);
+        match self.limiter.check(&key, self.now()) {
+            limits::Verdict::Allowed => None,
+            limits::Verdict::Refused { wait, first } => {
+                tracing::debug!(user = %ctx.user.id, first, "rate limited");
+                self.metrics
+                    .command(command, Outcome::Limited, Duration::ZERO);
+                let seconds = wait.as_secs_f64().ceil().max(1.0);
+                let reply = Reply::error(format!(
+                    "Slow down: you are sending commands faster than the bot takes them. Try again in {seconds:.0} s."
+                ));
+                Some(if first { reply } else { reply.quiet() })
+            }
         }
     }
 
@@ -174,20 +218,27 @@ impl Bot {
         let request_id = format!("{:08x}", fastrand::u32(..));
         let span = tracing::info_span!("command", %request_id, command = name, platform = ctx.platform.as_str(), channel = %ctx.channel, user = %ctx.user.id);
         let _enter = span.enter();
+        if let Some(reply) = self.throttle(ctx, name) {
+            return reply;
+        }
         let started = Instant::now();
         let result = self.dispatch(ctx, command).await;
-        let micros = started.elapsed().as_micros();
+        let took = started.elapsed();
+        let micros = took.as_micros();
         match result {
             Ok(reply) => {
                 tracing::debug!(micros, "answered");
+                self.metrics.command(name, Outcome::Ok, took);
                 reply
             }
             Err(Failure::User(message)) => {
                 tracing::debug!(micros, %message, "refused");
+                self.metrics.command(name, Outcome::Refused, took);
                 Reply::error(message)
             }
             Err(Failure::Store(error)) => {
                 tracing::error!(micros, %error, "command failed");
+                self.metrics.command(name, Outcome::Error, took);
                 Reply::error(format!(
                     "Something went wrong on our side; the operators can find it under reference {request_id}."
                 ))
@@ -218,6 +269,7 @@ impl Bot {
             Command::Export(article) => self.export(article).await,
             Command::Ingest(url) => self.ingest_command(ctx, &url).await,
             Command::Feed(action) => self.feed(ctx, action).await,
+            Command::Stats => self.stats().await,
             Command::Help(topic) => help(ctx, topic.as_deref()),
         }
     }
@@ -592,10 +644,31 @@ impl Bot {
         }
     }
 
+    async fn stats(&self) -> Handled {
+        let totals = self.store.totals().await?;
+        let uptime = self.uptime().as_secs();
+        Ok(Reply::text(format!(
+            "Reading Room holds {} articles ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
+            totals.articles,
+            totals.quotes,
+            totals.discussions,
+            totals.messages,
+            totals.deleted_messages,
+            totals.pins,
+            totals.digests_posted,
+            totals.feeds,
+            uptime / 86_400,
+            uptime % 86_400 / 3600,
+            uptime % 3600 / 60
+        ))
+        .ephemeral())
+    }
+
     async fn export(&self, article: ArticleId) -> Handled {
         let stored = self.find(article).await?;
         let export = export::build(&self.store, &stored).await?;
         Ok(Reply {
+            quiet: false,
             body: Body::File {
                 name: format!("discussion-{}.md", article.0),
                 content: export::markdown(&export),
@@ -738,7 +811,12 @@ impl Bot {
         if message.body.chars().count() > MAX_MESSAGE_CHARS {
             message.body = reply::truncate(&message.body, MAX_MESSAGE_CHARS);
         }
-        self.store.record_message(discussion_id, &message).await
+        let recorded = self.store.record_message(discussion_id, &message).await;
+        match &recorded {
+            Ok(_) => self.metrics.message_recorded(),
+            Err(_) => self.metrics.error(),
+        }
+        recorded
     }
 }
 

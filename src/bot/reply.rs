@@ -12,6 +12,9 @@ pub struct Reply {
     pub ephemeral: bool,
     /// Something the platform should do besides showing the reply.
     pub effect: Option<Effect>,
+    /// Better left unsaid where the platform may stay silent (a repeated cooldown notice):
+    /// Matrix sends nothing; Discord, which must answer an interaction, answers ephemerally.
+    pub quiet: bool,
 }
 
 /// The shown part of a reply.
@@ -128,6 +131,7 @@ impl Reply {
             body: Body::Text(text.into()),
             ephemeral: false,
             effect: None,
+            quiet: false,
         }
     }
 
@@ -137,6 +141,7 @@ impl Reply {
             body: Body::Card(card),
             ephemeral: false,
             effect: None,
+            quiet: false,
         }
     }
 
@@ -146,7 +151,14 @@ impl Reply {
             body: Body::Error(text.into()),
             ephemeral: true,
             effect: None,
+            quiet: false,
         }
+    }
+
+    /// The same reply, marked [`Reply::quiet`].
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
     }
 
     /// The same reply, for the caller only.

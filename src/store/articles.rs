@@ -10,6 +10,9 @@ use sqlx::Row;
 use super::{Result, Store, StoreError};
 use crate::article::Article;
 
+/// How many of the newest matches a search ranks.
+pub const SEARCH_CANDIDATES: u32 = 1000;
+
 /// An article's number in the store, shown to users as `#N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct ArticleId(pub i64);
@@ -283,16 +286,29 @@ impl Store {
         }
     }
 
+    /// Ranks the matches of an FTS5 query (title weighted over body) and returns the best.
+    ///
+    /// Two things keep a common word from costing a full ranking of the whole library: only
+    /// the newest [`SEARCH_CANDIDATES`] matches are ranked (a reading community wants recent
+    /// articles first anyway), and the snippet, which re-reads and re-tokenises the article,
+    /// is made for the returned rows only.
     async fn fts(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
         Ok(sqlx::query_as(
-            "SELECT a.id, a.title, snippet(articles_fts, 1, '', '', '…', 16) AS snippet
-             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-             WHERE articles_fts MATCH ?
-             ORDER BY bm25(articles_fts, 10.0, 1.0)
-             LIMIT ?",
+            "WITH recent AS MATERIALIZED (
+                 SELECT rowid AS id, bm25(articles_fts, 10.0, 1.0) AS score
+                 FROM articles_fts WHERE articles_fts MATCH ?1
+                 ORDER BY rowid DESC LIMIT ?3
+             ),
+             top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score LIMIT ?2)
+             SELECT a.id, a.title,
+                    (SELECT snippet(articles_fts, 1, '', '', '…', 16) FROM articles_fts
+                     WHERE articles_fts MATCH ?1 AND rowid = top.id) AS snippet
+             FROM top JOIN articles a ON a.id = top.id
+             ORDER BY top.score, a.id DESC",
         )
         .bind(query)
         .bind(limit)
+        .bind(SEARCH_CANDIDATES)
         .fetch_all(&self.pool)
         .await?)
     }

@@ -179,70 +179,15 @@ impl Store {
         Ok(row.as_ref().map(Discussion::from_row).transpose()?)
     }
 
-    /// Records a message in a discussion and returns its row id. Recording the same platform
-    /// message again changes nothing and returns the same id, so redelivered events are harmless.
-    /// An edit or delete that arrived first (see [`Store::edit_message`]) is applied.
+    /// Records a message in a discussion and returns its row id once it is committed.
+    /// Recording the same platform message again changes nothing and returns the same id, so
+    /// redelivered events are harmless. An edit or delete that arrived first (see
+    /// [`Store::defer_change`]) is applied.
+    ///
+    /// Messages recorded concurrently share one transaction (group commit, see
+    /// [`super::recorder`]): each caller still gets its answer only after the commit.
     pub async fn record_message(&self, discussion_id: i64, message: &NewMessage) -> Result<i64> {
-        // IMMEDIATE: the write lock from the start orders this against `defer_change`, so a
-        // change that arrives while the message is being recorded is either seen here or sees
-        // the recorded message there.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO messages (discussion_id, platform, platform_id, author_id, author_name,
-                                   body, reply_to, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (platform, platform_id) DO NOTHING
-             RETURNING id",
-        )
-        .bind(discussion_id)
-        .bind(&message.platform)
-        .bind(&message.platform_id)
-        .bind(&message.author_id)
-        .bind(&message.author_name)
-        .bind(&message.body)
-        .bind(&message.reply_to)
-        .bind(message.created_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = match inserted {
-            Some(id) => {
-                let pending = sqlx::query(
-                    "DELETE FROM pending_changes WHERE platform = ? AND platform_id = ?
-                     RETURNING body, deleted, at",
-                )
-                .bind(&message.platform)
-                .bind(&message.platform_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(change) = pending {
-                    let at: DateTime<Utc> = change.try_get("at")?;
-                    if change.try_get::<bool, _>("deleted")? {
-                        sqlx::query("UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?")
-                            .bind(at)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                    } else {
-                        sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-                            .bind(change.try_get::<Option<String>, _>("body")?)
-                            .bind(at)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                id
-            }
-            None => {
-                sqlx::query_scalar("SELECT id FROM messages WHERE platform = ? AND platform_id = ?")
-                    .bind(&message.platform)
-                    .bind(&message.platform_id)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-        };
-        tx.commit().await?;
-        Ok(id)
+        self.recorder.record(discussion_id, message.clone()).await
     }
 
     /// Applies an edit (`Some(text)`) or delete (`None`) to a message of a tracked discussion,

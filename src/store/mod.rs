@@ -1,8 +1,9 @@
 //! The store: every SQL statement of the bot lives under this module.
 //!
 //! SQLite in WAL mode with embedded migrations (`migrations/`). Each write is its own
-//! transaction (or an explicit one where several rows must change together), so a caller that
-//! got `Ok` back knows the row is committed: platforms acknowledge a recorded message only then.
+//! transaction (or an explicit one where several rows must change together; reader messages
+//! recorded at the same time share one, see `recorder`), so a caller that got `Ok` back knows
+//! the row is committed: platforms acknowledge a recorded message only then.
 
 mod articles;
 mod digests;
@@ -10,6 +11,7 @@ mod discussions;
 mod feeds;
 mod pins;
 mod platform;
+mod recorder;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -46,15 +48,33 @@ pub enum StoreError {
     /// Serialising an article failed.
     #[error("could not serialise the article: {0}")]
     Serialise(#[from] serde_json::Error),
+    /// The store is shutting down and takes no more messages.
+    #[error("the store is shutting down")]
+    Closed,
 }
 
 /// Shorthand for store results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Row counts, for `/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[allow(missing_docs)] // each field is the count its name says
+pub struct Totals {
+    pub articles: i64,
+    pub quotes: i64,
+    pub discussions: i64,
+    pub messages: i64,
+    pub deleted_messages: i64,
+    pub pins: i64,
+    pub digests_posted: i64,
+    pub feeds: i64,
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    recorder: recorder::Recorder,
 }
 
 impl Store {
@@ -96,7 +116,24 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let recorder = recorder::Recorder::spawn(pool.clone());
+        Ok(Self { pool, recorder })
+    }
+
+    /// How much the store holds, for `/stats`.
+    pub async fn totals(&self) -> Result<Totals> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT count(*) FROM articles) AS articles,
+                    (SELECT count(*) FROM quotes) AS quotes,
+                    (SELECT count(*) FROM discussions) AS discussions,
+                    (SELECT count(*) FROM messages WHERE deleted_at IS NULL) AS messages,
+                    (SELECT count(*) FROM messages WHERE deleted_at IS NOT NULL) AS deleted_messages,
+                    (SELECT count(*) FROM pins) AS pins,
+                    (SELECT count(*) FROM digest_runs WHERE status = 'posted') AS digests_posted,
+                    (SELECT count(*) FROM feeds) AS feeds",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Runs SQLite's own consistency check; `Ok(true)` when it reports "ok".

@@ -28,7 +28,9 @@ pub async fn spawn_app() -> TestApp {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
     ));
-    let bot = Bot::new(store, clock.clone());
+    // No rate limit: these tests run many commands as one reader on a stopped clock. The
+    // rate-limit tests set their own.
+    let bot = Bot::new(store, clock.clone()).with_rate_limit(0, std::time::Duration::ZERO);
     TestApp {
         bot,
         clock,
@@ -60,4 +62,32 @@ pub fn context(platform: Platform, channel: &str, user: &str, moderator: bool) -
         },
         prefix: "/".to_owned(),
     }
+}
+
+/// One line per moderator-only action (prefix omitted), for checking refusals on every
+/// platform. Panics when a command the command list marks as moderator-only has no line here,
+/// so a new moderator command cannot slip past the checks.
+pub fn moderator_lines() -> Vec<&'static str> {
+    let lines = vec![
+        "pin 1",
+        "unpin 1",
+        "digest at 09:00 Europe/Berlin",
+        "digest off",
+        "digest now",
+        "ingest https://example.org/essay",
+        "feed add https://example.org/feed.xml",
+        "feed remove https://example.org/feed.xml",
+        "export 1",
+        "stats",
+    ];
+    for spec in readingroom::bot::command::COMMANDS {
+        if spec.moderator {
+            assert!(
+                lines.iter().any(|l| l.split(' ').next() == Some(spec.name)),
+                "no refusal check for /{}",
+                spec.name
+            );
+        }
+    }
+    lines
 }

@@ -448,9 +448,14 @@ impl MatrixBot {
         };
         let reply = match pin_by_reply(line, reply_to.as_deref()) {
             Some(Ok(command)) => self.bot.handle(&ctx, command).await,
-            Some(Err(reply)) => reply,
+            Some(Err(reply)) if ctx.user.moderator => reply,
+            // A reader learns that pinning is for moderators before how to do it.
+            Some(Err(_)) => self.bot.handle_text(&ctx, line).await,
             None => self.bot.handle_text(&ctx, line).await,
         };
+        if reply.quiet {
+            return Ok(());
+        }
         let thread = thread_root.as_deref();
         match &reply.effect {
             Some(Effect::Discussion {

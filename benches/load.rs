@@ -1,0 +1,445 @@
+//! The bot at community scale: builds a database of generated articles (100,000 by default)
+//! and discussion messages (1,000,000), then measures, in process through the bot core, the
+//! latency of `/article <id>`, `/article <words>`, `/quote`, `/search` and `/pins`, the rate of
+//! recording thread messages one at a time and under sustained concurrent load, the raw SQLite
+//! batched-insert rate on the same table in the same run, and the resident memory of
+//! `readingroom run` (the console) idling on that database.
+//!
+//! `cargo bench --bench load` (release). `READINGROOM_LOAD_ARTICLES` / `_MESSAGES` scale it;
+//! `READINGROOM_LOAD_DB` keeps the database at that path instead of a temporary directory.
+#![allow(clippy::unwrap_used, missing_docs)] // a benchmark states its setup by panicking
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use readingroom::article;
+use readingroom::bot::{Body, Bot, Context, Platform, User};
+use readingroom::clock::SystemClock;
+use readingroom::store::{NewMessage, Store};
+use sqlx::sqlite::SqliteConnectOptions;
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// A vocabulary of made-up words: FTS sees thousands of distinct terms, as in real text.
+fn vocabulary(rng: &mut fastrand::Rng) -> Vec<String> {
+    const SYLLABLES: &[&str] = &[
+        "ka", "lo", "mer", "tin", "sa", "ven", "dor", "ri", "pel", "an", "tu", "gar", "os", "li",
+        "ber", "nu", "ca", "shel", "mo", "rad", "fe", "wis", "ton", "al", "pri", "zen",
+    ];
+    (0..6000)
+        .map(|_| {
+            let n = rng.usize(2..=4);
+            (0..n)
+                .map(|_| SYLLABLES[rng.usize(..SYLLABLES.len())])
+                .collect()
+        })
+        .collect()
+}
+
+const NAMES: &[&str] = &[
+    "Ada Quill",
+    "Jonah Ferris",
+    "Odile Marsh",
+    "Rob Tanner",
+    "Maria Lenz",
+    "Tomas Berg",
+    "Ines Carvalho",
+    "Kwame Mensah",
+    "Lena Fischer",
+    "Hiro Sato",
+];
+
+fn sentence(rng: &mut fastrand::Rng, words: &[String], n: usize) -> String {
+    let mut s: Vec<&str> = (0..n)
+        .map(|_| words[rng.usize(..words.len())].as_str())
+        .collect();
+    let first = s[0].to_owned();
+    let mut capital = first[..1].to_uppercase();
+    capital.push_str(&first[1..]);
+    s[0] = &capital;
+    format!("{}.", s.join(" "))
+}
+
+/// A Markdown article: title, byline, four paragraphs, one attributed quotation.
+fn article_text(rng: &mut fastrand::Rng, words: &[String], i: usize) -> String {
+    let mut text = format!(
+        "{} {} {} number {i}\n\nPosted by {}\n\n",
+        sentence(rng, words, 3).trim_end_matches('.'),
+        words[rng.usize(..words.len())],
+        words[rng.usize(..words.len())],
+        NAMES[rng.usize(..NAMES.len())]
+    );
+    for p in 0..4 {
+        let sentences: Vec<String> = (0..rng.usize(3..6))
+            .map(|_| {
+                let n = rng.usize(8..20);
+                sentence(rng, words, n)
+            })
+            .collect();
+        text.push_str(&sentences.join(" "));
+        if p == 1 {
+            text.push_str(&format!(
+                " \"{}\" said {}.",
+                sentence(rng, words, 10),
+                NAMES[rng.usize(..NAMES.len())]
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    text
+}
+
+fn context(user: usize) -> Context {
+    Context {
+        platform: Platform::Console,
+        channel: "load".to_owned(),
+        channel_name: Some("load".to_owned()),
+        user: User {
+            id: format!("reader-{user}"),
+            name: format!("Reader {user}"),
+            moderator: false,
+        },
+        prefix: "/".to_owned(),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+struct Row {
+    name: String,
+    samples: Vec<Duration>,
+}
+
+impl Row {
+    fn print(&mut self) {
+        self.samples.sort();
+        println!(
+            "{:<24} {:>7} {:>10.3} {:>10.3} {:>10.3}",
+            self.name,
+            self.samples.len(),
+            percentile(&self.samples, 0.5).as_secs_f64() * 1e3,
+            percentile(&self.samples, 0.99).as_secs_f64() * 1e3,
+            self.samples.last().unwrap().as_secs_f64() * 1e3,
+        );
+    }
+}
+
+async fn time_command(bot: &Bot, name: &str, lines: &[String]) -> Row {
+    let mut samples = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let ctx = context(i);
+        let started = Instant::now();
+        let reply = bot.handle_text(&ctx, line).await;
+        samples.push(started.elapsed());
+        assert!(
+            !matches!(reply.body, Body::Error(_)),
+            "{line} failed: {:?}",
+            reply.body
+        );
+    }
+    Row {
+        name: name.to_owned(),
+        samples,
+    }
+}
+
+fn message(discussion: usize, id: String, body: String, reply_to: Option<String>) -> NewMessage {
+    NewMessage {
+        platform: "load".to_owned(),
+        platform_id: id,
+        author_id: format!("reader-{}", discussion % 500),
+        author_name: "Reader".to_owned(),
+        body,
+        reply_to,
+        created_at: Utc::now(),
+    }
+}
+
+/// Raw SQLite: the same rows into the same table through the same driver, 1,000 per
+/// transaction, one prepared INSERT per row. Returns rows per second.
+async fn raw_insert(
+    raw: &sqlx::SqlitePool,
+    discussions: &[i64],
+    tag: &str,
+    rows: usize,
+    words: &[String],
+    rng: &mut fastrand::Rng,
+) -> f64 {
+    let started = Instant::now();
+    let now = Utc::now();
+    for chunk in 0..rows.div_ceil(1000) {
+        let mut tx = raw.begin().await.unwrap();
+        for i in chunk * 1000..((chunk + 1) * 1000).min(rows) {
+            let discussion = discussions[i % discussions.len()];
+            sqlx::query(
+                "INSERT INTO messages (discussion_id, platform, platform_id, author_id,
+                                       author_name, body, reply_to, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(discussion)
+            .bind("load")
+            .bind(format!("{tag}-{i}"))
+            .bind(format!("reader-{}", i % 500))
+            .bind("Reader")
+            .bind(sentence(rng, words, 12))
+            .bind(Option::<String>::None)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    rows as f64 / started.elapsed().as_secs_f64()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; nothing else to parse.
+    let articles = env_count("READINGROOM_LOAD_ARTICLES", 100_000);
+    let messages = env_count("READINGROOM_LOAD_MESSAGES", 1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let db = std::env::var("READINGROOM_LOAD_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("load.db"));
+    let _ = std::fs::remove_file(&db);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let words = vocabulary(&mut rng);
+
+    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    let now = Utc::now();
+
+    // Articles through the real pipeline and the real insert.
+    let started = Instant::now();
+    let mut titles = Vec::with_capacity(articles);
+    for i in 0..articles {
+        let text = article_text(&mut rng, &words, i);
+        let parsed = article::parse(&text).unwrap();
+        titles.push(parsed.title.clone());
+        store
+            .insert_article(&parsed, Some("load"), None, now)
+            .await
+            .unwrap();
+    }
+    let article_secs = started.elapsed().as_secs_f64();
+
+    // One discussion per article for the first 10,000, in one channel.
+    let channel = store
+        .channel("console", "load", Some("load"), now)
+        .await
+        .unwrap();
+    let mut discussions = Vec::new();
+    for a in 1..=articles.min(10_000) {
+        let (d, _) = store
+            .open_discussion(readingroom::store::ArticleId(a as i64), channel.id, now)
+            .await
+            .unwrap();
+        discussions.push(d.id);
+    }
+    let raw = sqlx::SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let raw_setup_rate = raw_insert(&raw, &discussions, "seed", messages, &words, &mut rng).await;
+    let message_secs = started.elapsed().as_secs_f64();
+    // Pins: one on each of the first 1,000 discussions.
+    for (i, _) in discussions.iter().enumerate().take(1000) {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE platform_id = ?")
+            .bind(format!("seed-{i}"))
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        store
+            .pin(id, "moderator", Some("notable"), now)
+            .await
+            .unwrap();
+    }
+    println!(
+        "database: {articles} articles in {article_secs:.1} s (parsed and stored), {messages} messages in {message_secs:.1} s, {} MB on disk",
+        std::fs::metadata(&db)
+            .map(|m| m.len() / 1_000_000)
+            .unwrap_or(0)
+    );
+
+    // Commands through the bot core.
+    let n = 2000;
+    let by_id: Vec<String> = (0..n)
+        .map(|_| format!("article {}", rng.usize(1..=articles)))
+        .collect();
+    let by_words: Vec<String> = (0..n / 4)
+        .map(|_| {
+            let title = &titles[rng.usize(..titles.len())];
+            let words: Vec<&str> = title.split_whitespace().take(2).collect();
+            format!("article {}", words.join(" "))
+        })
+        .collect();
+    let quotes: Vec<String> = (0..n).map(|_| "quote".to_owned()).collect();
+    let quotes_of: Vec<String> = (0..n)
+        .map(|_| format!("quote {}", rng.usize(1..=articles)))
+        .collect();
+    let searches: Vec<String> = (0..n)
+        .map(|_| {
+            format!(
+                "search {} {}",
+                words[rng.usize(..words.len())],
+                words[rng.usize(..words.len())]
+            )
+        })
+        .collect();
+    let pins: Vec<String> = (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                "pins".to_owned()
+            } else {
+                format!("pins {}", rng.usize(1..=1000))
+            }
+        })
+        .collect();
+    println!();
+    println!(
+        "{:<24} {:>7} {:>10} {:>10} {:>10}",
+        "command", "n", "p50 ms", "p99 ms", "max ms"
+    );
+    for (name, lines) in [
+        ("/article <id>", &by_id),
+        ("/article <words>", &by_words),
+        ("/quote", &quotes),
+        ("/quote <id>", &quotes_of),
+        ("/search <words>", &searches),
+        ("/pins [id]", &pins),
+    ] {
+        time_command(&bot, name, lines).await.print();
+    }
+
+    // Recording, one message at a time: each waits for its own commit.
+    let single = 5000;
+    let mut samples = Vec::with_capacity(single);
+    let started = Instant::now();
+    for i in 0..single {
+        let d = discussions[i % discussions.len()];
+        let m = message(
+            i,
+            format!("single-{i}"),
+            sentence(&mut rng, &words, 12),
+            None,
+        );
+        let t = Instant::now();
+        bot.record_message(d, m).await.unwrap();
+        samples.push(t.elapsed());
+    }
+    let single_rate = single as f64 / started.elapsed().as_secs_f64();
+    Row {
+        name: "record (one at a time)".to_owned(),
+        samples,
+    }
+    .print();
+
+    // Sustained: 200 threads' worth of readers posting at once, each waiting for its ack.
+    let writers = 200;
+    let per_writer = 1000;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let bot = bot.clone();
+        let d = discussions[w % discussions.len()];
+        let bodies: Vec<String> = (0..per_writer)
+            .map(|_| sentence(&mut rng, &words, 12))
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(per_writer);
+            let mut parent = None;
+            for (i, body) in bodies.into_iter().enumerate() {
+                let id = format!("sustained-{w}-{i}");
+                let t = Instant::now();
+                bot.record_message(d, message(w, id.clone(), body, parent.take()))
+                    .await
+                    .unwrap();
+                samples.push(t.elapsed());
+                parent = Some(id);
+            }
+            samples
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await.unwrap());
+    }
+    let sustained_rate = (writers * per_writer) as f64 / started.elapsed().as_secs_f64();
+    Row {
+        name: format!("record ({writers} at once)"),
+        samples,
+    }
+    .print();
+    let raw_rate = raw_insert(&raw, &discussions, "raw", 200_000, &words, &mut rng).await;
+
+    println!();
+    println!("messages recorded per second");
+    println!("  one at a time through the bot:   {single_rate:>9.0}");
+    println!("  sustained through the bot:       {sustained_rate:>9.0}");
+    println!(
+        "  raw SQLite, 1,000 rows per tx:   {raw_rate:>9.0}  (at setup, empty table: {raw_setup_rate:.0})"
+    );
+    println!(
+        "  sustained / raw:                 {:>9.0} %",
+        sustained_rate / raw_rate * 100.0
+    );
+    raw.close().await;
+    store.close().await;
+
+    // Resident memory of the console bot idling on this database.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_readingroom"))
+        .arg("--db")
+        .arg(&db)
+        .arg("run")
+        .env("RUST_LOG", "warn")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("MATRIX_HOMESERVER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let idle = rss_kib(child.id());
+    let mut stdin = child.stdin.take().unwrap();
+    for line in [
+        "/article 5",
+        "/search lokamer",
+        "/quote",
+        "/pins",
+        "/article 99999",
+    ] {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let busy = rss_kib(child.id());
+    drop(stdin);
+    let _ = child.wait();
+    println!();
+    println!(
+        "readingroom run (console) on this database: idle RSS {:.1} MB, after five commands {:.1} MB",
+        idle as f64 / 1024.0,
+        busy as f64 / 1024.0
+    );
+}
