@@ -517,7 +517,9 @@ fn term_id(token: &str, word: &mut String, vocab: &mut Vocab) -> Option<u32> {
     if let Some(&id) = vocab.get(word.as_str()) {
         return Some(id);
     }
-    let id = u32::try_from(vocab.len()).ok().filter(|&id| id != NOT_A_TERM)?;
+    let id = u32::try_from(vocab.len())
+        .ok()
+        .filter(|&id| id != NOT_A_TERM)?;
     vocab.insert(word.clone(), id);
     Some(id)
 }

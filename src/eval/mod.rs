@@ -139,7 +139,12 @@ pub fn evaluate(entries: &[Entry], length: Length) -> (Vec<Row>, Vec<Candidate>)
                 if matches!(length, Length::Sentences(_))
                     && article.summary.kind == article::SummaryKind::Extractive =>
             {
-                article.summary.sentences.iter().map(|s| s.text.clone()).collect()
+                article
+                    .summary
+                    .sentences
+                    .iter()
+                    .map(|s| s.text.clone())
+                    .collect()
             }
             Ok(article) => article::summarize(article, length)
                 .into_iter()
