@@ -55,7 +55,6 @@ fn pipeline(title: &str, text: &str) -> usize {
     let options = Options {
         title: Some(title.to_owned()),
         summary_sentences: 3,
-        ..Options::default()
     };
     // `parse_with` is the whole pipeline as ingestion runs it: it splits once and the
     // three-sentence summary and the quotations come out of that one pass.

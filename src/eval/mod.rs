@@ -128,7 +128,6 @@ pub fn evaluate(entries: &[Entry], length: Length) -> (Vec<Row>, Vec<Candidate>)
         let options = Options {
             title: Some(entry.title.clone()),
             summary_sentences: lead_n,
-            ..Options::default()
         };
         let started = Instant::now();
         let parsed = article::parse_with(&entry.text, &options);
