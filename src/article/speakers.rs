@@ -1033,6 +1033,9 @@ fn person_subject(sentence: &str) -> Option<String> {
 
 /// The last person name between `floor` (paragraph, offset) and `at` in paragraph `pi`,
 /// looking back at most two paragraphs.
+/// How far back in each paragraph [`scan_names`] looks for a name.
+const NAME_LOOKBACK_BYTES: usize = 600;
+
 fn scan_names(
     paragraphs: &[Paragraph],
     pi: usize,
@@ -1048,7 +1051,15 @@ fn scan_names(
         } else {
             text.len()
         };
-        let start = if p == floor.0 { floor.1.min(end) } else { 0 };
+        let mut start = if p == floor.0 { floor.1.min(end) } else { 0 };
+        // A pronoun points at someone named shortly before it. Looking no further back than
+        // this keeps a paragraph of many `"...," she said.` linear instead of quadratic.
+        if end - start > NAME_LOOKBACK_BYTES {
+            start = end - NAME_LOOKBACK_BYTES;
+            while !text.is_char_boundary(start) {
+                start += 1;
+            }
+        }
         if let Some(name) = text
             .get(start..end)
             .and_then(|t| last_person_name(t, strong))

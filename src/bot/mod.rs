@@ -98,6 +98,9 @@ pub enum IngestError {
     /// Storing failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The extractor stopped without an answer (a bug of ours, logged).
+    #[error("reading the page failed on our side: {0}")]
+    Extraction(String),
 }
 
 /// A failed request: the user's fault (shown to them) or ours (logged, apologised for).
@@ -777,7 +780,14 @@ impl Bot {
     /// Fetches and parses a page without storing it (for `parse URL`).
     pub async fn fetch_page(&self, url: &str) -> Result<article::html::Page, IngestError> {
         let fetched = self.fetcher.page(url).await?;
-        Ok(article::html::parse_html(&fetched.body, &fetched.url)?)
+        // Up to 2 MiB of markup: seconds of CPU at worst, which must not stall the runtime's
+        // workers (and with them every platform's event loop).
+        let page = tokio::task::spawn_blocking(move || {
+            article::html::parse_html(&fetched.body, &fetched.url)
+        })
+        .await
+        .map_err(|error| IngestError::Extraction(error.to_string()))??;
+        Ok(page)
     }
 
     pub(crate) async fn store_article(
