@@ -213,17 +213,7 @@ impl Store {
         let applied = match known {
             Some((_, true)) => true,
             Some((id, false)) => {
-                match body {
-                    Some(body) => {
-                        sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-                            .bind(body)
-                            .bind(at)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    None => forget_text(&mut tx, id, at).await?,
-                }
+                apply_change(&mut tx, id, body, at).await?;
                 true
             }
             None => {
@@ -399,6 +389,28 @@ impl Store {
         .bind(platform)
         .fetch_optional(&self.pool)
         .await?)
+    }
+}
+
+/// Applies an edit (`Some(text)`) or delete (`None`) to message `id` inside the caller's
+/// transaction.
+pub(super) async fn apply_change(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    id: i64,
+    body: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    match body {
+        Some(body) => {
+            sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
+                .bind(body)
+                .bind(at)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+        None => forget_text(tx, id, at).await,
     }
 }
 

@@ -9,7 +9,7 @@
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use super::discussions::NewMessage;
+use super::discussions::{NewMessage, apply_change};
 use super::{Result, StoreError};
 
 /// The most messages one transaction takes: enough to amortise the commit, small enough that
@@ -152,21 +152,12 @@ async fn insert(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(change) = change {
-        let at: chrono::DateTime<chrono::Utc> = change.try_get("at")?;
-        if change.try_get::<bool, _>("deleted")? {
-            sqlx::query("UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?")
-                .bind(at)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+        let body: Option<String> = if change.try_get::<bool, _>("deleted")? {
+            None
         } else {
-            sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-                .bind(change.try_get::<Option<String>, _>("body")?)
-                .bind(at)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-        }
+            change.try_get("body")?
+        };
+        apply_change(tx, id, body.as_deref(), change.try_get("at")?).await?;
     }
     Ok(id)
 }
