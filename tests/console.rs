@@ -290,10 +290,11 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         .bot
         .handle(
             &moderator,
-            readingroom::bot::Command::Pin {
-                message: readingroom::bot::MessageRef::Platform("m1".into()),
-                note: None,
-            },
+            readingroom::bot::Command::pin(
+                readingroom::bot::MessageRef::Platform("m1".into()),
+                None,
+            )
+            .unwrap(),
         )
         .await;
     assert!(matches!(reply.body, Body::Text(_)), "{reply:?}");
@@ -488,7 +489,7 @@ async fn every_moderator_command_refuses_readers_and_runs_for_moderators() {
     for (i, line) in common::moderator_lines().into_iter().enumerate() {
         // A reader of their own per line: the rate limit is not what is tested here.
         let reader = context(Platform::Matrix, "!room", &format!("reader-{i}"), false);
-        let reply = app.bot.handle_text(&reader, line).await;
+        let reply = app.bot.handle_text(&reader, &line).await;
         match &reply.body {
             Body::Error(text) => assert!(text.contains("Only moderators"), "{line}: {text}"),
             other => panic!("{line} ran for a reader: {other:?}"),

@@ -459,10 +459,11 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
     app.bot
         .handle(
             &moderator,
-            readingroom::bot::Command::Pin {
-                message: readingroom::bot::MessageRef::Platform("b".into()),
-                note: Some("best reply".into()),
-            },
+            readingroom::bot::Command::pin(
+                readingroom::bot::MessageRef::Platform("b".into()),
+                Some("best reply".into()),
+            )
+            .unwrap(),
         )
         .await;
 

@@ -171,17 +171,20 @@ async fn commands_are_registered_from_the_core_list() {
     };
     for spec in readingroom::bot::COMMANDS
         .iter()
-        .filter(|s| !matches!(s.name, "pin" | "unpin"))
+        .filter(|s| !matches!(s.path, "pin" | "unpin"))
     {
-        let command = by_name(spec.name);
+        let command = by_name(spec.path);
         assert_eq!(command["description"], spec.description);
         assert_eq!(
             command["options"].as_array().map_or(0, Vec::len),
-            spec.args.len(),
+            spec.args.len() + spec.subcommands.len(),
             "{}",
-            spec.name
+            spec.path
         );
     }
+    let feed = by_name("feed");
+    assert_eq!(feed["options"][0]["name"], "add");
+    assert_eq!(feed["options"][0]["type"], 1, "a subcommand");
     let article = by_name("article");
     assert_eq!(article["options"][0]["autocomplete"], true);
     assert_eq!(article["options"][0]["type"], 3);
@@ -753,7 +756,10 @@ async fn a_scheduled_digest_arrives_in_the_channel() {
     let set = world
         .slash(
             "digest",
-            json!({"action": format!("at {at} UTC")}),
+            json!([{ "name": "at", "type": 1, "options": [
+                { "name": "time", "type": 3, "value": at },
+                { "name": "zone", "type": 3, "value": "UTC" }
+            ]}]),
             FakeDiscord::MODERATOR_ID,
         )
         .await;
@@ -828,20 +834,59 @@ async fn a_scheduled_digest_arrives_in_the_channel() {
     );
 }
 
+/// The slash command a reader would send for a command line: its name and its options
+/// (nested under the subcommand for a group); `None` for commands Discord shows as context
+/// menus instead.
+fn slash_for(line: &str) -> Option<(String, Value)> {
+    use readingroom::bot::commands::{self, ArgKind};
+    let mut words = line.split_whitespace();
+    let root = commands::spec(words.next()?)?;
+    if matches!(root.path, "pin" | "unpin") {
+        return None;
+    }
+    let spec = match root.subcommands.is_empty() {
+        true => root,
+        false => commands::spec(&format!("{} {}", root.path, words.next()?))?,
+    };
+    let mut positional = spec.args.iter().filter(|a| !a.named);
+    let mut options = Vec::new();
+    while let Some(word) = words.next() {
+        let (arg, value) = match word.strip_prefix("--") {
+            Some(name) => {
+                let arg = spec.args.iter().find(|a| a.name == name)?;
+                match arg.kind {
+                    ArgKind::Switch => (arg, json!(true)),
+                    _ => (arg, json!(words.next()?)),
+                }
+            }
+            None => (positional.next()?, json!(word)),
+        };
+        let value = match (arg.kind, value) {
+            (ArgKind::Count { .. }, Value::String(n)) => json!(n.parse::<i64>().ok()?),
+            (_, value) => value,
+        };
+        let kind = match arg.kind {
+            ArgKind::Switch => 5,
+            ArgKind::Count { .. } => 4,
+            _ => 3,
+        };
+        options.push(json!({ "name": arg.name, "type": kind, "value": value }));
+    }
+    let options = match spec.path.split_once(' ') {
+        Some((_, sub)) => json!([{ "name": sub, "type": 1, "options": options }]),
+        None => Value::Array(options),
+    };
+    Some((root.path.to_owned(), options))
+}
+
 #[tokio::test]
 async fn every_moderator_command_refuses_a_reader_ephemerally() {
     let world = World::new().await;
     for line in common::moderator_lines() {
-        let (name, rest) = line.split_once(' ').unwrap_or((line, ""));
-        if matches!(name, "pin" | "unpin") {
-            continue; // context menus, below
-        }
-        let spec = readingroom::bot::command::spec(name).unwrap();
-        let options = match spec.args.first() {
-            Some(arg) if !rest.is_empty() => json!({ arg.name: rest }),
-            _ => json!({}),
+        let Some((name, options)) = slash_for(&line) else {
+            continue; // pin and unpin are context menus, below
         };
-        let refused = world.slash(name, options, FakeDiscord::READER_ID).await;
+        let refused = world.slash(&name, options, FakeDiscord::READER_ID).await;
         assert_eq!(
             refused.body["data"]["flags"], 64,
             "/{line} refused ephemerally"

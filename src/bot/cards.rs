@@ -2,7 +2,7 @@
 //! escaping and mention safety are the platforms' job, since each has its own markup.
 
 use crate::article::{Article, Sentence, SummaryKind};
-use crate::bot::command::CommandSpec;
+use crate::bot::commands::{self, CommandSpec};
 use crate::bot::reply::{Action, Card, Field, Quoted, truncate};
 use crate::store::{DiscussionStats, Pin, SearchHit, StoredArticle, StoredQuote};
 
@@ -239,8 +239,7 @@ pub fn help(prefix: &str, moderator: bool) -> Card {
         description: "Read articles together: summaries, quotations, and a discussion per article."
             .into(),
         quote: None,
-        fields: crate::bot::COMMANDS
-            .iter()
+        fields: commands::leaves()
             .filter(|spec| moderator || !spec.moderator)
             .map(|spec| Field {
                 name: spec.usage(prefix),
@@ -256,26 +255,35 @@ pub fn help(prefix: &str, moderator: bool) -> Card {
     }
 }
 
-/// The card of `/help <command>`.
+/// The card of `/help <command>`: its arguments, an example, and its subcommands.
 pub fn command_help(spec: &CommandSpec, prefix: &str) -> Card {
+    let arguments = spec.args.iter().map(|arg| Field {
+        name: format!(
+            "{}{}",
+            arg.name,
+            if arg.required { "" } else { " (optional)" }
+        ),
+        value: arg.description.to_owned(),
+    });
+    let subcommands = spec.subcommands.iter().map(|sub| Field {
+        name: sub.usage(prefix),
+        value: if sub.moderator {
+            format!("{} (moderators)", sub.description)
+        } else {
+            sub.description.to_owned()
+        },
+    });
+    let example = (spec.subcommands.is_empty()).then(|| Field {
+        name: "Example".to_owned(),
+        value: spec.example_line(prefix),
+    });
     Card {
         title: spec.usage(prefix),
         url: None,
         subtitle: None,
         description: spec.description.to_owned(),
         quote: None,
-        fields: spec
-            .args
-            .iter()
-            .map(|arg| Field {
-                name: format!(
-                    "{}{}",
-                    arg.name,
-                    if arg.required { "" } else { " (optional)" }
-                ),
-                value: arg.description.to_owned(),
-            })
-            .collect(),
+        fields: arguments.chain(subcommands).chain(example).collect(),
         footer: spec.moderator.then(|| "Moderators only".to_owned()),
         actions: Vec::new(),
     }

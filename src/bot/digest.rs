@@ -221,25 +221,39 @@ pub struct RunReport {
     pub status: RunStatus,
 }
 
+/// Each platform's sink, by platform name: where the scheduler and the feed poller post.
+#[derive(Debug, Default, Clone)]
+pub struct Sinks(HashMap<&'static str, Arc<dyn DigestSink>>);
+
+impl Sinks {
+    /// Posts this platform's messages through `sink`.
+    pub fn insert(&mut self, platform: Platform, sink: Arc<dyn DigestSink>) {
+        self.0.insert(platform.as_str(), sink);
+    }
+
+    /// The sink of the platform named `platform`, if it has one.
+    pub fn get(&self, platform: &str) -> Option<&Arc<dyn DigestSink>> {
+        self.0.get(platform)
+    }
+}
+
 /// Posts due digests through the platforms' sinks.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     bot: Bot,
-    sinks: HashMap<&'static str, Arc<dyn DigestSink>>,
+    sinks: Sinks,
 }
 
 impl Scheduler {
     /// A scheduler with no sinks yet.
     pub fn new(bot: Bot) -> Self {
-        Self {
-            bot,
-            sinks: HashMap::new(),
-        }
+        let sinks = Sinks::default();
+        Self { bot, sinks }
     }
 
     /// Posts this platform's digests through `sink`.
     pub fn with_sink(mut self, platform: Platform, sink: Arc<dyn DigestSink>) -> Self {
-        self.sinks.insert(platform.as_str(), sink);
+        self.sinks.insert(platform, sink);
         self
     }
 

@@ -3,7 +3,6 @@
 //! and posts them to every following channel, marking a post delivered only after the send
 //! succeeded.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use reqwest::header::{
 };
 use tokio::sync::watch;
 
-use super::digest::DigestSink;
+use super::digest::{DigestSink, Sinks};
 use super::{Bot, Platform};
 use crate::article::html::parse_html;
 use crate::bot::reply::Reply;
@@ -103,21 +102,21 @@ pub struct PollReport {
 #[derive(Debug, Clone)]
 pub struct Poller {
     bot: Bot,
-    sinks: HashMap<&'static str, Arc<dyn DigestSink>>,
+    sinks: Sinks,
 }
 
 impl Poller {
     /// A poller with no sinks yet.
     pub fn new(bot: Bot) -> Self {
         Self {
+            sinks: Sinks::default(),
             bot,
-            sinks: HashMap::new(),
         }
     }
 
     /// Posts this platform's entries through `sink`.
     pub fn with_sink(mut self, platform: Platform, sink: Arc<dyn DigestSink>) -> Self {
-        self.sinks.insert(platform.as_str(), sink);
+        self.sinks.insert(platform, sink);
         self
     }
 

@@ -8,9 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::bot::{Bot, Context, Effect, Platform, User};
+use crate::bot::{Bot, Context, Effect, Platform, Posted, User};
 use crate::platform::plain::render;
-use crate::store::NewMessage;
 
 /// The console's channel id.
 pub const CHANNEL: &str = "console";
@@ -44,7 +43,8 @@ pub struct Console {
     /// Makes platform ids unique across runs.
     session: u128,
     sent: u64,
-    discussion: Option<(i64, crate::store::ArticleId)>,
+    /// The discussion being typed into: its row id, its thread, its article.
+    discussion: Option<(i64, String, crate::store::ArticleId)>,
     prompt: bool,
 }
 
@@ -116,7 +116,7 @@ impl Console {
 
     fn prompt_text(&self) -> String {
         match self.discussion {
-            Some((_, article)) => format!("{article}> "),
+            Some((_, _, article)) => format!("{article}> "),
             None => "> ".to_owned(),
         }
     }
@@ -125,7 +125,7 @@ impl Console {
     pub async fn line(&mut self, line: &str) -> String {
         if line == "/done" {
             return match self.discussion.take() {
-                Some((_, article)) => format!("Left the discussion of {article}."),
+                Some((_, _, article)) => format!("Left the discussion of {article}."),
                 None => "You are not in a discussion; /discuss <id> opens one.".to_owned(),
             };
         }
@@ -135,23 +135,37 @@ impl Console {
             if let Some(Effect::Discussion {
                 discussion_id,
                 article_id,
-                ..
+                thread_ref,
             }) = reply.effect
             {
-                self.discussion = Some((discussion_id, article_id));
+                // The console's "thread" is the session itself; naming it like a platform
+                // thread lets its messages take the same path as everyone else's.
+                let thread = match thread_ref {
+                    Some(thread) => thread,
+                    None => {
+                        let thread = format!("console-{discussion_id}");
+                        if let Err(error) =
+                            self.bot.thread_opened(discussion_id, Some(&thread)).await
+                        {
+                            return format!("! Could not open the discussion: {error}");
+                        }
+                        thread
+                    }
+                };
+                self.discussion = Some((discussion_id, thread, article_id));
                 text.push_str(&format!(
                     "\n\nDiscussing {article_id}: what you type now is recorded as a message (\">N text\" replies to message #N); /done ends."
                 ));
             }
             return text;
         }
-        match self.discussion {
-            Some((discussion_id, _)) => self.record(discussion_id, line).await,
+        match self.discussion.clone() {
+            Some((discussion_id, thread, _)) => self.record(discussion_id, thread, line).await,
             None => "Commands start with /; /help lists them. To comment on an article, /discuss <id> first.".to_owned(),
         }
     }
 
-    async fn record(&mut self, discussion_id: i64, line: &str) -> String {
+    async fn record(&mut self, discussion_id: i64, thread: String, line: &str) -> String {
         let (reply_to, body) = match reply_target(line) {
             Some((parent, rest)) => match self.bot.store().message(parent).await {
                 Ok(Some(message)) if message.discussion_id == discussion_id => {
@@ -167,17 +181,19 @@ impl Console {
             None => (None, line),
         };
         self.sent += 1;
-        let message = NewMessage {
-            platform: Platform::Console.as_str().to_owned(),
-            platform_id: format!("{:x}-{}", self.session, self.sent),
+        let posted = Posted {
+            platform: Platform::Console,
+            thread,
+            id: format!("{:x}-{}", self.session, self.sent),
             author_id: self.ctx.user.id.clone(),
             author_name: self.ctx.user.name.clone(),
             body: body.to_owned(),
             reply_to,
-            created_at: self.bot.now(),
+            at: self.bot.now(),
         };
-        match self.bot.record_message(discussion_id, message).await {
-            Ok(id) => format!("  recorded as #{id}"),
+        match self.bot.message_posted(posted).await {
+            Ok(Some(id)) => format!("  recorded as #{id}"),
+            Ok(None) => "! This discussion is no longer open here; nothing recorded.".to_owned(),
             Err(error) => {
                 tracing::error!(%error, "recording a console message failed");
                 format!("! Not recorded: {error}")

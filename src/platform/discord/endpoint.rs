@@ -1,6 +1,6 @@
 //! Receiving Discord interactions over HTTP instead of the gateway: an axum endpoint that checks
-//! Discord's Ed25519 signature and timestamp, answers PING with PONG, and runs the same commands
-//! as the gateway handler, answering in the HTTP response.
+//! Discord's Ed25519 signature and timestamp, then hands the interaction to the same path as the
+//! gateway (`super::interaction`), whose first answer becomes the HTTP response.
 
 use std::sync::Arc;
 
@@ -13,10 +13,10 @@ use axum::routing::post;
 use serenity::all::{CreateInteractionResponse, Interaction};
 use serenity::http::Http;
 use serenity::interactions_endpoint::Verifier;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, oneshot, watch};
 
-use super::{DiscordCore, response_message};
-use crate::bot::{Effect, Reply};
+use super::DiscordCore;
+use super::interaction::{self, Client, Respond};
 use crate::config::InteractionsEndpoint;
 
 /// How old a signed request may be, in seconds, before it counts as a replay.
@@ -101,69 +101,53 @@ async fn interaction(
             return (StatusCode::BAD_REQUEST, "unreadable interaction").into_response();
         }
     };
-    let response = match interaction {
-        // Exactly Discord's documented PONG.
-        Interaction::Ping(_) => {
-            return axum::Json(serde_json::json!({ "type": 1 })).into_response();
+    let (sender, answer) = oneshot::channel();
+    let respond = InHttpResponse(Mutex::new(Some(sender)));
+    // The path goes on after the first answer (completing a deferral, opening a thread), so
+    // it runs on its own task while this one returns the answer.
+    tokio::spawn(async move {
+        let client = Client {
+            http: &endpoint.http,
+            cache: None,
+        };
+        if let Err(error) = interaction::handle(&endpoint.core, client, interaction, &respond).await
+        {
+            tracing::error!("an HTTP interaction failed: {error:#}");
         }
-        Interaction::Command(command) => {
-            let core = &endpoint.core;
-            let context = core.context(
-                command.channel_id,
-                command.member.as_deref(),
-                &command.user,
-                &[],
-            );
-            let reply = match core.command_for(&command) {
-                Ok(parsed) => core.bot.handle(&context, parsed).await,
-                Err(message) => Reply::error(message),
-            };
-            if let Some(Effect::Discussion {
-                discussion_id,
-                article_id,
-                thread_ref: None,
-            }) = reply.effect
+    });
+    match answer.await {
+        Ok(response) => {
+            let mut body = serde_json::to_value(response).unwrap_or_default();
+            // Exactly Discord's documented PONG, `{"type": 1}`, without serenity's empty data.
+            if let Some(fields) = body.as_object_mut()
+                && fields.get("data").is_some_and(serde_json::Value::is_null)
             {
-                // The thread hangs off the reply message, which exists only once Discord got
-                // this response: open it shortly after.
-                let (core, http) = (core.clone(), endpoint.http.clone());
-                tokio::spawn(async move {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    let title = match core.bot.store().article(article_id).await {
-                        Ok(Some(stored)) => stored.article.title,
-                        _ => format!("Article {article_id}"),
-                    };
-                    let opened = async {
-                        let message = command.get_response(&http).await?;
-                        core.open_thread(
-                            &http,
-                            command.channel_id,
-                            message.id,
-                            discussion_id,
-                            &title,
-                        )
-                        .await
-                    };
-                    if let Err(error) = opened.await {
-                        tracing::error!(
-                            "opening a thread after an HTTP interaction failed: {error:#}"
-                        );
-                    }
-                });
+                fields.remove("data");
             }
-            CreateInteractionResponse::Message(response_message(&reply))
+            axum::Json(body).into_response()
         }
-        Interaction::Autocomplete(autocomplete) => {
-            let typed = autocomplete
-                .data
-                .autocomplete()
-                .map(|o| o.value.to_owned())
-                .unwrap_or_default();
-            CreateInteractionResponse::Autocomplete(endpoint.core.choices(&typed).await)
-        }
-        _ => CreateInteractionResponse::Message(response_message(&Reply::error(
-            "Buttons work through the gateway connection.",
-        ))),
-    };
-    axum::Json(response).into_response()
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "no answer").into_response(),
+    }
+}
+
+/// The first answer goes back as the HTTP response.
+struct InHttpResponse(Mutex<Option<oneshot::Sender<CreateInteractionResponse>>>);
+
+#[async_trait::async_trait]
+impl Respond for InHttpResponse {
+    async fn respond(&self, response: CreateInteractionResponse) -> anyhow::Result<()> {
+        let sender = self
+            .0
+            .lock()
+            .await
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("an interaction answered twice"))?;
+        sender
+            .send(response)
+            .map_err(|_| anyhow::anyhow!("the HTTP request was gone before its answer"))
+    }
+
+    fn uploads(&self) -> bool {
+        false
+    }
 }

@@ -38,9 +38,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::bot::digest::DigestSink;
-use crate::bot::{Bot, Command, Context, Effect, MessageRef, Platform, Reply, User};
+use crate::bot::{
+    Bot, Change, Command, Context, Effect, MessageRef, Platform, Posted, Reply, User,
+};
 use crate::config::{MatrixAuth, MatrixConfig};
-use crate::store::NewMessage;
 
 pub use render::{defuse, escape, render};
 
@@ -294,12 +295,15 @@ impl MatrixBot {
             ))) => {
                 if let Some(redacted) = redaction.content.redacts.or(redaction.redacts) {
                     let at = timestamp(redaction.origin_server_ts);
-                    if store
-                        .delete_message(PLATFORM, redacted.as_str(), at)
-                        .await?
-                    {
-                        tracing::info!(event = %redacted, "redacted message removed from the store");
-                    }
+                    self.bot
+                        .message_changed(
+                            Platform::Matrix,
+                            None,
+                            redacted.as_str(),
+                            Change::Delete,
+                            at,
+                        )
+                        .await?;
                 }
             }
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
@@ -329,15 +333,10 @@ impl MatrixBot {
                 new_content,
                 ..
             })) => {
-                let body = new_content.msgtype.body();
-                if self
-                    .bot
-                    .store()
-                    .edit_message(PLATFORM, event_id.as_str(), body, at)
-                    .await?
-                {
-                    tracing::debug!(event = %event_id, "edit recorded");
-                }
+                let edit = Change::Edit(new_content.msgtype.body().to_owned());
+                self.bot
+                    .message_changed(Platform::Matrix, None, event_id.as_str(), edit, at)
+                    .await?;
                 return Ok(());
             }
             Some(Relation::Thread(Thread {
@@ -379,29 +378,17 @@ impl MatrixBot {
         let Some(root) = thread_root else {
             return Ok(());
         };
-        let Some(discussion) = self
-            .bot
-            .store()
-            .discussion_by_thread(PLATFORM, root.as_str())
-            .await?
-        else {
-            return Ok(());
-        };
-        let recorded = NewMessage {
-            platform: PLATFORM.to_owned(),
-            platform_id: message.event_id.to_string(),
+        let posted = Posted {
+            platform: Platform::Matrix,
+            thread: root.to_string(),
+            id: message.event_id.to_string(),
             author_id: message.sender.to_string(),
             author_name: self.display_name(room, &message.sender).await,
             body,
             reply_to: reply_to.map(|id| id.to_string()),
-            created_at: at,
+            at,
         };
-        let id = self.bot.record_message(discussion.id, recorded).await?;
-        tracing::debug!(
-            message = id,
-            discussion = discussion.id,
-            "thread message recorded"
-        );
+        self.bot.message_posted(posted).await?;
         Ok(())
     }
 
@@ -466,10 +453,9 @@ impl MatrixBot {
                 // The card itself becomes the thread root.
                 let root = self.send(room, &reply, None, &message.event_id, 0).await?;
                 self.bot
-                    .store()
-                    .set_thread(*discussion_id, Some(root.as_str()))
+                    .thread_opened(*discussion_id, Some(root.as_str()))
                     .await?;
-                tracing::info!(discussion = discussion_id, article = article_id.0, thread = %root, "discussion thread opened");
+                tracing::info!(article = article_id.0, thread = %root, "discussion thread opened");
             }
             Some(Effect::Discussion {
                 article_id,
@@ -613,22 +599,12 @@ fn pin_by_reply(line: &str, reply_to: Option<&EventId>) -> Option<Result<Command
     };
     let message = MessageRef::Platform(target.to_string());
     let note = rest.trim();
-    if note.chars().count() > crate::bot::command::MAX_NOTE_CHARS {
-        return Some(Err(Reply::error(
-            crate::bot::CommandError::NoteTooLong {
-                chars: note.chars().count(),
-            }
-            .message("!"),
-        )));
-    }
-    Some(Ok(if name == "pin" {
-        Command::Pin {
-            message,
-            note: (!note.is_empty()).then(|| note.to_owned()),
-        }
+    Some(if name == "pin" {
+        Command::pin(message, (!note.is_empty()).then(|| note.to_owned()))
+            .map_err(|error| Reply::error(error.message("!")))
     } else {
-        Command::Unpin(message)
-    }))
+        Ok(Command::unpin(message))
+    })
 }
 
 fn transaction_id(cause: &EventId, part: u8) -> OwnedTransactionId {

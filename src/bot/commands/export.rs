@@ -1,0 +1,50 @@
+//! `/export <id>`: a moderator gets an article's whole discussion as a Markdown file.
+
+use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use crate::bot::{Body, Bot, Context, Handled, Reply, export, reply};
+use crate::store::ArticleId;
+
+pub const SPEC: CommandSpec = CommandSpec::leaf(
+    "export",
+    "Export an article's whole discussion, as a reply tree with pins marked",
+    &[ArgSpec::new(
+        "article",
+        "The article id",
+        ArgKind::Article,
+        true,
+    )],
+    true,
+    "12",
+    |args| Ok(Box::new(parse(args)?)),
+);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Export(ArticleId);
+
+fn parse(args: &mut Args<'_>) -> Result<Export, CommandError> {
+    Ok(Export(args.article("article")?))
+}
+
+#[async_trait::async_trait]
+impl Run for Export {
+    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
+        let article = self.0;
+        let stored = bot.find(article).await?;
+        let export = export::build(bot.store(), &stored).await?;
+        Ok(Reply {
+            quiet: false,
+            body: Body::File {
+                name: format!("discussion-{}.md", article.0),
+                content: export::markdown(&export),
+                caption: format!(
+                    "The discussion of {article} {}: {} message{}.",
+                    reply::truncate(&stored.article.title, 80),
+                    export.messages,
+                    if export.messages == 1 { "" } else { "s" }
+                ),
+            },
+            ephemeral: true,
+            effect: None,
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! `/pins [id]`: the pinned commentary, on one article or the latest.
+
+use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use crate::bot::{Bot, Context, Handled, Reply, cards};
+use crate::store::ArticleId;
+
+pub const SPEC: CommandSpec = CommandSpec::leaf(
+    "pins",
+    "List pinned commentary: on one article, or the latest",
+    &[ArgSpec::new(
+        "article",
+        "The article id",
+        ArgKind::Article,
+        false,
+    )],
+    false,
+    "12",
+    |args| Ok(Box::new(parse(args)?)),
+);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Pins(Option<ArticleId>);
+
+fn parse(args: &mut Args<'_>) -> Result<Pins, CommandError> {
+    Ok(Pins(args.optional_article("article")?))
+}
+
+#[async_trait::async_trait]
+impl Run for Pins {
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let article = self.0;
+        let title = match article {
+            Some(id) => Some(bot.find(id).await?.article.title),
+            None => None,
+        };
+        let pins = bot.store().pins(article, 10).await?;
+        if pins.is_empty() {
+            return Ok(Reply::text(match article {
+                Some(id) => format!("No pinned commentary on {id} yet."),
+                None => format!(
+                    "No pinned commentary yet. Moderators pin a reader's message with {}pin.",
+                    ctx.prefix
+                ),
+            }));
+        }
+        Ok(Reply::card(cards::pins(title.as_deref(), &pins)))
+    }
+}

@@ -1,0 +1,48 @@
+//! `/quote [id|words]`: a quotation with its speaker, at random or from one article.
+
+use super::{ARTICLE_OR_WORDS, Args, CommandError, CommandSpec, Run, Target};
+use crate::bot::{Bot, Context, Handled, Reply, cards, reply, user_error};
+
+pub const SPEC: CommandSpec = CommandSpec::leaf(
+    "quote",
+    "A quotation: at random, or from one article",
+    &[ARTICLE_OR_WORDS],
+    false,
+    "12",
+    |args| Ok(Box::new(parse(args)?)),
+);
+
+#[derive(Debug, PartialEq, Eq)]
+struct Quote(Option<Target>);
+
+fn parse(args: &mut Args<'_>) -> Result<Quote, CommandError> {
+    Ok(Quote(args.target()))
+}
+
+#[async_trait::async_trait]
+impl Run for Quote {
+    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
+        let article = match &self.0 {
+            None => None,
+            Some(Target::Id(id)) => Some(bot.find(*id).await?.id),
+            Some(Target::Words(words)) => {
+                match bot.store().search(words, 1).await?.into_iter().next() {
+                    Some(hit) => Some(hit.id),
+                    None => {
+                        return Err(user_error(format!(
+                            "No article matches “{}”.",
+                            reply::truncate(words, 60)
+                        )));
+                    }
+                }
+            }
+        };
+        match bot.store().pick_quote(article, fastrand::u64(..)).await? {
+            Some(quote) => Ok(Reply::card(cards::quote(&quote))),
+            None => Err(user_error(match article {
+                Some(id) => format!("Article {id} has no quotations."),
+                None => "No quotations yet: none of the stored articles quotes anyone.".to_owned(),
+            })),
+        }
+    }
+}

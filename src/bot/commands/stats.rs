@@ -1,0 +1,43 @@
+//! `/stats`: what the bot holds and how long it has run, for moderators.
+
+use super::{Args, CommandError, CommandSpec, Run};
+use crate::bot::{Bot, Context, Handled, Reply};
+
+pub const SPEC: CommandSpec = CommandSpec::leaf(
+    "stats",
+    "How much the bot holds and how long it has run",
+    &[],
+    true,
+    "",
+    |args| Ok(Box::new(parse(args)?)),
+);
+
+#[derive(Debug)]
+struct Stats;
+
+fn parse(_: &mut Args<'_>) -> Result<Stats, CommandError> {
+    Ok(Stats)
+}
+
+#[async_trait::async_trait]
+impl Run for Stats {
+    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
+        let totals = bot.store().totals().await?;
+        let uptime = bot.uptime().as_secs();
+        Ok(Reply::text(format!(
+            "Reading Room holds {} articles ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
+            totals.articles,
+            totals.quotes,
+            totals.discussions,
+            totals.messages,
+            totals.deleted_messages,
+            totals.pins,
+            totals.digests_posted,
+            totals.feeds,
+            uptime / 86_400,
+            uptime % 86_400 / 3600,
+            uptime % 3600 / 60
+        ))
+        .ephemeral())
+    }
+}

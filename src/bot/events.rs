@@ -1,0 +1,140 @@
+//! Platform events in the core: a reader's message in a thread, an edit, a deletion, a thread
+//! opened for a discussion. Adapters only translate their platform's events into these calls;
+//! what is recorded, and the rules that make it right, are decided here once.
+
+use chrono::{DateTime, Utc};
+
+use super::{Bot, MAX_MESSAGE_CHARS, Platform, reply};
+use crate::store::{NewMessage, StoreError};
+
+/// A reader's message seen in a platform thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    /// Where it was seen.
+    pub platform: Platform,
+    /// The platform's id of the thread it is in (a Discord thread channel, a Matrix thread
+    /// root event).
+    pub thread: String,
+    /// The platform's id of the message.
+    pub id: String,
+    /// The platform's id of its author.
+    pub author_id: String,
+    /// The author's display name.
+    pub author_name: String,
+    /// Its text.
+    pub body: String,
+    /// The platform's id of the message it replies to.
+    pub reply_to: Option<String>,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+}
+
+/// What happened to a message after it was posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Its author changed the text.
+    Edit(String),
+    /// It was deleted (or redacted).
+    Delete,
+}
+
+impl Bot {
+    /// Records a message posted in a thread that carries a discussion; returns its row id once
+    /// committed, or `None` when the thread carries none. Adapters pass on readers' messages
+    /// only, never the bot's own.
+    pub async fn message_posted(&self, posted: Posted) -> Result<Option<i64>, StoreError> {
+        let platform = posted.platform.as_str();
+        let Some(discussion) = self
+            .store()
+            .discussion_by_thread(platform, &posted.thread)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let message = NewMessage {
+            platform: platform.to_owned(),
+            platform_id: posted.id,
+            author_id: posted.author_id,
+            author_name: posted.author_name,
+            body: posted.body,
+            reply_to: posted.reply_to,
+            created_at: posted.at,
+        };
+        let id = self.record_message(discussion.id, message).await?;
+        tracing::debug!(
+            message = id,
+            discussion = discussion.id,
+            "thread message recorded"
+        );
+        Ok(Some(id))
+    }
+
+    /// Applies an edit or deletion. `thread` is where the platform says it happened, when it
+    /// says (Discord does; a Matrix edit does not). Platforms may deliver a change before the
+    /// message it changes (serenity runs event handlers concurrently), so a change to an
+    /// unknown message in a tracked thread is kept and applied when the message is recorded;
+    /// a deletion always wins. Returns whether the change was applied now.
+    pub async fn message_changed(
+        &self,
+        platform: Platform,
+        thread: Option<&str>,
+        id: &str,
+        change: Change,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let (store, platform) = (self.store(), platform.as_str());
+        let applied = match &change {
+            Change::Edit(body) => store.edit_message(platform, id, body, at).await?,
+            Change::Delete => store.delete_message(platform, id, at).await?,
+        };
+        if applied {
+            tracing::debug!(message = %id, ?change, "message change applied");
+            return Ok(true);
+        }
+        let tracked = match thread {
+            Some(thread) => store
+                .discussion_by_thread(platform, thread)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if !tracked {
+            return Ok(false);
+        }
+        let body = match &change {
+            Change::Edit(body) => Some(body.as_str()),
+            Change::Delete => None,
+        };
+        store.defer_change(platform, id, body, at).await
+    }
+
+    /// The platform opened the thread that carries a discussion (`None`: opening it failed,
+    /// so the discussion has no thread again).
+    pub async fn thread_opened(
+        &self,
+        discussion_id: i64,
+        thread: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.store().set_thread(discussion_id, thread).await?;
+        tracing::info!(discussion = discussion_id, thread, "discussion thread set");
+        Ok(())
+    }
+
+    /// Records a reader message in a discussion; `Ok` means it is committed. Text beyond
+    /// [`MAX_MESSAGE_CHARS`] is cut, since a record must not be lost for being long.
+    pub async fn record_message(
+        &self,
+        discussion_id: i64,
+        mut message: NewMessage,
+    ) -> Result<i64, StoreError> {
+        if message.body.chars().count() > MAX_MESSAGE_CHARS {
+            message.body = reply::truncate(&message.body, MAX_MESSAGE_CHARS);
+        }
+        let recorded = self.store().record_message(discussion_id, &message).await;
+        match &recorded {
+            Ok(_) => self.metrics().message_recorded(),
+            Err(_) => self.metrics().error(),
+        }
+        recorded
+    }
+}

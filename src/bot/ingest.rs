@@ -1,0 +1,98 @@
+//! Taking articles in: parsing text, fetching pages, and storing the result once.
+
+use crate::article;
+use crate::store::{Ingested, StoreError};
+
+use super::Bot;
+
+/// Why an article could not be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The text is not an article.
+    #[error(transparent)]
+    Parse(#[from] article::ParseError),
+    /// The page could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] crate::sources::web::FetchError),
+    /// The file could not be read.
+    #[error(transparent)]
+    Source(#[from] crate::sources::SourceError),
+    /// The page is not an article.
+    #[error(transparent)]
+    Html(#[from] article::html::HtmlError),
+    /// Storing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The extractor stopped without an answer (a bug of ours, logged).
+    #[error("reading the page failed on our side: {0}")]
+    Extraction(String),
+}
+
+impl Bot {
+    /// Parses a text and stores it as an article, unless the same content is stored already.
+    pub async fn ingest(
+        &self,
+        text: &str,
+        origin: Option<&str>,
+    ) -> Result<(Ingested, String), IngestError> {
+        let article = article::parse(text)?;
+        self.store_article(&article, origin, None).await
+    }
+
+    /// Fetches a web page and stores its article, unless the page (by canonical URL) or the same
+    /// content is stored already. Nothing is stored when the page is not an article.
+    pub async fn ingest_url(&self, url: &str) -> Result<(Ingested, String), IngestError> {
+        let page = self.fetch_page(url).await?;
+        self.store_article(&page.article, Some(url), page.canonical_url.as_deref())
+            .await
+    }
+
+    /// The entry links of the feed at `url`, or `None` when it is not a feed.
+    pub async fn feed_links(&self, url: &str) -> Option<Vec<String>> {
+        let fetched = self.fetcher.get(url, &Default::default()).await.ok()?;
+        let content_type = fetched
+            .headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if content_type.contains("html") {
+            return None;
+        }
+        let feed = crate::sources::feed::parse_feed(fetched.body.as_bytes()).ok()?;
+        Some(feed.entries.into_iter().filter_map(|e| e.link).collect())
+    }
+
+    /// Fetches and parses a page without storing it (for `parse URL`).
+    pub async fn fetch_page(&self, url: &str) -> Result<article::html::Page, IngestError> {
+        let fetched = self.fetcher.page(url).await?;
+        // Up to 2 MiB of markup: seconds of CPU at worst, which must not stall the runtime's
+        // workers (and with them every platform's event loop).
+        let page = tokio::task::spawn_blocking(move || {
+            article::html::parse_html(&fetched.body, &fetched.url)
+        })
+        .await
+        .map_err(|error| IngestError::Extraction(error.to_string()))??;
+        Ok(page)
+    }
+
+    pub(crate) async fn store_article(
+        &self,
+        article: &article::Article,
+        origin: Option<&str>,
+        canonical: Option<&str>,
+    ) -> Result<(Ingested, String), IngestError> {
+        let ingested = self
+            .store
+            .insert_article(article, origin, canonical, self.now())
+            .await?;
+        match ingested {
+            Ingested::New(id) => {
+                tracing::info!(target: "audit", article = id.0, origin, title = %article.title, "article ingested");
+            }
+            Ingested::Existing(id) => {
+                tracing::debug!(article = id.0, origin, "article already stored")
+            }
+        }
+        Ok((ingested, article.title.clone()))
+    }
+}
