@@ -1,45 +1,119 @@
-//! Typed configuration from the environment (and `.env`). Errors name the variable at fault;
-//! secrets are wrapped so they never reach a log line.
+//! The bot's configuration: [`Settings`], every setting with its environment variable and its
+//! command-line flag (`readingroom run --help` lists them), and [`Config`], the checked form the
+//! platforms use. Errors name the variable at fault; secrets are wrapped so they never reach a
+//! log line, a `Debug` print or `--help`.
 
-use std::env;
+use std::ffi::{OsStr, OsString};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
+use clap::builder::TypedValueParser;
+use clap::error::ErrorKind;
+use clap::{Arg, Command, Parser};
 use secrecy::SecretString;
+
+/// Every setting, from the command line or else the environment (and `.env`).
+#[derive(Debug, Parser)]
+pub struct Settings {
+    /// Name of the console user.
+    #[arg(long, env = "READINGROOM_CONSOLE_USER", value_parser = Checked(text), default_value_t = login_name())]
+    console_user: String,
+    /// Commands a user may send at once before the cooldown (0 turns limits off).
+    #[arg(long, env = "READINGROOM_COMMAND_BURST", value_parser = Checked(count), default_value = "6")]
+    command_burst: u32,
+    /// Seconds until a used command comes back.
+    #[arg(long, env = "READINGROOM_COMMAND_REFILL_SECS", value_parser = Checked(refill), default_value = "3")]
+    command_refill_secs: Duration,
+    /// Serve Prometheus metrics at /metrics on this host:port.
+    #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
+    metrics_addr: Option<SocketAddr>,
+
+    /// Discord bot token; Discord runs when it is set.
+    #[arg(long, env = "DISCORD_TOKEN", value_parser = Checked(secret), hide_env_values = true)]
+    discord_token: Option<SecretString>,
+    /// Register commands in this guild only (instant; for testing).
+    #[arg(long, env = "DISCORD_GUILD_ID", value_parser = Checked(guild_id))]
+    discord_guild_id: Option<u64>,
+    /// Send every REST call and the gateway lookup to this server instead of Discord (tests).
+    #[arg(long, env = "DISCORD_API_BASE", value_parser = Checked(text))]
+    discord_api_base: Option<String>,
+    /// Members of this role (id or name) moderate, besides members with Manage Messages.
+    #[arg(long, env = "DISCORD_MODERATOR_ROLE", value_parser = Checked(text))]
+    discord_moderator_role: Option<String>,
+    /// The application's public key, to receive interactions over HTTP too.
+    #[arg(long, env = "DISCORD_PUBLIC_KEY", value_parser = Checked(public_key))]
+    discord_public_key: Option<String>,
+    /// Where the HTTP interactions endpoint listens (host:port).
+    #[arg(long, env = "DISCORD_INTERACTIONS_ADDR", value_parser = Checked(host_port))]
+    discord_interactions_addr: Option<SocketAddr>,
+
+    /// Matrix homeserver URL; Matrix runs when it is set.
+    #[arg(long, env = "MATRIX_HOMESERVER", value_parser = Checked(http_url))]
+    matrix_homeserver: Option<String>,
+    /// The bot's Matrix user id or localpart.
+    #[arg(long, env = "MATRIX_USER", value_parser = Checked(text))]
+    matrix_user: Option<String>,
+    /// Log in with this password once, then reuse the saved session.
+    #[arg(long, env = "MATRIX_PASSWORD", value_parser = Checked(secret), hide_env_values = true)]
+    matrix_password: Option<SecretString>,
+    /// ...or use an existing session's token.
+    #[arg(long, env = "MATRIX_ACCESS_TOKEN", value_parser = Checked(secret), hide_env_values = true)]
+    matrix_access_token: Option<SecretString>,
+    /// Where the session and the encryption keys are kept between restarts.
+    #[arg(long, env = "MATRIX_STORE_DIR", value_parser = Checked(path), default_value = "matrix-store")]
+    matrix_store_dir: PathBuf,
+    /// Encrypts the store of encryption keys.
+    #[arg(long, env = "MATRIX_STORE_PASSPHRASE", value_parser = Checked(secret), hide_env_values = true)]
+    matrix_store_passphrase: Option<SecretString>,
+    /// What Matrix commands start with.
+    #[arg(long, env = "MATRIX_COMMAND_PREFIX", value_parser = Checked(text), default_value = "!")]
+    matrix_command_prefix: String,
+    /// The power level that may pin and change the digest.
+    #[arg(long, env = "MATRIX_MODERATOR_LEVEL", value_parser = Checked(whole), default_value = "50", allow_negative_numbers = true)]
+    matrix_moderator_level: i64,
+    /// Accept invites only from these servers (comma-separated).
+    #[arg(long, env = "MATRIX_ALLOWED_SERVERS", value_parser = Checked(text), value_delimiter = ',')]
+    matrix_allowed_servers: Vec<String>,
+    /// Accept invites only from these users (comma-separated).
+    #[arg(long, env = "MATRIX_ALLOWED_USERS", value_parser = Checked(text), value_delimiter = ',')]
+    matrix_allowed_users: Vec<String>,
+    /// Seconds after which a command (e.g. sent while the bot was down) is no longer answered.
+    #[arg(long, env = "MATRIX_MAX_COMMAND_AGE", value_parser = Checked(age), default_value = "3600", allow_negative_numbers = true)]
+    matrix_max_command_age: Duration,
+}
 
 /// The bot's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Who the console user is (`READINGROOM_CONSOLE_USER`, else `USER`, else `you`).
+    /// Who the console user is.
     pub console_user: String,
-    /// Matrix, when `MATRIX_HOMESERVER` is set.
+    /// Matrix, when a homeserver is set.
     pub matrix: Option<MatrixConfig>,
-    /// Discord, when `DISCORD_TOKEN` is set.
+    /// Discord, when a token is set.
     pub discord: Option<DiscordConfig>,
-    /// `READINGROOM_COMMAND_BURST` (default 6; 0 turns limits off): commands a user may send
-    /// at once before the cooldown.
+    /// Commands a user may send at once before the cooldown (0: no limit).
     pub command_burst: u32,
-    /// `READINGROOM_COMMAND_REFILL_SECS` (default 3): how often a used command comes back.
+    /// How often a used command comes back.
     pub command_refill: Duration,
-    /// `READINGROOM_METRICS_ADDR` (host:port): serve Prometheus metrics at `/metrics` there.
-    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Serve Prometheus metrics at `/metrics` there.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
-/// Discord settings (`DISCORD_*`).
+/// Discord settings.
 #[derive(Debug, Clone)]
 pub struct DiscordConfig {
-    /// `DISCORD_TOKEN`: the bot token.
+    /// The bot token.
     pub token: SecretString,
-    /// `DISCORD_GUILD_ID`: register commands in this guild only (instant; for testing).
+    /// Register commands in this guild only (instant; for testing).
     pub guild_id: Option<u64>,
-    /// `DISCORD_API_BASE`: send every REST call and the gateway lookup to this server instead
-    /// of Discord (tests and proxies; unset in production).
+    /// Send every REST call and the gateway lookup to this server instead of Discord (tests and
+    /// proxies; unset in production).
     pub api_base: Option<String>,
-    /// `DISCORD_MODERATOR_ROLE`: a role id or name whose members moderate, besides members
-    /// with Manage Messages.
+    /// A role id or name whose members moderate, besides members with Manage Messages.
     pub moderator_role: Option<String>,
-    /// `DISCORD_PUBLIC_KEY` and `DISCORD_INTERACTIONS_ADDR`: receive interactions over HTTP.
+    /// Receive interactions over HTTP too.
     pub interactions: Option<InteractionsEndpoint>,
 }
 
@@ -49,176 +123,500 @@ pub struct InteractionsEndpoint {
     /// The application's public key (hex), to verify Discord's signatures.
     pub public_key: String,
     /// Where to listen, e.g. `127.0.0.1:8080`.
-    pub addr: std::net::SocketAddr,
-}
-
-impl DiscordConfig {
-    /// `None` when `DISCORD_TOKEN` is unset.
-    pub fn from_env() -> anyhow::Result<Option<Self>> {
-        let Some(token) = var("DISCORD_TOKEN") else {
-            return Ok(None);
-        };
-        let guild_id = match var("DISCORD_GUILD_ID") {
-            None => None,
-            Some(id) => Some(id.parse().with_context(|| {
-                format!("DISCORD_GUILD_ID must be a guild id (a number), got {id:?}")
-            })?),
-        };
-        let interactions = match (var("DISCORD_PUBLIC_KEY"), var("DISCORD_INTERACTIONS_ADDR")) {
-            (None, None) => None,
-            (Some(public_key), Some(addr)) => {
-                if public_key.len() != 64 || !public_key.chars().all(|c| c.is_ascii_hexdigit()) {
-                    bail!("DISCORD_PUBLIC_KEY must be the application's public key: 64 hex digits");
-                }
-                let addr = addr.parse().with_context(|| {
-                    format!("DISCORD_INTERACTIONS_ADDR must be host:port, got {addr:?}")
-                })?;
-                Some(InteractionsEndpoint { public_key, addr })
-            }
-            (Some(_), None) => {
-                bail!("DISCORD_PUBLIC_KEY is set, so DISCORD_INTERACTIONS_ADDR is needed too")
-            }
-            (None, Some(_)) => {
-                bail!("DISCORD_INTERACTIONS_ADDR is set, so DISCORD_PUBLIC_KEY is needed too")
-            }
-        };
-        Ok(Some(Self {
-            token: token.into(),
-            guild_id,
-            api_base: var("DISCORD_API_BASE"),
-            moderator_role: var("DISCORD_MODERATOR_ROLE"),
-            interactions,
-        }))
-    }
+    pub addr: SocketAddr,
 }
 
 /// How the bot logs in to Matrix.
 #[derive(Debug, Clone)]
 pub enum MatrixAuth {
-    /// `MATRIX_PASSWORD`: log in once, then reuse the saved session.
+    /// Log in once, then reuse the saved session.
     Password(SecretString),
-    /// `MATRIX_ACCESS_TOKEN`: an existing session's token.
+    /// An existing session's token.
     AccessToken(SecretString),
 }
 
-/// Matrix settings (`MATRIX_*`).
+/// Matrix settings.
 #[derive(Debug, Clone)]
 pub struct MatrixConfig {
-    /// `MATRIX_HOMESERVER`, e.g. `https://matrix.example.org`.
+    /// E.g. `https://matrix.example.org`.
     pub homeserver: String,
-    /// `MATRIX_USER`: the bot's user id (`@readingroom:example.org`) or localpart.
+    /// The bot's user id (`@readingroom:example.org`) or localpart.
     pub user: String,
-    /// `MATRIX_PASSWORD` or `MATRIX_ACCESS_TOKEN`.
+    /// Password or access token.
     pub auth: MatrixAuth,
-    /// `MATRIX_STORE_DIR` (default `./matrix-store`): session and crypto store.
+    /// Session and crypto store.
     pub store_dir: PathBuf,
-    /// `MATRIX_STORE_PASSPHRASE`: encrypts the crypto store, if set.
+    /// Encrypts the crypto store, if set.
     pub store_passphrase: Option<SecretString>,
-    /// `MATRIX_COMMAND_PREFIX` (default `!`).
+    /// What commands start with, e.g. `!`.
     pub prefix: String,
-    /// `MATRIX_MODERATOR_LEVEL` (default 50): the power level that may pin and unpin.
+    /// The power level that may pin and unpin.
     pub moderator_level: i64,
-    /// `MATRIX_ALLOWED_SERVERS`: comma-separated servers whose users may invite the bot.
+    /// Servers whose users may invite the bot (empty: any).
     pub allowed_servers: Vec<String>,
-    /// `MATRIX_ALLOWED_USERS`: comma-separated user ids who may invite the bot.
+    /// User ids who may invite the bot (empty: any).
     pub allowed_users: Vec<String>,
-    /// `MATRIX_MAX_COMMAND_AGE` in seconds (default 3600): older commands (sent while the bot was
-    /// down) are recorded but not answered.
+    /// Older commands (sent while the bot was down) are recorded but not answered.
     pub max_command_age: Duration,
 }
 
-impl Config {
-    /// Reads the configuration from the process environment.
-    pub fn from_env() -> anyhow::Result<Self> {
-        let console_user = var("READINGROOM_CONSOLE_USER")
-            .or_else(|| var("USER"))
-            .unwrap_or_else(|| "you".to_owned());
-        let command_burst = number("READINGROOM_COMMAND_BURST", 6)?;
-        let command_burst = u32::try_from(command_burst).with_context(|| {
-            format!("READINGROOM_COMMAND_BURST must be 0 or more, got {command_burst}")
-        })?;
-        let refill = number("READINGROOM_COMMAND_REFILL_SECS", 3)?;
-        if refill < 1 {
-            bail!("READINGROOM_COMMAND_REFILL_SECS must be at least 1, got {refill}");
+impl Settings {
+    /// The settings from the environment alone, for `readingroom` without a subcommand; exits
+    /// with the message on a malformed value, as parsing the command line does.
+    pub fn from_env() -> Self {
+        parse(["readingroom"])
+    }
+}
+
+/// Parses the command line (`args`, the program first) and the environment into `P`, exiting
+/// with clap's message on an error, like [`Parser::parse_from`].
+pub fn parse<P: Parser>(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> P {
+    let mut command = blank_is_unset(P::command());
+    let parsed = match command.try_get_matches_from_mut(args) {
+        Ok(mut matches) => {
+            P::from_arg_matches_mut(&mut matches).map_err(|error| error.format(&mut command))
         }
-        let metrics_addr = match var("READINGROOM_METRICS_ADDR") {
+        Err(error) => Err(error),
+    };
+    parsed.unwrap_or_else(|error| error.exit())
+}
+
+/// Clap takes a variable that is set but blank as a value. It has always counted as unset here,
+/// so that `DISCORD_TOKEN=` in `.env` turns Discord off rather than failing to log in.
+fn blank_is_unset(command: Command) -> Command {
+    command
+        .mut_args(|arg| {
+            let blank = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|value| value.to_string_lossy().trim().is_empty());
+            if blank {
+                arg.env(None::<&'static str>)
+            } else {
+                arg
+            }
+        })
+        .mut_subcommands(blank_is_unset)
+}
+
+impl TryFrom<Settings> for Config {
+    type Error = anyhow::Error;
+
+    /// Applies the rules between settings: what a platform needs once it is turned on.
+    fn try_from(settings: Settings) -> anyhow::Result<Self> {
+        let Settings {
+            console_user,
+            command_burst,
+            command_refill_secs,
+            metrics_addr,
+            discord_token,
+            discord_guild_id,
+            discord_api_base,
+            discord_moderator_role,
+            discord_public_key,
+            discord_interactions_addr,
+            matrix_homeserver,
+            matrix_user,
+            matrix_password,
+            matrix_access_token,
+            matrix_store_dir,
+            matrix_store_passphrase,
+            matrix_command_prefix,
+            matrix_moderator_level,
+            matrix_allowed_servers,
+            matrix_allowed_users,
+            matrix_max_command_age,
+        } = settings;
+        let discord = match discord_token {
             None => None,
-            Some(addr) => Some(addr.parse().with_context(|| {
-                format!("READINGROOM_METRICS_ADDR must be host:port, got {addr:?}")
-            })?),
+            Some(token) => Some(DiscordConfig {
+                token,
+                guild_id: discord_guild_id,
+                api_base: discord_api_base,
+                moderator_role: discord_moderator_role,
+                interactions: match (discord_public_key, discord_interactions_addr) {
+                    (None, None) => None,
+                    (Some(public_key), Some(addr)) => {
+                        Some(InteractionsEndpoint { public_key, addr })
+                    }
+                    (Some(_), None) => bail!(
+                        "DISCORD_PUBLIC_KEY is set, so DISCORD_INTERACTIONS_ADDR is needed too"
+                    ),
+                    (None, Some(_)) => bail!(
+                        "DISCORD_INTERACTIONS_ADDR is set, so DISCORD_PUBLIC_KEY is needed too"
+                    ),
+                },
+            }),
+        };
+        let matrix = match matrix_homeserver {
+            None => None,
+            Some(homeserver) => Some(MatrixConfig {
+                homeserver,
+                user: match matrix_user {
+                    Some(user) => user,
+                    None => bail!("MATRIX_HOMESERVER is set, so MATRIX_USER is needed too"),
+                },
+                auth: match (matrix_password, matrix_access_token) {
+                    (Some(password), None) => MatrixAuth::Password(password),
+                    (None, Some(token)) => MatrixAuth::AccessToken(token),
+                    (Some(_), Some(_)) => {
+                        bail!("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN, not both")
+                    }
+                    (None, None) => bail!(
+                        "MATRIX_HOMESERVER is set, so MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is needed too"
+                    ),
+                },
+                store_dir: matrix_store_dir,
+                store_passphrase: matrix_store_passphrase,
+                prefix: matrix_command_prefix,
+                moderator_level: matrix_moderator_level,
+                allowed_servers: nonblank(matrix_allowed_servers),
+                allowed_users: nonblank(matrix_allowed_users),
+                max_command_age: matrix_max_command_age,
+            }),
         };
         Ok(Self {
             console_user,
-            matrix: MatrixConfig::from_env()?,
-            discord: DiscordConfig::from_env()?,
+            matrix,
+            discord,
             command_burst,
-            command_refill: Duration::from_secs(refill.unsigned_abs()),
+            command_refill: command_refill_secs,
             metrics_addr,
         })
     }
 }
 
-impl MatrixConfig {
-    /// `None` when `MATRIX_HOMESERVER` is unset; an error naming the variable when the rest is
-    /// incomplete or malformed.
-    pub fn from_env() -> anyhow::Result<Option<Self>> {
-        let Some(homeserver) = var("MATRIX_HOMESERVER") else {
-            return Ok(None);
-        };
-        if !(homeserver.starts_with("https://") || homeserver.starts_with("http://")) {
-            bail!("MATRIX_HOMESERVER must be an http(s) URL, got {homeserver:?}");
-        }
-        let user =
-            var("MATRIX_USER").context("MATRIX_HOMESERVER is set, so MATRIX_USER is needed too")?;
-        let auth = match (var("MATRIX_PASSWORD"), var("MATRIX_ACCESS_TOKEN")) {
-            (Some(password), None) => MatrixAuth::Password(password.into()),
-            (None, Some(token)) => MatrixAuth::AccessToken(token.into()),
-            (Some(_), Some(_)) => bail!("set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN, not both"),
-            (None, None) => bail!(
-                "MATRIX_HOMESERVER is set, so MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is needed too"
-            ),
-        };
-        Ok(Some(Self {
-            homeserver,
-            user,
-            auth,
-            store_dir: var("MATRIX_STORE_DIR")
-                .map_or_else(|| PathBuf::from("matrix-store"), PathBuf::from),
-            store_passphrase: var("MATRIX_STORE_PASSPHRASE").map(SecretString::from),
-            prefix: var("MATRIX_COMMAND_PREFIX").unwrap_or_else(|| "!".to_owned()),
-            moderator_level: number("MATRIX_MODERATOR_LEVEL", 50)?,
-            allowed_servers: list("MATRIX_ALLOWED_SERVERS"),
-            allowed_users: list("MATRIX_ALLOWED_USERS"),
-            max_command_age: Duration::from_secs(
-                number("MATRIX_MAX_COMMAND_AGE", 3600)?.max(0) as u64
-            ),
-        }))
-    }
+/// The list without the gaps that `a,,b` or a trailing comma leave.
+fn nonblank(items: Vec<String>) -> Vec<String> {
+    items.into_iter().filter(|item| !item.is_empty()).collect()
 }
 
-fn var(name: &str) -> Option<String> {
-    env::var(name)
+/// The default console user: the login name.
+fn login_name() -> String {
+    std::env::var("USER")
         .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+        .map(|user| user.trim().to_owned())
+        .filter(|user| !user.is_empty())
+        .unwrap_or_else(|| "you".to_owned())
 }
 
-fn number(name: &str, default: i64) -> anyhow::Result<i64> {
-    match var(name) {
-        None => Ok(default),
-        Some(value) => value
-            .parse()
-            .with_context(|| format!("{name} must be a whole number, got {value:?}")),
+/// A value parser from a function of the trimmed text that says what it expected, so that the
+/// error names the variable, as `NAME must be ..., got "..."`; clap's own would name the flag.
+#[derive(Clone)]
+struct Checked<T>(fn(&str) -> Result<T, &'static str>);
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        command: &Command,
+        arg: Option<&Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let value = value.to_string_lossy();
+        let value = value.trim();
+        (self.0)(value).map_err(|expected| {
+            let name = match (arg.and_then(Arg::get_env), arg.and_then(Arg::get_long)) {
+                (Some(name), _) => name.to_string_lossy().into_owned(),
+                (None, Some(long)) => format!("--{long}"),
+                (None, None) => "a setting".to_owned(),
+            };
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("{name} must be {expected}, got {value:?}\n"),
+            )
+            .with_cmd(command)
+        })
     }
 }
 
-fn list(name: &str) -> Vec<String> {
-    var(name)
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+fn text(value: &str) -> Result<String, &'static str> {
+    Ok(value.to_owned())
+}
+
+fn path(value: &str) -> Result<PathBuf, &'static str> {
+    Ok(value.into())
+}
+
+fn secret(value: &str) -> Result<SecretString, &'static str> {
+    Ok(value.into())
+}
+
+fn whole(value: &str) -> Result<i64, &'static str> {
+    value.parse().map_err(|_| "a whole number")
+}
+
+fn count(value: &str) -> Result<u32, &'static str> {
+    value.parse().map_err(|_| "a whole number, 0 or more")
+}
+
+fn refill(value: &str) -> Result<Duration, &'static str> {
+    match value.parse() {
+        Ok(0) | Err(_) => Err("a whole number of seconds, at least 1"),
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+    }
+}
+
+/// A negative age has always meant 0: answer nothing that was sent before the start.
+fn age(value: &str) -> Result<Duration, &'static str> {
+    Ok(Duration::from_secs(whole(value)?.max(0).unsigned_abs()))
+}
+
+fn host_port(value: &str) -> Result<SocketAddr, &'static str> {
+    value.parse().map_err(|_| "host:port")
+}
+
+fn guild_id(value: &str) -> Result<u64, &'static str> {
+    value.parse().map_err(|_| "a guild id (a number)")
+}
+
+fn public_key(value: &str) -> Result<String, &'static str> {
+    if value.len() == 64 && value.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(value.to_owned())
+    } else {
+        Err("the application's public key: 64 hex digits")
+    }
+}
+
+fn http_url(value: &str) -> Result<String, &'static str> {
+    if value.starts_with("https://") || value.starts_with("http://") {
+        Ok(value.to_owned())
+    } else {
+        Err("an http(s) URL")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use clap::{CommandFactory, FromArgMatches};
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    /// Variables in `.env.example` that are not settings: `--db` in `main.rs`, and the log filter.
+    const NOT_SETTINGS: [&str; 2] = ["DATABASE_URL", "RUST_LOG"];
+
+    /// Parses flags alone: variables set where the tests run stay out.
+    fn settings(args: &[&str]) -> Result<Settings, clap::Error> {
+        let mut command = Settings::command().mut_args(|arg| {
+            if arg.get_env().and_then(std::env::var_os).is_some() {
+                arg.env(None::<&'static str>)
+            } else {
+                arg
+            }
+        });
+        let matches = command
+            .try_get_matches_from_mut(std::iter::once("readingroom").chain(args.iter().copied()))?;
+        Settings::from_arg_matches(&matches)
+    }
+
+    fn config(args: &[&str]) -> anyhow::Result<Config> {
+        Config::try_from(settings(args)?)
+    }
+
+    fn error(args: &[&str]) -> String {
+        match config(args) {
+            Ok(config) => panic!("{args:?} gave {config:?}"),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Settings::command().debug_assert();
+    }
+
+    #[test]
+    fn env_example_lists_exactly_the_settings() {
+        let example = include_str!("../.env.example");
+        let listed: Vec<&str> = example
+            .lines()
+            .filter_map(|line| line.strip_prefix('#').unwrap_or(line).split_once('='))
+            .map(|(name, _)| name)
+            .filter(|name| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        let unique: BTreeSet<&str> = listed.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            listed.len(),
+            "a variable is listed twice: {listed:?}"
+        );
+
+        let command = Settings::command();
+        let known: BTreeSet<&str> = command
+            .get_arguments()
+            .filter_map(Arg::get_env)
+            .filter_map(OsStr::to_str)
+            .chain(NOT_SETTINGS)
+            .collect();
+        assert_eq!(
+            unique,
+            known,
+            "\nonly in .env.example: {:?}\nonly in Settings: {:?}",
+            unique.difference(&known).collect::<Vec<_>>(),
+            known.difference(&unique).collect::<Vec<_>>(),
+        );
+    }
+
+    #[test]
+    fn nothing_configured_is_the_console_with_the_defaults() {
+        let config = config(&[]).unwrap();
+        assert!(config.discord.is_none() && config.matrix.is_none());
+        assert_eq!(config.command_burst, 6);
+        assert_eq!(config.command_refill, Duration::from_secs(3));
+        assert_eq!(config.metrics_addr, None);
+        assert!(!config.console_user.is_empty());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_and_help() {
+        let args = [
+            "--discord-token=sekrit-1",
+            "--matrix-homeserver=https://matrix.example.org",
+            "--matrix-user=@bot:example.org",
+            "--matrix-password=sekrit-2",
+            "--matrix-store-passphrase=sekrit-3",
+        ];
+        let settings = settings(&args).unwrap();
+        let printed = format!("{settings:?}");
+        let config = Config::try_from(settings).unwrap();
+        let printed = format!("{printed}{config:?}");
+        assert!(!printed.contains("sekrit"), "{printed}");
+        let Some(MatrixConfig {
+            auth: MatrixAuth::Password(password),
+            ..
+        }) = &config.matrix
+        else {
+            panic!("{config:?}");
+        };
+        assert_eq!(password.expose_secret(), "sekrit-2");
+
+        // Clap shows a variable's value in --help unless told not to.
+        for arg in Settings::command().get_arguments() {
+            let name = arg.get_env().unwrap().to_string_lossy();
+            let secret = ["TOKEN", "PASSWORD", "PASSPHRASE"]
+                .iter()
+                .any(|s| name.contains(s));
+            assert_eq!(arg.is_hide_env_values_set(), secret, "{name}");
+        }
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        for (arg, expected) in [
+            (
+                "--discord-guild-id=x",
+                r#"DISCORD_GUILD_ID must be a guild id (a number), got "x""#,
+            ),
+            (
+                "--metrics-addr=9184",
+                r#"READINGROOM_METRICS_ADDR must be host:port, got "9184""#,
+            ),
+            (
+                "--command-refill-secs=0",
+                "READINGROOM_COMMAND_REFILL_SECS must be a whole number of seconds, at least 1",
+            ),
+            (
+                "--command-burst=-1",
+                "READINGROOM_COMMAND_BURST must be a whole number, 0 or more",
+            ),
+            (
+                "--discord-public-key=abc",
+                "DISCORD_PUBLIC_KEY must be the application's public key: 64 hex digits",
+            ),
+            (
+                "--matrix-homeserver=matrix.example.org",
+                "MATRIX_HOMESERVER must be an http(s) URL",
+            ),
+            (
+                "--matrix-moderator-level=high",
+                "MATRIX_MODERATOR_LEVEL must be a whole number",
+            ),
+        ] {
+            let error = error(&[arg]);
+            assert!(error.contains(expected), "{arg}: {error}");
+        }
+    }
+
+    #[test]
+    fn discord_needs_both_halves_of_the_interactions_endpoint() {
+        let key = format!("--discord-public-key={KEY}");
+        let addr = "--discord-interactions-addr=127.0.0.1:8080";
+        assert_eq!(
+            error(&["--discord-token=t", &key]),
+            "DISCORD_PUBLIC_KEY is set, so DISCORD_INTERACTIONS_ADDR is needed too"
+        );
+        assert_eq!(
+            error(&["--discord-token=t", addr]),
+            "DISCORD_INTERACTIONS_ADDR is set, so DISCORD_PUBLIC_KEY is needed too"
+        );
+        // Without a token Discord is off, and the rest is not looked at.
+        assert!(config(&[&key]).unwrap().discord.is_none());
+
+        let config = config(&["--discord-token= t ", &key, addr, "--discord-guild-id=42"]).unwrap();
+        let discord = config.discord.unwrap();
+        assert_eq!(discord.token.expose_secret(), "t");
+        assert_eq!(discord.guild_id, Some(42));
+        let interactions = discord.interactions.unwrap();
+        assert_eq!(interactions.public_key, KEY);
+        assert_eq!(interactions.addr, "127.0.0.1:8080".parse().unwrap());
+    }
+
+    #[test]
+    fn matrix_needs_a_user_and_one_way_to_log_in() {
+        let server = "--matrix-homeserver=https://matrix.example.org";
+        let user = "--matrix-user=@bot:example.org";
+        assert_eq!(
+            error(&[server]),
+            "MATRIX_HOMESERVER is set, so MATRIX_USER is needed too"
+        );
+        assert_eq!(
+            error(&[server, user]),
+            "MATRIX_HOMESERVER is set, so MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN is needed too"
+        );
+        assert_eq!(
+            error(&[
+                server,
+                user,
+                "--matrix-password=p",
+                "--matrix-access-token=t"
+            ]),
+            "set MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN, not both"
+        );
+
+        let config = config(&[server, user, "--matrix-access-token=t"]).unwrap();
+        let matrix = config.matrix.unwrap();
+        assert!(matches!(matrix.auth, MatrixAuth::AccessToken(_)));
+        assert_eq!(matrix.store_dir, PathBuf::from("matrix-store"));
+        assert!(matrix.store_passphrase.is_none());
+        assert_eq!(matrix.prefix, "!");
+        assert_eq!(matrix.moderator_level, 50);
+        assert!(matrix.allowed_servers.is_empty() && matrix.allowed_users.is_empty());
+        assert_eq!(matrix.max_command_age, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn lists_are_split_on_commas_and_ages_stop_at_zero() {
+        let config = config(&[
+            "--matrix-homeserver=https://matrix.example.org",
+            "--matrix-user=bot",
+            "--matrix-password=p",
+            "--matrix-allowed-servers= example.org, ,other.org,",
+            "--matrix-max-command-age=-5",
+        ])
+        .unwrap();
+        let matrix = config.matrix.unwrap();
+        assert_eq!(matrix.allowed_servers, ["example.org", "other.org"]);
+        assert_eq!(matrix.max_command_age, Duration::ZERO);
+    }
 }

@@ -21,7 +21,7 @@ const DIGEST_TICK: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often the feed poller looks for due feeds (each feed has its own interval).
 const FEED_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 use readingroom::clock::SystemClock;
-use readingroom::config::Config;
+use readingroom::config::{self, Config, Settings};
 use readingroom::platform::console::Console;
 use readingroom::platform::matrix::MatrixBot;
 use readingroom::sources;
@@ -48,7 +48,7 @@ struct Cli {
 enum Cmd {
     /// Run the bot on the configured platforms; with none configured, a console chat on
     /// stdin/stdout (the default command).
-    Run,
+    Run(Box<Settings>),
     /// Store articles from text or Markdown files, or from web pages (http/https URLs).
     Ingest {
         /// The files or URLs.
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli: Cli = config::parse(std::env::args_os());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -154,9 +154,12 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command.unwrap_or(Cmd::Run) {
-        Cmd::Run => {
-            let config = Config::from_env()?;
+    match cli
+        .command
+        .unwrap_or_else(|| Cmd::Run(Box::new(Settings::from_env())))
+    {
+        Cmd::Run(settings) => {
+            let config = Config::try_from(*settings)?;
             let bot = open_bot(&cli.db)
                 .await?
                 .with_rate_limit(config.command_burst, config.command_refill);

@@ -628,3 +628,77 @@ async fn prometheus_metrics_count_commands_outcomes_and_recorded_messages() {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
 }
+
+/// The binary configured through the environment, as an operator does, with no platform on.
+fn configured(db: &std::path::Path, vars: &[(&str, &str)]) -> std::process::Output {
+    binary()
+        .arg("--db")
+        .arg(db)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("MATRIX_HOMESERVER")
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn blank_variables_count_as_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = configured(
+        &dir.path().join("rr.db"),
+        &[
+            ("DISCORD_TOKEN", " "),
+            ("DISCORD_GUILD_ID", ""),
+            ("READINGROOM_COMMAND_BURST", ""),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Reading Room console"));
+}
+
+#[test]
+fn configuration_errors_name_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    for (vars, expected) in [
+        (
+            &[("READINGROOM_METRICS_ADDR", "9184")][..],
+            r#"READINGROOM_METRICS_ADDR must be host:port, got "9184""#,
+        ),
+        (
+            &[("MATRIX_HOMESERVER", "https://matrix.example.org")][..],
+            "MATRIX_HOMESERVER is set, so MATRIX_USER is needed too",
+        ),
+    ] {
+        let out = configured(&db, vars);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{vars:?}");
+        assert!(stderr.contains(expected), "{vars:?}: {stderr}");
+    }
+}
+
+#[test]
+fn help_names_the_variables_and_hides_the_secrets() {
+    let out = binary()
+        .args(["run", "--help"])
+        .env("DISCORD_TOKEN", "sekrit-1")
+        .env("MATRIX_PASSWORD", "sekrit-2")
+        .env("MATRIX_ACCESS_TOKEN", "sekrit-3")
+        .env("MATRIX_STORE_PASSPHRASE", "sekrit-4")
+        .env("MATRIX_USER", "@bot:example.org")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("[env: DISCORD_TOKEN]"), "{help}");
+    assert!(
+        help.contains("[env: MATRIX_USER=@bot:example.org]"),
+        "{help}"
+    );
+    assert!(!help.contains("sekrit"), "{help}");
+}
