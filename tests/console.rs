@@ -2,21 +2,15 @@
 //! through the `readingroom` binary with piped input.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
+use bin::readingroom;
 use common::{context, fixture, fixture_path, spawn_app};
 use readingroom::bot::{Body, Platform};
 use readingroom::platform::console::Console;
 use readingroom::store::{NewMessage, Store};
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_readingroom"));
-    command.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
-    command
-}
 
 #[tokio::test]
 async fn piped_console_session_through_the_binary() {
@@ -25,46 +19,17 @@ async fn piped_console_session_through_the_binary() {
     let fixture = fixture_path("reading-room-fixture.md");
 
     for expected in ["#1 Quiet Rooms", "already have #1 Quiet Rooms"] {
-        let out = binary()
-            .arg("--db")
-            .arg(&db)
-            .arg("ingest")
-            .arg(&fixture)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).starts_with(expected));
+        let stdout = readingroom().db(&db).arg("ingest").arg(&fixture).stdout();
+        assert!(stdout.starts_with(expected), "{stdout}");
     }
 
-    let mut child = binary()
-        .arg("--db")
-        .arg(&db)
+    let stdout = readingroom()
+        .db(&db)
         .env("READINGROOM_CONSOLE_USER", "ana")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(
+        .stdin(
             b"/article\n/quote\n/summary 1\n/discuss 1\nThe silence is the point.\n>1 Silence is not a community.\n/done\n/article 999\n/frobnicate\n",
         )
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .stdout();
     assert!(
         stdout.contains("Quiet Rooms and Loud Arguments"),
         "{stdout}"
@@ -151,12 +116,7 @@ async fn empty_store_and_stray_lines_get_specific_answers() {
 #[tokio::test]
 async fn pins_show_on_the_card_and_moderation_is_enforced() {
     let app = spawn_app().await;
-    let (ingested, _) = app
-        .bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
-    let id = ingested.id().0;
+    let id = app.ingest_fixture().await.0;
     let mut console = Console::new(app.bot.clone(), "mod");
     console.line(&format!("/discuss {id}")).await;
     assert_eq!(
@@ -211,11 +171,7 @@ async fn pins_show_on_the_card_and_moderation_is_enforced() {
 #[tokio::test]
 async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() {
     let app = spawn_app().await;
-    let (ingested, _) = app
-        .bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    let article = app.ingest_fixture().await;
     let store = app.bot.store();
     let now = app.bot.now();
     let channel = store
@@ -223,12 +179,12 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         .await
         .unwrap();
     let (discussion, created) = store
-        .open_discussion(ingested.id(), channel.id, now)
+        .open_discussion(article, channel.id, now)
         .await
         .unwrap();
     assert!(created);
     let (again, created) = store
-        .open_discussion(ingested.id(), channel.id, now)
+        .open_discussion(article, channel.id, now)
         .await
         .unwrap();
     assert_eq!(
@@ -298,7 +254,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         )
         .await;
     assert!(matches!(reply.body, Body::Text(_)), "{reply:?}");
-    assert_eq!(store.pins(Some(ingested.id()), 10).await.unwrap().len(), 1);
+    assert_eq!(store.pins(Some(article), 10).await.unwrap().len(), 1);
 
     assert!(store.delete_message("discord", "m1", now).await.unwrap());
     let deleted = store.message(first).await.unwrap().unwrap();
@@ -313,7 +269,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
             .await
             .unwrap()
     );
-    let stats = store.discussion_stats(ingested.id()).await.unwrap();
+    let stats = store.discussion_stats(article).await.unwrap();
     assert_eq!((stats.messages, stats.participants), (1, 1));
     assert!(store.integrity_check().await.unwrap());
 
@@ -353,10 +309,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
 #[tokio::test]
 async fn search_treats_fts_syntax_as_words() {
     let app = spawn_app().await;
-    app.bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    app.ingest_fixture().await;
     let ctx = context(Platform::Console, "console", "ana", false);
     for query in [
         "\"", "NEAR(", "*", "-lamps", "lamps OR", "title:x", "\"lamps",
@@ -389,15 +342,13 @@ async fn bad_files_get_specific_errors_and_store_nothing() {
     std::fs::write(&binary_file, [0xff, 0xfe, 0x00, 0x41]).unwrap();
     let empty = dir.path().join("empty.md");
     std::fs::write(&empty, "  \n\n").unwrap();
-    let out = binary()
-        .arg("--db")
-        .arg(&db)
+    let out = readingroom()
+        .db(&db)
         .arg("ingest")
         .arg(&binary_file)
         .arg(&empty)
         .arg(dir.path().join("missing.md"))
-        .output()
-        .unwrap();
+        .output();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not UTF-8 text"), "{stderr}");
@@ -412,16 +363,12 @@ async fn bad_files_get_specific_errors_and_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn changes_racing_the_creation_are_never_lost() {
     let app = spawn_app().await;
-    let (ingested, _) = app
-        .bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    let article = app.ingest_fixture().await;
     let store = app.bot.store().clone();
     let now = app.bot.now();
     let channel = store.channel("discord", "c1", None, now).await.unwrap();
     let (discussion, _) = store
-        .open_discussion(ingested.id(), channel.id, now)
+        .open_discussion(article, channel.id, now)
         .await
         .unwrap();
 
@@ -482,10 +429,7 @@ async fn changes_racing_the_creation_are_never_lost() {
 #[tokio::test]
 async fn every_moderator_command_refuses_readers_and_runs_for_moderators() {
     let app = spawn_app().await;
-    app.bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    app.ingest_fixture().await;
     for (i, line) in common::moderator_lines().into_iter().enumerate() {
         // A reader of their own per line: the rate limit is not what is tested here.
         let reader = context(Platform::Matrix, "!room", &format!("reader-{i}"), false);
@@ -566,10 +510,7 @@ async fn a_command_flood_gets_one_cooldown_notice_then_silence_until_the_refill(
 #[tokio::test]
 async fn prometheus_metrics_count_commands_outcomes_and_recorded_messages() {
     let app = spawn_app().await;
-    app.bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    app.ingest_fixture().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(readingroom::metrics::serve(

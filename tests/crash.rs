@@ -4,43 +4,31 @@
 //! twice, and SQLite's integrity check must pass.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use bin::readingroom;
 use common::fixture_path;
 use readingroom::store::Store;
 
 const KILLS: usize = 24;
 
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_readingroom"));
-    command
-        .env_remove("DATABASE_URL")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("MATRIX_HOMESERVER")
-        .env("RUST_LOG", "error");
-    command
-}
-
 /// One life of the bot: sends messages as fast as the pipe takes them until the kill, and
 /// returns (messages sent, how many of them were acknowledged, in order).
 fn one_life(db: &std::path::Path, round: usize, lifetime: Duration) -> (Vec<String>, usize) {
-    let mut child = binary()
-        .arg("--db")
-        .arg(db)
+    let mut bot = readingroom()
+        .env("RUST_LOG", "error")
+        .db(db)
         .arg("run")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
+        .spawn();
+    let mut stdin = bot.stdin();
+    let stdout = bot.stdout();
 
     // The console answers lines in order: the n-th "recorded as" is the n-th message's ack.
     let (acks_tx, acks_rx) = mpsc::channel();
@@ -81,8 +69,7 @@ fn one_life(db: &std::path::Path, round: usize, lifetime: Duration) -> (Vec<Stri
     });
 
     std::thread::sleep(lifetime);
-    child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    drop(bot); // SIGKILL on Unix
     let sent = writer.join().unwrap();
     let acked = reader.join().unwrap();
     if let Ok(refusal) = acks_rx.try_recv() {
@@ -100,14 +87,11 @@ fn one_life(db: &std::path::Path, round: usize, lifetime: Duration) -> (Vec<Stri
 fn killed_at_random_moments_it_loses_and_doubles_nothing_it_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db");
-    let out = binary()
-        .arg("--db")
-        .arg(&db)
+    readingroom()
+        .db(&db)
         .arg("ingest")
         .arg(fixture_path("reading-room-fixture.md"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        .stdout();
 
     let mut rng = fastrand::Rng::with_seed(20261126);
     let started = Instant::now();

@@ -3,10 +3,13 @@
 //! a discussion.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 
 use std::sync::{Arc, Mutex};
 
+use bin::readingroom;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 use common::{TestApp, context, fixture, spawn_app};
@@ -402,11 +405,7 @@ async fn digest_commands_check_moderators_and_input() {
 #[tokio::test]
 async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
     let app = spawn_app().await;
-    let (ingested, _) = app
-        .bot
-        .ingest(&fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
+    let article = app.ingest_fixture().await;
     let store = app.bot.store();
     let now = app.bot.now();
     let message =
@@ -423,10 +422,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         .channel("discord", "c1", Some("books"), now)
         .await
         .unwrap();
-    let (d1, _) = store
-        .open_discussion(ingested.id(), first.id, now)
-        .await
-        .unwrap();
+    let (d1, _) = store.open_discussion(article, first.id, now).await.unwrap();
     app.bot
         .record_message(d1.id, message("a", "ana", "Root take", None, 0))
         .await
@@ -448,7 +444,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         .unwrap();
     let matrix = store.channel("matrix", "!room:x", None, now).await.unwrap();
     let (d2, _) = store
-        .open_discussion(ingested.id(), matrix.id, now)
+        .open_discussion(article, matrix.id, now)
         .await
         .unwrap();
     let mut other = message("$e", "eve", "From Matrix", None, 4);
@@ -469,7 +465,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
 
     let reply = app
         .bot
-        .handle_text(&moderator, &format!("export {}", ingested.id().0))
+        .handle_text(&moderator, &format!("export {}", article.0))
         .await;
     let Body::File { name, content, .. } = &reply.body else {
         panic!("{reply:?}")
@@ -502,25 +498,11 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
     let refused = app.bot.handle_text(&reader, "export 1").await;
     assert!(matches!(refused.body, Body::Error(_)));
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_readingroom"))
-        .args([
-            "--db",
-            app.db.to_str().unwrap(),
-            "export",
-            "--article",
-            "1",
-            "--format",
-            "json",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = readingroom()
+        .db(&app.db)
+        .args(["export", "--article", "1", "--format", "json"])
+        .stdout();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["messages"], 4);
     assert_eq!(json["thread"][0]["replies"][0]["pinned"], true);
     assert_eq!(json["thread"][1]["platform"], "matrix");

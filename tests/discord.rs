@@ -1,11 +1,11 @@
 //! The Discord adapter through the real, unmodified serenity client, against a Discord-shaped
 //! server on loopback (REST and a websocket gateway built from Discord's documented payloads):
 //! registration, slash commands, autocomplete, buttons, threads, recording, moderation, mention
-//! safety, retries, and the signed HTTP interactions endpoint.
+//! safety, retries, deferred replies, files, and the signed HTTP interactions endpoint.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 mod common;
-#[path = "common/discord.rs"]
+#[path = "common/discord/mod.rs"]
 mod discord;
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use readingroom::bot::Bot;
 use readingroom::clock::SystemClock;
 use readingroom::config::DiscordConfig;
+use readingroom::platform::discord::{DiscordCore, endpoint, http_client};
 use readingroom::store::Store;
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -39,19 +40,25 @@ fn config(fake: &FakeDiscord) -> DiscordConfig {
     }
 }
 
+/// A bot over a fresh database in `dir` that holds the fixture article as #1.
+async fn bot_with_fixture(dir: &tempfile::TempDir) -> (Store, Bot) {
+    let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    bot.ingest(&common::fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    (store, bot)
+}
+
 impl World {
     async fn new() -> World {
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
-            .await
-            .unwrap();
+        let (store, bot) = bot_with_fixture(&dir).await;
         // The reader runs through every command in some tests; rate limits have their own.
-        let bot = Bot::new(store.clone(), Arc::new(SystemClock))
-            .with_rate_limit(30, Duration::from_secs(60));
-        bot.ingest(&common::fixture("reading-room-fixture.md"), None)
-            .await
-            .unwrap();
+        let bot = bot.with_rate_limit(30, Duration::from_secs(60));
         let (stop, shutdown) = watch::channel(false);
         tokio::spawn(readingroom::platform::discord::run(
             bot,
@@ -117,6 +124,24 @@ impl World {
         let id = self.fake.snowflake();
         let interaction = self.fake.slash_command(id, name, options, user);
         self.interact(interaction).await
+    }
+
+    /// Uses a message context menu on a message in a thread; returns the bot's callback.
+    async fn menu(&self, name: &str, message: Value, thread: u64, user: u64) -> Recorded {
+        let menu = self
+            .fake
+            .message_context_menu(self.fake.snowflake(), name, message, user);
+        self.interact(self.fake.in_channel(menu, thread)).await
+    }
+
+    /// The id of the last message in the channel: the card of the last `/article`.
+    fn last_card(&self) -> u64 {
+        let messages = self.fake.channel_messages(FakeDiscord::CHANNEL_ID);
+        messages.last().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
     }
 }
 
@@ -303,12 +328,7 @@ async fn discuss_button_opens_a_thread_that_records_messages_edits_and_deletes()
     world
         .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
         .await;
-    let cards = world.fake.channel_messages(FakeDiscord::CHANNEL_ID);
-    let card_id: u64 = cards.last().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let card_id = world.last_card();
 
     let button = world.fake.button(
         world.fake.snowflake(),
@@ -489,13 +509,14 @@ async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
         )
         .await;
 
-    let menu = world.fake.message_context_menu(
-        world.fake.snowflake(),
-        "Pin as commentary",
-        take.clone(),
-        FakeDiscord::READER_ID,
-    );
-    let refused = world.interact(world.fake.in_channel(menu, thread_id)).await;
+    let refused = world
+        .menu(
+            "Pin as commentary",
+            take.clone(),
+            thread_id,
+            FakeDiscord::READER_ID,
+        )
+        .await;
     assert_eq!(refused.body["data"]["flags"], 64, "refused ephemerally");
     assert!(
         refused.body["data"]["content"]
@@ -505,13 +526,14 @@ async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
     );
     assert!(world.store.pins(None, 10).await.unwrap().is_empty());
 
-    let menu = world.fake.message_context_menu(
-        world.fake.snowflake(),
-        "Pin as commentary",
-        take,
-        FakeDiscord::MODERATOR_ID,
-    );
-    let accepted = world.interact(world.fake.in_channel(menu, thread_id)).await;
+    let accepted = world
+        .menu(
+            "Pin as commentary",
+            take,
+            thread_id,
+            FakeDiscord::MODERATOR_ID,
+        )
+        .await;
     assert!(
         accepted.body["data"]["content"]
             .as_str()
@@ -573,54 +595,79 @@ async fn a_500_is_retried() {
 }
 
 fn sign(key: &SigningKey, timestamp: &str, body: &str) -> String {
-    let signature = key.sign(format!("{timestamp}{body}").as_bytes());
-    signature
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(key.sign(format!("{timestamp}{body}").as_bytes()).to_bytes())
+}
+
+/// The bot's signed HTTP interactions endpoint on loopback, with a fake Discord for its REST
+/// calls.
+struct Endpoint {
+    fake: FakeDiscord,
+    key: SigningKey,
+    url: String,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl Endpoint {
+    async fn start() -> Endpoint {
+        let fake = FakeDiscord::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let (_, bot) = bot_with_fixture(&dir).await;
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let public = hex::encode(key.verifying_key().to_bytes());
+        let core = DiscordCore::new(bot, config(&fake));
+        let http = http_client(&config(&fake));
+        // In the bot the endpoint shares the gateway client's HTTP client, which learns the
+        // application's id from READY; webhook calls need it.
+        http.set_application_id(serenity::all::ApplicationId::new(
+            FakeDiscord::APPLICATION_ID,
+        ));
+        let app = endpoint::router(core, Arc::new(http), &public).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/interactions", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Endpoint {
+            fake,
+            key,
+            url,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn post(&self, body: &str, signature: String, timestamp: &str) -> reqwest::Response {
+        self.client
+            .post(&self.url)
+            .header("x-signature-ed25519", signature)
+            .header("x-signature-timestamp", timestamp)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Delivers an interaction as Discord does, signed now; returns the bot's answer, which
+    /// the fake Discord then holds as the interaction's response.
+    async fn interact(&self, interaction: Value) -> Value {
+        let now = chrono::Utc::now().timestamp().to_string();
+        let body = interaction.to_string();
+        let response = self.post(&body, sign(&self.key, &now, &body), &now).await;
+        assert_eq!(response.status(), 200);
+        let answer: Value = response.json().await.unwrap();
+        self.fake.answered_over_http(&interaction, &answer);
+        answer
+    }
 }
 
 #[tokio::test]
 async fn http_interactions_are_verified() {
-    let fake = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
-        .await
-        .unwrap();
-    let bot = Bot::new(store, Arc::new(SystemClock));
-    bot.ingest(&common::fixture("reading-room-fixture.md"), None)
-        .await
-        .unwrap();
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let public: String = key
-        .verifying_key()
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let core = readingroom::platform::discord::DiscordCore::new(bot, config(&fake));
-    let http = Arc::new(readingroom::platform::discord::http_client(&config(&fake)));
-    let app = readingroom::platform::discord::endpoint::router(core, http, &public).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/interactions", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = reqwest::Client::new();
-    let post = |body: String, signature: String, timestamp: String| {
-        client
-            .post(&url)
-            .header("x-signature-ed25519", signature)
-            .header("x-signature-timestamp", timestamp)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-    };
+    let endpoint = Endpoint::start().await;
     let now = chrono::Utc::now().timestamp().to_string();
-
     let ping = json!({"id": "1", "application_id": FakeDiscord::APPLICATION_ID.to_string(), "type": 1, "token": "t", "version": 1}).to_string();
-    let response = post(ping.clone(), sign(&key, &now, &ping), now.clone())
-        .await
-        .unwrap();
+    let response = endpoint
+        .post(&ping, sign(&endpoint.key, &now, &ping), &now)
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -629,46 +676,38 @@ async fn http_interactions_are_verified() {
     );
 
     let forged = SigningKey::from_bytes(&[8u8; 32]);
-    assert_eq!(
-        post(ping.clone(), sign(&forged, &now, &ping), now.clone())
-            .await
-            .unwrap()
-            .status(),
-        401,
-        "a forged signature"
-    );
-    let tampered = ping.replace("\"t\"", "\"u\"");
-    assert_eq!(
-        post(tampered, sign(&key, &now, &ping), now.clone())
-            .await
-            .unwrap()
-            .status(),
-        401,
-        "a changed body"
-    );
-    let old = (chrono::Utc::now().timestamp() - 3600).to_string();
-    assert_eq!(
-        post(ping.clone(), sign(&key, &old, &ping), old)
-            .await
-            .unwrap()
-            .status(),
-        401,
-        "a stale timestamp"
-    );
+    let refusals = [
+        (
+            ping.clone(),
+            sign(&forged, &now, &ping),
+            now.clone(),
+            "a forged signature",
+        ),
+        (
+            ping.replace("\"t\"", "\"u\""),
+            sign(&endpoint.key, &now, &ping),
+            now.clone(),
+            "a changed body",
+        ),
+        {
+            let old = (chrono::Utc::now().timestamp() - 3600).to_string();
+            let signature = sign(&endpoint.key, &old, &ping);
+            (ping.clone(), signature, old, "a stale timestamp")
+        },
+    ];
+    for (body, signature, timestamp, what) in refusals {
+        let response = endpoint.post(&body, signature, &timestamp).await;
+        assert_eq!(response.status(), 401, "{what}");
+    }
 
-    let command = fake
-        .slash_command(
-            fake.snowflake(),
-            "article",
-            json!({"article": "1"}),
-            FakeDiscord::READER_ID,
-        )
-        .to_string();
-    let response = post(command.clone(), sign(&key, &now, &command), now.clone())
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let answer: Value = response.json().await.unwrap();
+    let fake = &endpoint.fake;
+    let command = fake.slash_command(
+        fake.snowflake(),
+        "article",
+        json!({"article": "1"}),
+        FakeDiscord::READER_ID,
+    );
+    let answer = endpoint.interact(command).await;
     assert_eq!(answer["type"], 4);
     assert!(
         answer["data"]["embeds"][0]["title"]
@@ -680,21 +719,155 @@ async fn http_interactions_are_verified() {
 }
 
 #[tokio::test]
+async fn discuss_over_http_opens_the_thread_on_the_answer() {
+    let endpoint = Endpoint::start().await;
+    let fake = &endpoint.fake;
+    let command = fake.slash_command(
+        fake.snowflake(),
+        "discuss",
+        json!({"article": "1"}),
+        FakeDiscord::READER_ID,
+    );
+    let answer = endpoint.interact(command).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    // The answer's message exists only once Discord has it: the bot reads it back, then
+    // starts the thread on it.
+    let original = fake
+        .wait_for_request(
+            |r| r.method == "GET" && r.path.ends_with("/messages/@original"),
+            WAIT,
+        )
+        .await;
+    assert!(original.succeeded(), "{}", fake.summary());
+    let card = original.response["id"].as_str().unwrap().to_owned();
+    let thread = fake
+        .wait_for_request(|r| r.path.ends_with("/threads"), WAIT)
+        .await;
+    assert!(
+        thread.is(
+            "POST",
+            &format!(
+                "/channels/{}/messages/{card}/threads",
+                FakeDiscord::CHANNEL_ID
+            )
+        ) && thread.succeeded(),
+        "{}",
+        fake.summary()
+    );
+    assert!(
+        thread.body["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Quiet Rooms")
+    );
+}
+
+#[tokio::test]
+async fn roles_and_members_are_served_as_serenity_reads_them() {
+    use serenity::all::{GuildId, RoleId, UserId};
+    let fake = FakeDiscord::start().await;
+    let http = http_client(&config(&fake));
+    let guild = GuildId::new(FakeDiscord::GUILD_ID);
+    let roles = http.get_guild_roles(guild).await.unwrap();
+    let moderators = roles.iter().find(|r| r.name == "Moderators").unwrap();
+    assert_eq!(moderators.id, RoleId::new(FakeDiscord::MODERATOR_ROLE_ID));
+    let member = http
+        .get_member(guild, UserId::new(FakeDiscord::MODERATOR_ID))
+        .await
+        .unwrap();
+    assert_eq!(member.roles, [moderators.id]);
+    let reader = http
+        .get_member(guild, UserId::new(FakeDiscord::READER_ID))
+        .await
+        .unwrap();
+    assert!(reader.roles.is_empty());
+    assert!(
+        http.get_member(guild, UserId::new(1)).await.is_err(),
+        "a stranger is no member"
+    );
+}
+
+#[tokio::test]
+async fn export_is_a_file_for_the_moderator_alone() {
+    let world = World::new().await;
+    let thread_id = world.discuss().await;
+    world
+        .post_recorded(thread_id, FakeDiscord::READER_ID, "Lamps over rules.")
+        .await;
+    let export = world
+        .slash("export", json!({"article": "1"}), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert_eq!(export.body["data"]["flags"], 64, "ephemeral");
+    let [file] = export.files.as_slice() else {
+        panic!("one file: {:?}", export.files);
+    };
+    assert_eq!(file.filename, "discussion-1.md");
+    let text = String::from_utf8_lossy(&file.data);
+    assert!(text.contains("Lamps over rules."), "{text}");
+}
+
+#[tokio::test]
+async fn a_slow_command_is_deferred_then_completed_through_the_original_response() {
+    let world = World::new().await;
+    // A page slower to fetch than the adapter waits before deferring.
+    let page: String = common::fixture("news-report.md")
+        .split("\n\n")
+        .map(|paragraph| format!("<p>{paragraph}</p>"))
+        .collect();
+    let page = format!(
+        "<html><head><title>Storm Floods Riverside Town</title></head><body><article>{page}</article></body></html>"
+    );
+    let site = axum::Router::new().route(
+        "/storm",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                axum::response::Html(page)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/storm", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, site).await });
+
+    let deferred = world
+        .slash("ingest", json!({"url": url}), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert_eq!(
+        deferred.body["type"], 5,
+        "deferred within Discord's 3 seconds"
+    );
+    let original = format!(
+        "/webhooks/{}/fake-interaction-token-{}/messages/@original",
+        FakeDiscord::APPLICATION_ID,
+        deferred.path.split('/').nth(2).unwrap()
+    );
+    let edit = world
+        .fake
+        .wait_for_request(|r| r.is("PATCH", &original), WAIT)
+        .await;
+    assert!(edit.succeeded(), "{}", world.fake.summary());
+    assert!(
+        edit.body.to_string().contains("Storm Floods"),
+        "{}",
+        edit.body
+    );
+    assert_eq!(
+        edit.response["flags"].as_u64().unwrap() & 128,
+        0,
+        "no longer loading"
+    );
+}
+
+#[tokio::test]
 async fn quote_and_summary_buttons_answer() {
     let world = World::new().await;
     let card = world
         .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
         .await;
     assert_eq!(card.body["type"], 4);
-    let card_id: u64 = world
-        .fake
-        .channel_messages(FakeDiscord::CHANNEL_ID)
-        .last()
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let card_id = world.last_card();
     let quote = world
         .interact(world.fake.button(
             world.fake.snowflake(),
@@ -741,13 +914,14 @@ async fn a_scheduled_digest_arrives_in_the_channel() {
             "Lamps are infrastructure.",
         )
         .await;
-    let menu = world.fake.message_context_menu(
-        world.fake.snowflake(),
-        "Pin as commentary",
-        take,
-        FakeDiscord::MODERATOR_ID,
-    );
-    world.interact(world.fake.in_channel(menu, thread_id)).await;
+    world
+        .menu(
+            "Pin as commentary",
+            take,
+            thread_id,
+            FakeDiscord::MODERATOR_ID,
+        )
+        .await;
 
     let now = chrono::Utc::now();
     let at = (now + chrono::Duration::minutes(2))
@@ -899,14 +1073,8 @@ async fn every_moderator_command_refuses_a_reader_ephemerally() {
         .post_recorded(thread_id, FakeDiscord::READER_ID, "a take")
         .await;
     for menu in ["Pin as commentary", "Unpin commentary"] {
-        let interaction = world.fake.message_context_menu(
-            world.fake.snowflake(),
-            menu,
-            take.clone(),
-            FakeDiscord::READER_ID,
-        );
         let refused = world
-            .interact(world.fake.in_channel(interaction, thread_id))
+            .menu(menu, take.clone(), thread_id, FakeDiscord::READER_ID)
             .await;
         assert_eq!(refused.body["data"]["flags"], 64);
         let text = refused.body["data"]["content"].as_str().unwrap();

@@ -2,6 +2,8 @@
 //! these tests, including broken ones. No test reaches outside loopback.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
+use bin::readingroom;
 use common::context;
 use readingroom::bot::{Body, Bot, Platform};
 use readingroom::clock::SystemClock;
@@ -224,21 +227,12 @@ async fn ingest_command_is_for_moderators_and_answers_with_the_card() {
 async fn parse_url_shows_what_would_be_stored() {
     let base = server().await;
     let url = format!("{base}/essays/night-shift");
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_readingroom"))
-            .args(["parse", &url, "--json"])
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Off the runtime: it serves the page the binary fetches.
+    let out =
+        tokio::task::spawn_blocking(move || readingroom().args(["parse", &url, "--json"]).stdout())
+            .await
+            .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["byline"], "Ines Calder");
     assert_eq!(json["published"], "2026-02-03");
     assert!(
@@ -649,23 +643,12 @@ mod feeds {
         let (_dir, _bot, _clock, _site, url, _sink, _poller) = setup().await;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("cli.db");
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_readingroom"))
-                .arg("--db")
-                .arg(&db)
-                .args(["ingest", &url])
-                .env("RUST_LOG", "warn")
-                .output()
-                .unwrap()
+        // Off the runtime: it serves the feed the binary fetches.
+        let stdout = tokio::task::spawn_blocking(move || {
+            readingroom().db(&db).args(["ingest", &url]).stdout()
         })
         .await
         .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(
             lines.len(),

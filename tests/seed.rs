@@ -4,8 +4,12 @@
 //! the seed's text is not part of this repository.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
+
 use std::path::PathBuf;
 
+use bin::readingroom;
 use readingroom::article::{self, Article, SummaryKind};
 
 fn seed() -> Option<String> {
@@ -278,17 +282,8 @@ fn parse_json_has_the_documented_shape() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("seed.txt");
     std::fs::write(&file, text).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_readingroom"))
-        .args(["parse", "--json"])
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = readingroom().args(["parse", "--json"]).arg(&file).stdout();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     for key in [
         "title",
         "byline",

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use readingroom::bot::{Bot, Context, Platform, User};
 use readingroom::clock::ManualClock;
-use readingroom::store::Store;
+use readingroom::store::{ArticleId, Store};
 
 /// A bot over a fresh SQLite file, with a clock standing at 2026-03-01 12:00 UTC.
 pub struct TestApp {
@@ -36,6 +36,18 @@ pub async fn spawn_app() -> TestApp {
         clock,
         db,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Stores the fixture article (#1 in the fresh database) and returns its id.
+    pub async fn ingest_fixture(&self) -> ArticleId {
+        let (ingested, _) = self
+            .bot
+            .ingest(&fixture("reading-room-fixture.md"), None)
+            .await
+            .unwrap();
+        ingested.id()
     }
 }
 

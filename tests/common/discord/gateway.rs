@@ -1,0 +1,286 @@
+//! The gateway half of the fake: the websocket serenity connects to, the session it
+//! identifies, and the events pushed to it, filtered by intents and checked against
+//! serenity's model as Discord's own would have to be.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::State as AxumState;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::payloads::id_of;
+use super::{FakeDiscord, Inner, InteractionState, State};
+
+/// Gateway intents, as Discord numbers them.
+mod intents {
+    pub const GUILDS: u64 = 1 << 0;
+    pub const GUILD_MEMBERS: u64 = 1 << 1;
+    pub const GUILD_MESSAGES: u64 = 1 << 9;
+    pub const GUILD_MESSAGE_REACTIONS: u64 = 1 << 10;
+    pub const MESSAGE_CONTENT: u64 = 1 << 15;
+}
+
+/// HELLO's heartbeat interval in milliseconds: Discord's usual, so serenity never heartbeats
+/// in a short test.
+const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
+
+pub(super) async fn upgrade(
+    AxumState(inner): AxumState<Arc<Inner>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.on_upgrade(move |socket| connection(socket, inner))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+}
+
+/// One websocket connection: HELLO, then serenity's payloads answered and the session's
+/// events written out, until either side closes or the fake stops.
+async fn connection(mut socket: WebSocket, inner: Arc<Inner>) {
+    let (sender, mut outgoing) = mpsc::unbounded_channel::<String>();
+    let number = {
+        let mut state = inner.lock();
+        state.gateway.connections += 1;
+        state.gateway.connections
+    };
+    let mut shutdown = inner.shutdown.subscribe();
+    let hello = json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": HEARTBEAT_INTERVAL_MS } });
+    if socket
+        .send(WsMessage::Text(hello.to_string().into()))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut identified = false;
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                close(&mut socket, 1000, "fake discord stopped").await;
+                break;
+            }
+            Some(text) = outgoing.recv() => {
+                if socket.send(WsMessage::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                let payload = match incoming {
+                    Some(Ok(WsMessage::Text(text))) => serde_json::from_str::<Value>(text.as_str()).ok(),
+                    Some(Ok(WsMessage::Binary(_))) => None,
+                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break,
+                    Some(Ok(_)) => continue,
+                };
+                let Some(payload) = payload else {
+                    close(&mut socket, 4002, "Error while decoding payload.").await;
+                    break;
+                };
+                let refused = {
+                    let mut state = inner.lock();
+                    state.gateway_op(&payload, number, &sender, &mut identified)
+                };
+                inner.bump();
+                if let Some((code, reason)) = refused {
+                    close(&mut socket, code, reason).await;
+                    break;
+                }
+            }
+        }
+    }
+    let mut state = inner.lock();
+    if state
+        .gateway
+        .live
+        .as_ref()
+        .is_some_and(|(n, _)| *n == number)
+    {
+        state.gateway.live = None;
+    }
+    drop(state);
+    inner.bump();
+}
+
+impl State {
+    /// Handles one payload from serenity; returns a close code and reason to end the connection.
+    fn gateway_op(
+        &mut self,
+        payload: &Value,
+        connection: u64,
+        sender: &mpsc::UnboundedSender<String>,
+        identified: &mut bool,
+    ) -> Option<(u16, &'static str)> {
+        let token = payload["d"]["token"].as_str().unwrap_or_default();
+        let token_ok =
+            token == FakeDiscord::TOKEN || token.strip_prefix("Bot ") == Some(FakeDiscord::TOKEN);
+        match payload["op"].as_u64() {
+            // HEARTBEAT: its ACK.
+            Some(1) => {
+                let _ =
+                    sender.send(json!({ "op": 11, "s": null, "t": null, "d": null }).to_string());
+                None
+            }
+            // IDENTIFY: a new session, READY, and the guild if the intents ask for it.
+            Some(2) if *identified => Some((4005, "Already authenticated.")),
+            Some(2) if !token_ok => Some((4004, "Authentication failed.")),
+            Some(2) => {
+                *identified = true;
+                let session = format!("fake-session-{}", self.snowflake());
+                let gateway = &mut self.gateway;
+                gateway.intents = payload["d"]["intents"].as_u64().unwrap_or(0);
+                gateway.session_id = Some(session);
+                gateway.seq = 0;
+                gateway.live = Some((connection, sender.clone()));
+                gateway.ready = false;
+                let ready = self.ready_json();
+                self.dispatch("READY", ready);
+                if self.gateway.intents & intents::GUILDS != 0 {
+                    let guild = self.guild_json();
+                    self.dispatch("GUILD_CREATE", guild);
+                }
+                self.gateway.ready = true;
+                None
+            }
+            // RESUME: no connection is ever cut, so there is nothing to resume; INVALID_SESSION
+            // (not resumable) sends serenity back to IDENTIFY.
+            Some(6) => {
+                let _ =
+                    sender.send(json!({ "op": 9, "s": null, "t": null, "d": false }).to_string());
+                None
+            }
+            // Presence, voice state, guild members, soundboard: ignored once identified.
+            Some(3 | 4 | 8 | 31) if *identified => None,
+            Some(3 | 4 | 8 | 31) => Some((4003, "Not authenticated.")),
+            _ => Some((4001, "Unknown opcode.")),
+        }
+    }
+
+    /// The intent a guild event needs; 0 for those every session gets.
+    fn intent_of(event: &str) -> u64 {
+        match event {
+            "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => intents::GUILDS,
+            e if ["GUILD_ROLE_", "CHANNEL_", "THREAD_"]
+                .iter()
+                .any(|p| e.starts_with(p)) =>
+            {
+                intents::GUILDS
+            }
+            e if e.starts_with("GUILD_MEMBER_") => intents::GUILD_MEMBERS,
+            e if e.starts_with("MESSAGE_REACTION_") => intents::GUILD_MESSAGE_REACTIONS,
+            e if e.starts_with("MESSAGE_") => intents::GUILD_MESSAGES,
+            _ => 0,
+        }
+    }
+
+    /// Without MESSAGE_CONTENT, a guild message that is not the bot's and does not mention it
+    /// loses its content, embeds, attachments, components and poll.
+    fn strip_content(&self, data: &mut Value) {
+        let mentions_bot = data["mentions"].as_array().is_some_and(|m| {
+            m.iter()
+                .any(|u| id_of(&u["id"]) == FakeDiscord::BOT_USER_ID)
+        });
+        if self.gateway.intents & intents::MESSAGE_CONTENT != 0
+            || data.get("guild_id").is_none_or(Value::is_null)
+            || id_of(&data["author"]["id"]) == FakeDiscord::BOT_USER_ID
+            || mentions_bot
+        {
+            return;
+        }
+        if let Some(map) = data.as_object_mut() {
+            if map.contains_key("content") {
+                map.insert("content".to_owned(), json!(""));
+            }
+            for key in ["embeds", "attachments", "components"] {
+                if map.contains_key(key) {
+                    map.insert(key.to_owned(), json!([]));
+                }
+            }
+            map.remove("poll");
+        }
+    }
+
+    /// Sends an event (op 0, next sequence number) on the live session if its intents allow
+    /// it, after checking that serenity parses it; returns whether it was sent.
+    pub(super) fn dispatch(&mut self, event: &str, mut data: Value) -> bool {
+        self.remember(event, &data);
+        let intent = Self::intent_of(event);
+        if intent != 0 && self.gateway.intents & intent == 0 {
+            return false;
+        }
+        if event == "MESSAGE_CREATE" || event == "MESSAGE_UPDATE" {
+            self.strip_content(&mut data);
+        }
+        if event == "INTERACTION_CREATE" {
+            self.register_interaction(&data);
+        }
+        self.gateway.seq += 1;
+        let frame = json!({ "op": 0, "s": self.gateway.seq, "t": event, "d": data });
+        if let Err(error) =
+            serde_json::from_value::<serenity::model::event::GatewayEvent>(frame.clone())
+        {
+            panic!("fake discord: serenity 0.12.5 cannot parse this {event}: {error}\n{data:#}");
+        }
+        if let Some((_, sender)) = &self.gateway.live {
+            let _ = sender.send(frame.to_string());
+        }
+        true
+    }
+
+    /// Keeps the fake's messages in step with the message events a test dispatches, as REST
+    /// would answer them (without `guild_id` and `member`).
+    fn remember(&mut self, event: &str, data: &Value) {
+        let id = id_of(&data["id"]);
+        match event {
+            "MESSAGE_CREATE" | "MESSAGE_UPDATE" if id != 0 && data["author"].is_object() => {
+                let message = self.messages.entry(id).or_insert_with(|| json!({}));
+                if let (Some(message), Some(data)) = (message.as_object_mut(), data.as_object()) {
+                    message.extend(data.clone());
+                    message.remove("guild_id");
+                    message.remove("member");
+                }
+                if let Some(mentions) = message["mentions"].as_array_mut() {
+                    for user in mentions.iter_mut().filter_map(Value::as_object_mut) {
+                        user.remove("member");
+                    }
+                }
+            }
+            "MESSAGE_DELETE" => {
+                self.messages.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens an interaction's 3 seconds to be answered, and its webhook.
+    pub(super) fn register_interaction(&mut self, data: &Value) {
+        let Some(token) = data["token"].as_str() else {
+            return;
+        };
+        let user = match &data["member"]["user"] {
+            user if user.is_object() => user.clone(),
+            _ => data["user"].clone(),
+        };
+        self.interactions.insert(
+            token.to_owned(),
+            InteractionState {
+                id: id_of(&data["id"]),
+                kind: data["type"].as_u64().unwrap_or(0),
+                command_kind: data["data"]["type"].as_u64().unwrap_or(0),
+                name: data["data"]["name"].as_str().unwrap_or_default().to_owned(),
+                channel_id: id_of(&data["channel_id"]),
+                user,
+                message_id: data.get("message").map(|m| id_of(&m["id"])),
+                dispatched: Instant::now(),
+                acknowledged: false,
+                original: None,
+            },
+        );
+    }
+}

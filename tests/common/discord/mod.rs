@@ -1,0 +1,540 @@
+//! A Discord-shaped server for the Discord adapter's tests: the REST routes the bot uses and a
+//! real websocket gateway on 127.0.0.1, so that the real, unmodified serenity client runs
+//! against it (`HttpBuilder::proxy(fake.base_url())` with serenity's rate limiter off, which
+//! otherwise ignores the proxy).
+//!
+//! Payloads follow Discord's published API documentation, and every event a test pushes with
+//! [`FakeDiscord::dispatch`] is first parsed with serenity's own model: the call panics where
+//! serenity would drop the event, so a test never waits for an event that was silently lost.
+//! Every REST request is recorded with what was answered.
+//!
+//! What it does as Discord does:
+//! - The gateway says HELLO, answers IDENTIFY with READY and GUILD_CREATE, acknowledges
+//!   heartbeats, and refuses a second IDENTIFY, a wrong token or a RESUME (there is never a
+//!   session to resume).
+//! - Events are delivered only for the intents the IDENTIFY asked for, and without
+//!   `MESSAGE_CONTENT` guild messages arrive emptied, unless they are the bot's own or mention it.
+//! - Messages the bot creates or edits (in channels, and through interactions unless ephemeral)
+//!   come back to it as MESSAGE_CREATE / MESSAGE_UPDATE.
+//! - An interaction must be answered within 3 seconds of its dispatch, and only once, with a
+//!   response type its kind allows; follow-ups and the original response (read, or edited to
+//!   complete a deferred one) go through the interaction's webhook.
+//! - Starting a thread from a message answers a thread channel with the message's id and
+//!   dispatches THREAD_CREATE.
+//! - Requests without the bot token get 401; unknown routes get 404 with a Discord-style error
+//!   body; invalid bodies get 400 with code 50035 and the path of the offending field.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
+
+mod gateway;
+mod payloads;
+mod rest;
+mod validate;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use payloads::{id_of, mentioned_users, now_iso, options_array, user_json};
+
+/// Discord's epoch (2015-01-01T00:00:00Z) in milliseconds since the Unix epoch.
+const DISCORD_EPOCH_MS: u64 = 1_420_070_400_000;
+
+/// One REST request the fake received, and what it answered.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub method: String,
+    /// The path without the `/api/v10` prefix, e.g. `/channels/123/messages`.
+    pub path: String,
+    /// The JSON body (`payload_json` of a multipart body), or `Value::Null`.
+    pub body: Value,
+    /// Files of a multipart body.
+    pub files: Vec<RecordedFile>,
+    /// The status answered.
+    pub status: u16,
+    /// The JSON answered, or `Value::Null` for an empty answer.
+    pub response: Value,
+}
+
+impl Recorded {
+    /// Whether this is `method` on exactly `path`.
+    pub fn is(&self, method: &str, path: &str) -> bool {
+        self.method.eq_ignore_ascii_case(method) && self.path == path
+    }
+
+    /// Whether the fake answered with a 2xx status.
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// A file uploaded in a multipart body.
+#[derive(Clone, Debug)]
+pub struct RecordedFile {
+    /// The file name given.
+    pub filename: String,
+    /// The content type given.
+    pub content_type: Option<String>,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// The fake Discord: dropped, it stops serving.
+pub struct FakeDiscord {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        let _ = self.inner.shutdown.send(true);
+        self.server.abort();
+    }
+}
+
+struct Inner {
+    state: Mutex<State>,
+    /// Bumped after every change a test may wait for.
+    changed: watch::Sender<u64>,
+    shutdown: watch::Sender<bool>,
+}
+
+struct State {
+    port: u16,
+    last_id: u64,
+    requests: Vec<Recorded>,
+    failures: Vec<Failure>,
+    channels: BTreeMap<u64, Value>,
+    messages: BTreeMap<u64, Value>,
+    global_commands: Vec<Value>,
+    guild_commands: Vec<Value>,
+    /// By token, as the interaction's webhook finds them.
+    interactions: HashMap<String, InteractionState>,
+    gateway: Gateway,
+}
+
+#[derive(Default)]
+struct Gateway {
+    intents: u64,
+    session_id: Option<String>,
+    seq: u64,
+    /// The identified connection, by its number, and how to write to it.
+    live: Option<(u64, mpsc::UnboundedSender<String>)>,
+    connections: u64,
+    ready: bool,
+}
+
+struct Failure {
+    method: String,
+    path_prefix: String,
+    status: u16,
+    remaining: usize,
+}
+
+struct InteractionState {
+    id: u64,
+    kind: u64,
+    command_kind: u64,
+    name: String,
+    channel_id: u64,
+    user: Value,
+    message_id: Option<u64>,
+    dispatched: Instant,
+    acknowledged: bool,
+    original: Option<u64>,
+}
+
+impl FakeDiscord {
+    /// The bot token serenity must send (`Authorization: Bot fake-bot-token`).
+    pub const TOKEN: &'static str = "fake-bot-token";
+    /// The application's id; as for every recent Discord application, the bot user has the same.
+    pub const APPLICATION_ID: u64 = 1_100_000_000_000_000_001;
+    const BOT_USER_ID: u64 = Self::APPLICATION_ID;
+    const BOT_NAME: &'static str = "Reading Room";
+    /// The one guild.
+    pub const GUILD_ID: u64 = 1_100_000_000_000_000_100;
+    /// A text channel, `#reading-room`.
+    pub const CHANNEL_ID: u64 = 1_100_000_000_000_000_200;
+    /// Another text channel, `#general`, the guild's system channel.
+    const OTHER_CHANNEL_ID: u64 = 1_100_000_000_000_000_201;
+    /// The `@everyone` role, whose id is the guild's.
+    const EVERYONE_ROLE_ID: u64 = Self::GUILD_ID;
+    /// The "Moderators" role.
+    pub const MODERATOR_ROLE_ID: u64 = 1_100_000_000_000_000_300;
+    const BOT_ROLE_ID: u64 = 1_100_000_000_000_000_301;
+    /// The guild's owner, who has every permission without a role.
+    const OWNER_ID: u64 = 1_100_000_000_000_000_400;
+    /// A member with the "Moderators" role.
+    pub const MODERATOR_ID: u64 = 1_100_000_000_000_000_401;
+    /// A member with no role but `@everyone`.
+    pub const READER_ID: u64 = 1_100_000_000_000_000_402;
+    /// Discord's own limit: a later callback gets 404 Unknown interaction.
+    const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
+
+    /// Binds 127.0.0.1 on a free port and serves REST (under `/api/v10`) and the gateway (`/ws`).
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State::new(addr.port())),
+            changed: watch::channel(0).0,
+            shutdown: watch::channel(false).0,
+        });
+        let app = Router::new()
+            .route("/ws", any(gateway::upgrade))
+            .fallback(rest::serve)
+            .layer(DefaultBodyLimit::disable())
+            .with_state(inner.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("fake discord serves");
+        });
+        FakeDiscord {
+            inner,
+            addr,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for `HttpBuilder::proxy`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.lock()
+    }
+
+    /// Waits until serenity has IDENTIFYed and was sent READY (and GUILD_CREATE, with the
+    /// `GUILDS` intent). Panics after `timeout`.
+    pub async fn wait_ready(&self, timeout: Duration) {
+        self.wait_for(timeout, "READY", |state| state.gateway.ready.then_some(()))
+            .await;
+    }
+
+    /// The first recorded request (past or future) matching `pred`; panics after `timeout` with
+    /// the list of requests received.
+    pub async fn wait_for_request(
+        &self,
+        pred: impl Fn(&Recorded) -> bool,
+        timeout: Duration,
+    ) -> Recorded {
+        self.wait_for(timeout, "a matching request", |state| {
+            state.requests.iter().find(|r| pred(r)).cloned()
+        })
+        .await
+    }
+
+    async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        found: impl Fn(&State) -> Option<T>,
+    ) -> T {
+        let mut changes = self.inner.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = found(&self.state()) {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "fake discord: timed out after {timeout:?} waiting for {what}; requests so far:\n{}",
+                    self.summary()
+                );
+            }
+        }
+    }
+
+    /// Pushes an event (op 0, next sequence number) after checking that serenity parses it;
+    /// panics with serenity's error otherwise. Returns false if the event was not sent because
+    /// the session's intents exclude it (as Discord does).
+    pub async fn dispatch(&self, event: &str, data: Value) -> bool {
+        let sent = self.state().dispatch(event, data);
+        self.inner.bump();
+        sent
+    }
+
+    /// Takes note of an interaction delivered to the bot's HTTP endpoint rather than the
+    /// gateway, and of the bot's HTTP answer to it, as Discord does with the answer of an
+    /// endpoint: the answer is checked like a callback (panicking with Discord's error), and the
+    /// interaction's webhook then serves the original response.
+    pub fn answered_over_http(&self, interaction: &Value, answer: &Value) {
+        let mut state = self.state();
+        state.register_interaction(interaction);
+        let token = interaction["token"].as_str().unwrap();
+        if let Err(refused) =
+            state.interaction_callback(id_of(&interaction["id"]), token, answer, &[])
+        {
+            panic!(
+                "fake discord refuses this answer: {:?}\n{answer:#}",
+                refused.body
+            );
+        }
+        drop(state);
+        self.inner.bump();
+    }
+
+    /// A fresh snowflake, larger than any given before (and than the fixed ids).
+    pub fn snowflake(&self) -> u64 {
+        self.state().snowflake()
+    }
+
+    /// Requests matching `pred`, oldest first.
+    pub fn requests_matching(&self, pred: impl Fn(&Recorded) -> bool) -> Vec<Recorded> {
+        self.state()
+            .requests
+            .iter()
+            .filter(|r| pred(r))
+            .cloned()
+            .collect()
+    }
+
+    /// Requests whose route the fake does not know (answered 404), e.g. to assert there are none.
+    pub fn unknown_requests(&self) -> Vec<Recorded> {
+        self.requests_matching(|r| {
+            r.status == 404 && r.response.get("code").and_then(Value::as_u64) == Some(0)
+        })
+    }
+
+    /// One line per request: method, path, status.
+    pub fn summary(&self) -> String {
+        self.state()
+            .requests
+            .iter()
+            .map(|r| format!("  {} {} -> {}", r.method, r.path, r.status))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The next `times` requests with this method (`"*"` for any) whose path (without
+    /// `/api/v10`) starts with `path_prefix` are answered with `status` and a Discord-style
+    /// error body instead. Normal service resumes afterwards.
+    pub fn fail_next(&self, method: &str, path_prefix: &str, status: u16, times: usize) {
+        self.state().failures.push(Failure {
+            method: method.to_ascii_uppercase(),
+            path_prefix: path_prefix.to_owned(),
+            status,
+            remaining: times,
+        });
+    }
+
+    /// Messages of a channel, oldest first.
+    pub fn channel_messages(&self, channel_id: u64) -> Vec<Value> {
+        self.state()
+            .messages
+            .values()
+            .filter(|m| id_of(&m["channel_id"]) == channel_id)
+            .cloned()
+            .collect()
+    }
+
+    // ----- payloads for tests to dispatch -----
+
+    /// MESSAGE_CREATE data of a guild member's message (or the bot's), replying to `reply_to` if
+    /// given. The message is stored, so that replies, buttons, context menus and REST can find it.
+    pub fn message(
+        &self,
+        id: u64,
+        channel_id: u64,
+        author_id: u64,
+        content: &str,
+        reply_to: Option<u64>,
+    ) -> Value {
+        let mut state = self.state();
+        let mut message = State::base_message(id, channel_id, user_json(author_id));
+        message["content"] = json!(content);
+        message["mentions"] = json!(mentioned_users(content));
+        if let Some(parent) = reply_to {
+            message["type"] = json!(19);
+            message["message_reference"] = json!({
+                "type": 0,
+                "message_id": parent.to_string(),
+                "channel_id": channel_id.to_string(),
+                "guild_id": Self::GUILD_ID.to_string(),
+            });
+            message["referenced_message"] =
+                state.messages.get(&parent).cloned().unwrap_or(Value::Null);
+        }
+        state.messages.insert(id, message.clone());
+        State::gateway_message(message)
+    }
+
+    /// MESSAGE_UPDATE data: the full message with new content and `edited_timestamp` (as Discord
+    /// now sends it). The stored message, if any, is updated.
+    pub fn message_update(&self, id: u64, channel_id: u64, author_id: u64, content: &str) -> Value {
+        let mut state = self.state();
+        let mut message = state
+            .messages
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| State::base_message(id, channel_id, user_json(author_id)));
+        message["content"] = json!(content);
+        message["mentions"] = json!(mentioned_users(content));
+        message["edited_timestamp"] = json!(now_iso());
+        state.messages.insert(id, message.clone());
+        State::gateway_message(message)
+    }
+
+    /// MESSAGE_DELETE data. The stored message, if any, is forgotten.
+    pub fn message_delete(&self, id: u64, channel_id: u64) -> Value {
+        self.state().messages.remove(&id);
+        json!({
+            "id": id.to_string(),
+            "channel_id": channel_id.to_string(),
+            "guild_id": Self::GUILD_ID.to_string(),
+        })
+    }
+
+    /// INTERACTION_CREATE data of a slash command (type 2, data.type 1) used in
+    /// [`FakeDiscord::CHANNEL_ID`] by a member. `options` is either Discord's array of option
+    /// objects, or an object `{"name": value}` whose values' types are guessed (string 3,
+    /// integer 4, boolean 5, number 10). The command's id is the registered one, if any.
+    pub fn slash_command(&self, id: u64, name: &str, options: Value, user_id: u64) -> Value {
+        let state = self.state();
+        let data = json!({
+            "id": state.command_id(name, 1).to_string(),
+            "name": name,
+            "type": 1,
+            "options": options_array(options),
+            "guild_id": Self::GUILD_ID.to_string(),
+        });
+        state.interaction(id, 2, data, Self::CHANNEL_ID, user_id, None)
+    }
+
+    /// INTERACTION_CREATE data of an autocomplete request (type 4) for `focused_option` of a
+    /// slash command, the user having typed `value` so far.
+    pub fn autocomplete(
+        &self,
+        id: u64,
+        name: &str,
+        focused_option: &str,
+        value: &str,
+        user_id: u64,
+    ) -> Value {
+        let state = self.state();
+        let data = json!({
+            "id": state.command_id(name, 1).to_string(),
+            "name": name,
+            "type": 1,
+            "options": [{ "name": focused_option, "type": 3, "value": value, "focused": true }],
+            "guild_id": Self::GUILD_ID.to_string(),
+        });
+        state.interaction(id, 4, data, Self::CHANNEL_ID, user_id, None)
+    }
+
+    /// INTERACTION_CREATE data of a button press (type 3, component_type 2) on a message the
+    /// fake knows (one the bot sent, or one built here); a minimal bot message otherwise.
+    pub fn button(&self, id: u64, custom_id: &str, message_id: u64, user_id: u64) -> Value {
+        let mut state = self.state();
+        let message = state
+            .messages
+            .entry(message_id)
+            .or_insert_with(|| {
+                State::base_message(message_id, Self::CHANNEL_ID, user_json(Self::BOT_USER_ID))
+            })
+            .clone();
+        let channel_id = id_of(&message["channel_id"]);
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        state.interaction(id, 3, data, channel_id, user_id, Some(message))
+    }
+
+    /// INTERACTION_CREATE data of a message context-menu command (type 2, data.type 3) on
+    /// `target_message` (a message object, e.g. from [`FakeDiscord::message`]): `data.target_id`
+    /// and `data.resolved.messages` carry it.
+    pub fn message_context_menu(
+        &self,
+        id: u64,
+        name: &str,
+        target_message: Value,
+        user_id: u64,
+    ) -> Value {
+        let state = self.state();
+        let target_id = id_of(&target_message["id"]);
+        let channel_id = id_of(&target_message["channel_id"]);
+        let mut resolved = target_message;
+        if let Some(map) = resolved.as_object_mut() {
+            map.remove("member");
+            map.remove("guild_id");
+        }
+        let data = json!({
+            "id": state.command_id(name, 3).to_string(),
+            "name": name,
+            "type": 3,
+            "target_id": target_id.to_string(),
+            "resolved": { "messages": { target_id.to_string(): resolved } },
+            "guild_id": Self::GUILD_ID.to_string(),
+        });
+        state.interaction(id, 2, data, channel_id, user_id, None)
+    }
+
+    /// Moves an interaction payload built here to another channel (a thread, say).
+    pub fn in_channel(&self, mut interaction: Value, channel_id: u64) -> Value {
+        interaction["channel_id"] = json!(channel_id.to_string());
+        interaction["channel"] = self.state().partial_channel(channel_id);
+        interaction
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn bump(&self) {
+        self.changed.send_modify(|n| *n += 1);
+    }
+}
+
+impl State {
+    fn new(port: u16) -> State {
+        let channels = [
+            (FakeDiscord::CHANNEL_ID, "reading-room", 1),
+            (FakeDiscord::OTHER_CHANNEL_ID, "general", 0),
+        ]
+        .into_iter()
+        .map(|(id, name, position)| (id, payloads::text_channel_json(id, name, position)))
+        .collect();
+        State {
+            port,
+            last_id: 0,
+            requests: Vec::new(),
+            failures: Vec::new(),
+            channels,
+            messages: BTreeMap::new(),
+            global_commands: Vec::new(),
+            guild_commands: Vec::new(),
+            interactions: HashMap::new(),
+            gateway: Gateway::default(),
+        }
+    }
+
+    fn snowflake(&mut self) -> u64 {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let from_clock = ms.saturating_sub(DISCORD_EPOCH_MS) << 22;
+        self.last_id = from_clock.max(self.last_id + 1);
+        self.last_id
+    }
+
+    /// Where serenity is to connect, as `GET /gateway` and READY say.
+    fn gateway_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+}
