@@ -610,12 +610,18 @@ struct Endpoint {
 
 impl Endpoint {
     async fn start() -> Endpoint {
+        Self::start_with(|_| {}).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut DiscordConfig)) -> Endpoint {
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().unwrap();
         let (_, bot) = bot_with_fixture(&dir).await;
         let key = SigningKey::from_bytes(&[7u8; 32]);
         let public = hex::encode(key.verifying_key().to_bytes());
-        let core = DiscordCore::new(bot, config(&fake));
+        let mut settings = config(&fake);
+        configure(&mut settings);
+        let core = DiscordCore::new(bot, settings);
         let http = http_client(&config(&fake));
         // In the bot the endpoint shares the gateway client's HTTP client, which learns the
         // application's id from READY; webhook calls need it.
@@ -806,10 +812,8 @@ async fn export_is_a_file_for_the_moderator_alone() {
     assert!(text.contains("Lamps over rules."), "{text}");
 }
 
-#[tokio::test]
-async fn a_slow_command_is_deferred_then_completed_through_the_original_response() {
-    let world = World::new().await;
-    // A page slower to fetch than the adapter waits before deferring.
+/// The address of an article page slower to fetch than the adapter waits before deferring.
+async fn slow_page() -> String {
     let page: String = common::fixture("news-report.md")
         .split("\n\n")
         .map(|paragraph| format!("<p>{paragraph}</p>"))
@@ -830,6 +834,13 @@ async fn a_slow_command_is_deferred_then_completed_through_the_original_response
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/storm", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, site).await });
+    url
+}
+
+#[tokio::test]
+async fn a_slow_command_is_deferred_then_completed_through_the_original_response() {
+    let world = World::new().await;
+    let url = slow_page().await;
 
     let deferred = world
         .slash("ingest", json!({"url": url}), FakeDiscord::MODERATOR_ID)
@@ -1093,4 +1104,140 @@ async fn every_moderator_command_refuses_a_reader_ephemerally() {
             .unwrap()
             .starts_with("Reading Room holds 1 articles")
     );
+}
+
+/// An interaction's original-response path at the fake.
+fn original_path(interaction: &Value) -> String {
+    format!(
+        "/webhooks/{}/{}/messages/@original",
+        FakeDiscord::APPLICATION_ID,
+        interaction["token"].as_str().unwrap()
+    )
+}
+
+#[tokio::test]
+async fn over_http_a_moderator_role_given_by_name_counts() {
+    let endpoint = Endpoint::start_with(|c| c.moderator_role = Some("moderators".into())).await;
+    let fake = &endpoint.fake;
+    // A member of the Moderators role without Manage Messages: only the role makes them one.
+    let stats = |user| {
+        let mut command = fake.slash_command(fake.snowflake(), "stats", json!({}), user);
+        command["member"]["permissions"] = json!("0");
+        command
+    };
+    let answer = endpoint.interact(stats(FakeDiscord::MODERATOR_ID)).await;
+    let text = answer["data"]["content"].as_str().unwrap();
+    assert!(text.starts_with("Reading Room holds"), "{answer}");
+    assert!(
+        fake.requests_matching(|r| r.is("GET", &format!("/guilds/{}/roles", FakeDiscord::GUILD_ID)))
+            .iter()
+            .any(Recorded::succeeded),
+        "the role's name was looked up: {}",
+        fake.summary()
+    );
+    let answer = endpoint.interact(stats(FakeDiscord::READER_ID)).await;
+    let text = answer["data"]["content"].as_str().unwrap();
+    assert!(text.contains("Only moderators"), "{answer}");
+    assert_eq!(answer["data"]["flags"], 64);
+}
+
+#[tokio::test]
+async fn over_http_buttons_answer() {
+    let endpoint = Endpoint::start().await;
+    let fake = &endpoint.fake;
+    let article = fake.slash_command(
+        fake.snowflake(),
+        "article",
+        json!({"article": "1"}),
+        FakeDiscord::READER_ID,
+    );
+    let card = endpoint.interact(article).await;
+    assert_eq!(card["type"], 4);
+    let card_id = fake.snowflake();
+    let button = fake.button(
+        fake.snowflake(),
+        "rr:summary:1",
+        card_id,
+        FakeDiscord::READER_ID,
+    );
+    let answer = endpoint.interact(button).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    assert!(
+        answer["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("The author"),
+        "{answer}"
+    );
+    no_mentions(&answer["data"]["allowed_mentions"]);
+}
+
+#[tokio::test]
+async fn over_http_a_slow_command_is_deferred_then_completed() {
+    let endpoint = Endpoint::start().await;
+    let fake = &endpoint.fake;
+    let url = slow_page().await;
+    let ingest = fake.slash_command(
+        fake.snowflake(),
+        "ingest",
+        json!({"url": url}),
+        FakeDiscord::MODERATOR_ID,
+    );
+    let started = tokio::time::Instant::now();
+    let answer = endpoint.interact(ingest.clone()).await;
+    assert_eq!(answer["type"], 5, "deferred: {answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "within Discord's 3 seconds"
+    );
+    let edit = fake
+        .wait_for_request(|r| r.is("PATCH", &original_path(&ingest)), WAIT)
+        .await;
+    assert!(edit.succeeded(), "{}", fake.summary());
+    assert!(
+        edit.body.to_string().contains("Storm Floods"),
+        "{}",
+        edit.body
+    );
+    no_mentions(&edit.body["allowed_mentions"]);
+}
+
+#[tokio::test]
+async fn over_http_an_open_discussion_is_linked_not_reopened() {
+    let endpoint = Endpoint::start().await;
+    let fake = &endpoint.fake;
+    let discuss = || {
+        fake.slash_command(
+            fake.snowflake(),
+            "discuss",
+            json!({"article": "1"}),
+            FakeDiscord::READER_ID,
+        )
+    };
+    endpoint.interact(discuss()).await;
+    let opened = fake
+        .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
+        .await;
+    let thread = opened.response["id"].as_str().unwrap().to_owned();
+    let again = discuss();
+    let answer = endpoint.interact(again.clone()).await;
+    assert_eq!(answer["type"], 4, "{answer}");
+    let followup = format!(
+        "/webhooks/{}/{}",
+        FakeDiscord::APPLICATION_ID,
+        again["token"].as_str().unwrap()
+    );
+    let link = fake
+        .wait_for_request(|r| r.is("POST", &followup), WAIT)
+        .await;
+    assert!(
+        link.body["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("continues in <#{thread}>")),
+        "{}",
+        link.body
+    );
+    let threads = fake.requests_matching(|r| r.method == "POST" && r.path.ends_with("/threads"));
+    assert_eq!(threads.len(), 1, "{}", fake.summary());
 }
