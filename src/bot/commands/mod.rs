@@ -237,10 +237,22 @@ macro_rules! commands {
     };
 }
 
-commands![
-    article, summary, quote, search, discuss, pins, pin, unpin, digest, ingest, feed, export,
-    stats, help,
-];
+commands! {
+    article,
+    summary,
+    quote,
+    search,
+    discuss,
+    pins,
+    pin,
+    unpin,
+    digest,
+    ingest,
+    feed,
+    export,
+    stats,
+    help,
+}
 
 /// The spec of a command or subcommand by its path (`summary`, `digest at`).
 pub fn spec(path: &str) -> Option<&'static CommandSpec> {
