@@ -638,3 +638,31 @@ fn help_names_the_variables_and_hides_the_secrets() {
     );
     assert!(!help.contains("sekrit"), "{help}");
 }
+
+#[tokio::test]
+async fn quotes_lists_every_quotation_with_its_speaker() {
+    let app = spawn_app().await;
+    let id = app.ingest_fixture().await;
+    let reader = context(Platform::Console, "c", "reader", false);
+    let reply = app.bot.handle_text(&reader, &format!("quotes {id}")).await;
+    let Body::Card(card) = &reply.body else {
+        panic!("{reply:?}")
+    };
+    let stored = app.bot.store().article(id).await.unwrap().unwrap();
+    assert_eq!(card.fields.len(), stored.article.quotes.len().min(20));
+    for (field, quote) in card.fields.iter().zip(&stored.article.quotes) {
+        assert!(field.value.contains(&quote.text), "{field:?}");
+        let speaker = quote.speaker.as_deref().unwrap_or("Unattributed");
+        assert!(field.name.starts_with(speaker), "{field:?}");
+    }
+    assert!(
+        card.fields
+            .iter()
+            .any(|f| f.name.contains("Marsh"))
+    );
+    let reply = app.bot.handle_text(&reader, "quotes 999").await;
+    assert!(
+        matches!(&reply.body, Body::Error(e) if e == "There is no article #999."),
+        "{reply:?}"
+    );
+}

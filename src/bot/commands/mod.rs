@@ -241,6 +241,7 @@ commands! {
     article,
     summary,
     quote,
+    quotes,
     search,
     discuss,
     pins,
