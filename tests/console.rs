@@ -655,11 +655,7 @@ async fn quotes_lists_every_quotation_with_its_speaker() {
         let speaker = quote.speaker.as_deref().unwrap_or("Unattributed");
         assert!(field.name.starts_with(speaker), "{field:?}");
     }
-    assert!(
-        card.fields
-            .iter()
-            .any(|f| f.name.contains("Marsh"))
-    );
+    assert!(card.fields.iter().any(|f| f.name.contains("Marsh")));
     let reply = app.bot.handle_text(&reader, "quotes 999").await;
     assert!(
         matches!(&reply.body, Body::Error(e) if e == "There is no article #999."),
