@@ -4,6 +4,8 @@
 //! Each recogniser takes one cleaned line and either understands all of it or returns `None`, so
 //! a body sentence that happens to start with "By" or a month name is never eaten.
 
+use super::lexicon::{MONTHS, WEEKDAYS};
+
 /// What a repost or "originally published" line says about the original.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Repost {
@@ -303,20 +305,6 @@ fn only_time(rest: &str) -> bool {
 
 fn month(word: &str) -> Option<u32> {
     let w = word.trim_end_matches(['.', ',']).to_ascii_lowercase();
-    const MONTHS: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
     if w.len() < 3 {
         return None;
     }
@@ -330,18 +318,9 @@ fn month(word: &str) -> Option<u32> {
 }
 
 fn weekday(word: &str) -> bool {
-    const DAYS: [&str; 7] = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ];
     let w = word.trim_end_matches('.').to_ascii_lowercase();
     w.len() >= 3
-        && DAYS
+        && WEEKDAYS
             .iter()
             .any(|d| *d == w || d.starts_with(w.as_str()) && w.len() == 3)
 }

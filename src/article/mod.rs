@@ -8,12 +8,14 @@
 //! captions, links, paragraphs), then [`summarize()`] (extractive summary, unless the author
 //! wrote one) and `quotes` (quotation spans) with `speakers` (who said them).
 //! [`sentences::split`] is the sentence splitter they share. `inline`, `meta` and `shape` hold
-//! the smaller recognisers the parser uses.
+//! the smaller recognisers the parser uses, `lexicon` the word lists several of them share, and
+//! `html` the front end for web pages.
 
 use serde::{Deserialize, Serialize};
 
 pub mod html;
 mod inline;
+mod lexicon;
 mod meta;
 mod parse;
 mod quotes;
@@ -33,8 +35,9 @@ pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
 /// Default number of sentences in an extractive summary.
 pub const DEFAULT_SUMMARY_SENTENCES: usize = 3;
 
-/// A parsed article.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A parsed article. The default one is empty, with an empty extractive summary: what the
+/// structural pass fills in before the summary and the quotations are found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
     /// The headline.
     pub title: String,
@@ -86,17 +89,18 @@ pub struct Link {
 }
 
 /// Where a summary comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SummaryKind {
     /// The author's own summary section.
     Provided,
     /// Sentences chosen from the body by the summarizer.
+    #[default]
     Extractive,
 }
 
 /// A summary: sentences of the article, in article order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Provided or extractive.
     pub kind: SummaryKind,
@@ -192,25 +196,10 @@ pub fn parse_with(input: &str, opts: &Options) -> Result<Article, ParseError> {
     if input.trim().is_empty() {
         return Err(ParseError::Empty);
     }
-    let parsed = parse::parse(input, opts.title.as_deref());
-    if parsed.paragraphs.is_empty() {
+    let mut article = parse::parse(input, opts.title.as_deref());
+    if article.paragraphs.is_empty() {
         return Err(ParseError::NoBody);
     }
-    let mut article = Article {
-        title: parsed.title,
-        byline: parsed.byline,
-        authors: parsed.authors,
-        source: parsed.source,
-        published: parsed.published,
-        paragraphs: parsed.paragraphs,
-        captions: parsed.captions,
-        links: parsed.links,
-        summary: Summary {
-            kind: SummaryKind::Extractive,
-            sentences: Vec::new(),
-        },
-        quotes: Vec::new(),
-    };
     // Split once; the summary and the quotation finder share the sentence ranges.
     let ranges: Vec<Vec<std::ops::Range<usize>>> = article
         .paragraphs

@@ -6,20 +6,7 @@
 //! lines, lifting out captions that landed between the two halves of a sentence.
 
 use super::inline::{self, Extras};
-use super::{Link, Paragraph, Source, meta, shape};
-
-/// What the structural pass found, before summaries and quotations are added.
-#[derive(Debug, Default)]
-pub(crate) struct Parsed {
-    pub title: String,
-    pub byline: Option<String>,
-    pub authors: Vec<String>,
-    pub source: Source,
-    pub published: Option<String>,
-    pub paragraphs: Vec<Paragraph>,
-    pub captions: Vec<String>,
-    pub links: Vec<Link>,
-}
+use super::{Article, Link, Paragraph, meta, shape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -148,7 +135,7 @@ struct Pending {
 }
 
 struct Builder {
-    out: Parsed,
+    out: Article,
     section: Option<String>,
     pending: Option<Pending>,
     body_started: bool,
@@ -317,11 +304,12 @@ impl Builder {
     }
 }
 
-/// Parses the structure of `input`. The caller has checked size and blankness.
-pub(crate) fn parse(input: &str, title: Option<&str>) -> Parsed {
+/// Parses the structure of `input`: everything of the article but its summary and quotations.
+/// The caller has checked size and blankness.
+pub(crate) fn parse(input: &str, title: Option<&str>) -> Article {
     let (title_line, units) = units(input, title.is_none());
     let mut b = Builder {
-        out: Parsed::default(),
+        out: Article::default(),
         section: None,
         pending: None,
         body_started: false,
@@ -426,7 +414,7 @@ fn is_absolute_url(url: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn texts(p: &Parsed) -> Vec<&str> {
+    fn texts(p: &Article) -> Vec<&str> {
         p.paragraphs.iter().map(|p| p.text.as_str()).collect()
     }
 

@@ -13,6 +13,8 @@
 
 use std::ops::Range;
 
+use super::lexicon::MONTH_ABBREVIATIONS;
+
 /// Titles and other abbreviations that never end a sentence, whatever follows them.
 const ALWAYS_JOIN: &[&str] = &[
     "mr", "mrs", "ms", "messrs", "mme", "dr", "prof", "gen", "sen", "rep", "gov", "rev", "sgt",
@@ -21,16 +23,16 @@ const ALWAYS_JOIN: &[&str] = &[
 ];
 
 /// Abbreviations that never end a sentence when a number follows ("No. 10", "Jan. 5").
+/// Month abbreviations ([`MONTH_ABBREVIATIONS`]) join before a number as well.
 const JOIN_BEFORE_NUMBER: &[&str] = &[
-    "no", "nos", "vol", "pp", "p", "art", "sec", "ch", "para", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "op", "ed",
+    "no", "nos", "vol", "pp", "p", "art", "sec", "ch", "para", "op", "ed",
 ];
 
 /// Abbreviations that may end a sentence; they do only when a sentence opener follows.
+/// Month abbreviations ([`MONTH_ABBREVIATIONS`]) may as well.
 const MAYBE_END: &[&str] = &[
     "inc", "ltd", "co", "corp", "jr", "sr", "etc", "st", "bros", "plc", "llc", "ave", "blvd", "rd",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "est",
-    "dept", "univ", "assn",
+    "est", "dept", "univ", "assn",
 ];
 
 /// Words that commonly open a sentence. After an abbreviation or initial, a capitalised word from
@@ -149,14 +151,19 @@ fn period_ends(text: &str, dot: usize, next: &str, next_lower: bool, lower_mode:
     if in_list(ALWAYS_JOIN, token) {
         return false;
     }
-    if next_digit && in_list(JOIN_BEFORE_NUMBER, token) {
+    let month = in_list(MONTH_ABBREVIATIONS, token);
+    if next_digit && (month || in_list(JOIN_BEFORE_NUMBER, token)) {
         return false;
     }
     if next_lower && !lower_mode {
         return false;
     }
     let opener = in_list(OPENERS, next);
-    if in_list(MAYBE_END, token) || is_dotted_acronym(token) || is_initial(token, lower_mode) {
+    if month
+        || in_list(MAYBE_END, token)
+        || is_dotted_acronym(token)
+        || is_initial(token, lower_mode)
+    {
         return opener || next.is_empty();
     }
     true

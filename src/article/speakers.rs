@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use super::Paragraph;
+use super::lexicon::{MONTHS, WEEKDAYS};
 use super::meta::{find_ci, looks_like_person, strip_prefix_ci};
 
 /// Who a quotation's attribution names.
@@ -148,20 +149,21 @@ const LEADING_NOISE: &[&str] = &[
 ];
 
 /// Words that may stand between a subject and its speech verb ("has also said", "was once
-/// quoted as saying").
+/// quoted as saying"), besides weekdays ("said on Monday").
 #[rustfmt::skip]
 const FILLERS: &[&str] = &[
     "has also said", "has", "have", "had", "was", "is", "were", "are", "would", "will", "also",
     "then", "later", "once", "previously", "recently", "today", "yesterday", "earlier", "did",
     "does", "do", "just", "simply", "further", "then,", "quoted", "as", "been", "being", "being,",
-    "publicly", "reportedly", "last", "night", "week", "on", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "could", "should", "might", "may", "not", "never",
-    "often", "always", "famously", "once,", "ly",
+    "publicly", "reportedly", "last", "night", "week", "on", "could", "should", "might", "may",
+    "not", "never", "often", "always", "famously", "once,", "ly",
 ];
 
 fn is_filler(word: &str) -> bool {
     let w = word.to_ascii_lowercase();
-    FILLERS.contains(&w.as_str()) || (w.len() > 4 && w.ends_with("ly"))
+    FILLERS.contains(&w.as_str())
+        || WEEKDAYS.contains(&w.as_str())
+        || (w.len() > 4 && w.ends_with("ly"))
 }
 
 /// Word tokens (split on white space) of `text` with their byte ranges.
@@ -1200,25 +1202,6 @@ fn seen_in_full(text: &str, name: &str) -> bool {
 /// Capitalised words that a name scan must not take for a person.
 fn not_a_person(name: &str) -> bool {
     const WORDS: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
         "police",
         "officials",
         "critics",
@@ -1235,6 +1218,8 @@ fn not_a_person(name: &str) -> bool {
     name.split_whitespace().any(|w| {
         let l = w.to_ascii_lowercase();
         WORDS.contains(&l.as_str())
+            || MONTHS.contains(&l.as_str())
+            || WEEKDAYS.contains(&l.as_str())
             || matches!(
                 l.as_str(),
                 "neighbors" | "neighbours" | "friends" | "relatives" | "family"

@@ -620,15 +620,11 @@ pub(crate) fn dangling_opener(sentence: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::article::{Paragraph, Source, Summary, SummaryKind};
+    use crate::article::Paragraph;
 
     fn article(paragraphs: &[&str]) -> Article {
         Article {
             title: "T".into(),
-            byline: None,
-            authors: Vec::new(),
-            source: Source::default(),
-            published: None,
             paragraphs: paragraphs
                 .iter()
                 .map(|t| Paragraph {
@@ -636,13 +632,7 @@ mod tests {
                     text: (*t).to_string(),
                 })
                 .collect(),
-            captions: Vec::new(),
-            links: Vec::new(),
-            summary: Summary {
-                kind: SummaryKind::Extractive,
-                sentences: Vec::new(),
-            },
-            quotes: Vec::new(),
+            ..Article::default()
         }
     }
 

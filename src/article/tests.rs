@@ -92,6 +92,25 @@ fn assert_summary_rules(a: &Article, summary: &[Sentence], id: &str) {
     }
 }
 
+/// The shape the repost fixture shares with the seed article it was modelled on: three
+/// paragraphs under Summary and four under Conclusion with nothing before either, one caption
+/// kept out of the body, and the author's summary made of every sentence of the Summary
+/// paragraphs.
+fn assert_summary_and_conclusion(a: &Article, caption: &str) {
+    let want: Vec<Option<&str>> = [Some("Summary"); 3]
+        .into_iter()
+        .chain([Some("Conclusion"); 4])
+        .collect();
+    assert_eq!(sections(a), want);
+    assert_eq!(a.captions, vec![caption.to_string()]);
+    assert_eq!(a.summary.kind, SummaryKind::Provided);
+    assert!(a.summary.sentences.iter().all(|s| s.paragraph < 3));
+    let total: usize = (0..3)
+        .map(|i| sentences::split(&a.paragraphs[i].text).len())
+        .sum();
+    assert_eq!(a.summary.sentences.len(), total);
+}
+
 fn no_markup(a: &Article) {
     for p in &a.paragraphs {
         for bad in ["](", "**", "&amp;", "&nbsp;", "![", "\n"] {
@@ -118,18 +137,8 @@ fn repost_fixture() {
     );
     assert_eq!(a.published, None);
 
-    // Three paragraphs under Summary, four under Conclusion, nothing before either.
-    let want: Vec<Option<&str>> = [Some("Summary"); 3]
-        .into_iter()
-        .chain([Some("Conclusion"); 4])
-        .collect();
-    assert_eq!(sections(&a), want);
-
     // The caption is lifted out of the sentence it interrupted.
-    assert_eq!(
-        a.captions,
-        vec!["Easthaven harbour at dusk. (Jo Varga/Flickr/CC BY 2.0)".to_string()]
-    );
+    assert_summary_and_conclusion(&a, "Easthaven harbour at dusk. (Jo Varga/Flickr/CC BY 2.0)");
     assert!(a.paragraphs.iter().all(|p| !p.text.contains("Flickr")));
     let first = &a.paragraphs[0].text;
     assert!(first.contains(
@@ -184,15 +193,10 @@ fn repost_fixture() {
     }
     no_markup(&a);
 
-    // The author's summary: every sentence of the Summary paragraphs, in order.
-    assert_eq!(a.summary.kind, SummaryKind::Provided);
+    // The author's summary runs from the first Summary paragraph to the last.
     let summary_paras: Vec<usize> = a.summary.sentences.iter().map(|s| s.paragraph).collect();
     assert_eq!(summary_paras.first(), Some(&0));
     assert_eq!(summary_paras.last(), Some(&2));
-    let total: usize = (0..3)
-        .map(|i| sentences::split(&a.paragraphs[i].text).len())
-        .sum();
-    assert_eq!(a.summary.sentences.len(), total);
     assert!(
         a.summary.sentences[1]
             .text
@@ -450,22 +454,11 @@ mod properties {
         }
         let _ = summarize(
             &Article {
-                title: String::new(),
-                byline: None,
-                authors: Vec::new(),
-                source: Source::default(),
-                published: None,
                 paragraphs: vec![Paragraph {
                     section: None,
                     text: text.to_string(),
                 }],
-                captions: Vec::new(),
-                links: Vec::new(),
-                summary: Summary {
-                    kind: SummaryKind::Extractive,
-                    sentences: Vec::new(),
-                },
-                quotes: Vec::new(),
+                ..Article::default()
             },
             Length::Words(20),
         );
@@ -571,16 +564,7 @@ fn seed_article() {
 
     // Counted by hand from the file: every blank-line break inside the first Summary block and
     // the last Conclusion block falls mid-sentence, so Summary has 3 paragraphs, Conclusion 4.
-    let want: Vec<Option<&str>> = [Some("Summary"); 3]
-        .into_iter()
-        .chain([Some("Conclusion"); 4])
-        .collect();
-    assert_eq!(sections(&a), want);
-
-    assert_eq!(
-        a.captions,
-        vec!["Maryam Rajavi. (Apa Iceurope/Flickr/CC BY 2.0)".to_string()]
-    );
+    assert_summary_and_conclusion(&a, "Maryam Rajavi. (Apa Iceurope/Flickr/CC BY 2.0)");
     assert!(a.paragraphs.iter().all(|p| !p.text.contains("Rajavi")));
     let joined = "anti-monarchists have persisted in their campaigns against him online and off.";
     let p0 = para_with(&a, joined);
@@ -620,12 +604,6 @@ fn seed_article() {
             .is_some_and(|p| p.text.ends_with("disaster."))
     );
 
-    assert_eq!(a.summary.kind, SummaryKind::Provided);
-    assert!(a.summary.sentences.iter().all(|s| s.paragraph < 3));
-    let summary_count: usize = (0..3)
-        .map(|i| sentences::split(&a.paragraphs[i].text).len())
-        .sum();
-    assert_eq!(a.summary.sentences.len(), summary_count);
     assert!(a.summary.sentences.iter().any(|s| s.text.ends_with(joined)));
 
     assert_eq!(a.quotes.len(), 2, "{:?}", a.quotes);
