@@ -101,13 +101,17 @@ impl<'a> Args<'a> {
     }
 
     fn number(&self, name: &'static str, word: &str) -> Result<u32, CommandError> {
-        let (min, max) = match self.arg(name).kind {
-            ArgKind::Count { min, max } => (min, max),
-            _ => (0, u32::MAX),
+        let (min, max, unit) = match self.arg(name).kind {
+            ArgKind::Count { min, max, unit } => (min, max, unit),
+            _ => (0, u32::MAX, "units"),
         };
         match word.parse::<u32>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(self.bad(name, word, format!("a number from {min} to {max}"))),
+            _ => Err(self.bad(
+                name,
+                word,
+                format!("a number of {unit} from {min} to {max}"),
+            )),
         }
     }
 

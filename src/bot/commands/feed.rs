@@ -26,7 +26,11 @@ pub const SPEC: CommandSpec = CommandSpec::group(
                 ArgSpec::named(
                     "every",
                     "Check the feed every this many minutes (5-1440, default 15)",
-                    ArgKind::Count { min: 5, max: 1440 },
+                    ArgKind::Count {
+                        min: 5,
+                        max: 1440,
+                        unit: "minutes",
+                    },
                 ),
             ],
             true,

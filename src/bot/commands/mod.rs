@@ -38,6 +38,8 @@ pub enum ArgKind {
         min: u32,
         /// The largest accepted.
         max: u32,
+        /// What it counts (`sentences`, `minutes`), for error messages.
+        unit: &'static str,
     },
     /// Free text.
     Text,
@@ -442,7 +444,11 @@ mod tests {
             "{err}"
         );
         let err = Command::parse("summary 1 99").unwrap_err();
-        assert!(err.message("/").contains("a number from 1 to 10"), "{err}");
+        assert!(
+            err.message("/")
+                .contains("a number of sentences from 1 to 10"),
+            "{err}"
+        );
         let err = Command::parse("discuss 1 2").unwrap_err();
         assert!(err.message("/").contains("does not take “2”"), "{err}");
         let searched = Command::parse("article -5").map(|c| c.name()).ok();
@@ -466,7 +472,8 @@ mod tests {
         assert!(err.message("/").starts_with("/feed has no “frob”"), "{err}");
         let err = Command::parse("feed add http://x --every 2").unwrap_err();
         assert!(
-            err.message("/").contains("a number from 5 to 1440"),
+            err.message("/")
+                .contains("a number of minutes from 5 to 1440"),
             "{err}"
         );
     }

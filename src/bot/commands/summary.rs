@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
             ArgKind::Count {
                 min: 1,
                 max: MAX_SENTENCES,
+                unit: "sentences",
             },
             false,
         ),

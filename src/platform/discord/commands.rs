@@ -22,7 +22,7 @@ fn option(arg: &ArgSpec) -> CreateCommandOption {
             CreateCommandOption::new(CommandOptionType::String, arg.name, arg.description)
                 .set_autocomplete(true)
         }
-        ArgKind::Count { min, max } => {
+        ArgKind::Count { min, max, .. } => {
             CreateCommandOption::new(CommandOptionType::Integer, arg.name, arg.description)
                 .min_int_value(u64::from(min))
                 .max_int_value(u64::from(max))
@@ -227,7 +227,10 @@ mod tests {
             { "name": "every", "type": 4, "value": 2 }
         ]}]);
         let error = path("feed", every).unwrap_err();
-        assert!(error.contains("a number from 5 to 1440"), "{error}");
+        assert!(
+            error.contains("a number of minutes from 5 to 1440"),
+            "{error}"
+        );
         let error = path(
             "summary",
             json!([{ "name": "article", "type": 3, "value": "war" }]),
