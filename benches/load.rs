@@ -100,6 +100,7 @@ fn article_text(rng: &mut fastrand::Rng, words: &[String], i: usize) -> String {
 fn context(user: usize) -> Context {
     Context {
         platform: Platform::Console,
+        community: "load".to_owned(),
         channel: "load".to_owned(),
         channel_name: Some("load".to_owned()),
         user: User {
@@ -245,7 +246,17 @@ async fn main() {
 
     // One discussion per article for the first 10,000, in one channel.
     let channel = store
-        .channel("console", "load", Some("load"), now)
+        .channel(
+            "console",
+            "load",
+            Some("load"),
+            store
+                .community("console", "load", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
         .await
         .unwrap();
     let mut discussions = Vec::new();

@@ -20,6 +20,10 @@ pub struct Settings {
     /// Name of the console user.
     #[arg(long, env = "READINGROOM_CONSOLE_USER", value_parser = Checked(text), default_value_t = login_name())]
     console_user: String,
+    /// The community the console chat stands for (`console`; another name simulates a second
+    /// server, with a shelf, discussions and pins of its own).
+    #[arg(long, env = "READINGROOM_CONSOLE_COMMUNITY", value_parser = Checked(text), default_value = "console")]
+    console_community: String,
     /// Commands a user may send at once before the cooldown (0 turns limits off).
     #[arg(long, env = "READINGROOM_COMMAND_BURST", value_parser = Checked(count), default_value = "6")]
     command_burst: u32,
@@ -89,6 +93,8 @@ pub struct Settings {
 pub struct Config {
     /// Who the console user is.
     pub console_user: String,
+    /// The community the console stands for.
+    pub console_community: String,
     /// Matrix, when a homeserver is set.
     pub matrix: Option<MatrixConfig>,
     /// Discord, when a token is set.
@@ -206,6 +212,7 @@ impl TryFrom<Settings> for Config {
     fn try_from(settings: Settings) -> anyhow::Result<Self> {
         let Settings {
             console_user,
+            console_community,
             command_burst,
             command_refill_secs,
             metrics_addr,
@@ -277,6 +284,7 @@ impl TryFrom<Settings> for Config {
         };
         Ok(Self {
             console_user,
+            console_community,
             matrix,
             discord,
             command_burst,

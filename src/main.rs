@@ -25,7 +25,7 @@ use readingroom::config::{self, Config, Settings};
 use readingroom::platform::console::Console;
 use readingroom::platform::matrix::MatrixBot;
 use readingroom::sources;
-use readingroom::store::{Ingested, Store};
+use readingroom::store::{Ingested, Scope, Store};
 
 /// Reading Room: a bot for communities that read and argue about articles together.
 #[derive(Debug, Parser)]
@@ -54,6 +54,10 @@ enum Cmd {
         /// The files or URLs.
         #[arg(required = true)]
         files: Vec<String>,
+        /// Put the articles on this community's shelf only (`discord:GUILD`, `matrix:ROOM`,
+        /// or a console name) instead of the library every community may read.
+        #[arg(long)]
+        community: Option<String>,
     },
     /// Show the structured article parsed from a file or a web page, without storing it.
     Parse {
@@ -81,9 +85,18 @@ enum Cmd {
         /// The article id.
         #[arg(long)]
         article: String,
+        /// Only this community's channels (`discord:GUILD`, `matrix:ROOM`, a console name).
+        #[arg(long)]
+        community: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "md")]
         format: readingroom::bot::export::Format,
+    },
+    /// What the store holds: everything, or one community's.
+    Stats {
+        /// One community (`discord:GUILD`, `matrix:ROOM`, a console name).
+        #[arg(long)]
+        community: Option<String>,
     },
     /// Digest tools for operators.
     Digest {
@@ -182,20 +195,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Ingest { files } => {
+        Cmd::Ingest { files, community } => {
             let bot = open_bot(&cli.db).await?;
-            ingest(&bot, &files).await
+            let community = match community {
+                Some(reference) => Some(community_for(&bot, &reference, true).await?),
+                None => None,
+            };
+            ingest(&bot, &files, community).await
+        }
+        Cmd::Stats { community } => {
+            let bot = open_bot(&cli.db).await?;
+            let scope = scope_for(&bot, community.as_deref()).await?;
+            let t = bot.store().totals(scope).await?;
+            println!(
+                "{} articles ({} quotations), {} discussions, {} messages ({} deleted), {} pins, {} digests posted, {} feeds",
+                t.articles,
+                t.quotes,
+                t.discussions,
+                t.messages,
+                t.deleted_messages,
+                t.pins,
+                t.digests_posted,
+                t.feeds
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Parse { file, json } => parse(&file, json).await,
-        Cmd::Export { article, format } => {
+        Cmd::Export {
+            article,
+            format,
+            community,
+        } => {
             let bot = open_bot(&cli.db).await?;
+            let scope = scope_for(&bot, community.as_deref()).await?;
             let id: readingroom::store::ArticleId = article.parse()?;
             let stored = bot
                 .store()
                 .article(id)
                 .await?
                 .with_context(|| format!("there is no article {id}"))?;
-            let export = readingroom::bot::export::build(bot.store(), &stored).await?;
+            let export = readingroom::bot::export::build(bot.store(), scope, &stored).await?;
             print!("{}", readingroom::bot::export::render(&export, format));
             Ok(ExitCode::SUCCESS)
         }
@@ -204,9 +243,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let bot = open_bot(&cli.db).await?;
             let store = bot.store();
-            let found = store.find_channel(&channel).await?.with_context(|| {
-                format!("no channel {channel:?} is known (the console's is \"console\")")
-            })?;
+            let found = match store.find_channel(&channel).await? {
+                Some(found) => found,
+                // The console's channel exists before anyone has used it: it is the operator's.
+                None if !channel.contains(':') && channel == "console" => {
+                    let community = store
+                        .community("console", &channel, None, bot.now())
+                        .await?;
+                    store
+                        .channel("console", &channel, Some(&channel), community.id, bot.now())
+                        .await?
+                }
+                None => {
+                    anyhow::bail!("no channel {channel:?} is known (the console's is \"console\")")
+                }
+            };
+            let scope = Scope::Community(found.community_id.unwrap_or_default());
             let schedule = store.digest_schedule(found.id).await?;
             let zone = schedule
                 .as_ref()
@@ -219,7 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or(now - chrono::Duration::days(1));
             let day = now.with_timezone(&zone).date_naive();
             let prefix = if found.platform == "matrix" { "!" } else { "/" };
-            match readingroom::bot::digest::compose(store, found.id, day, since, now, prefix)
+            match readingroom::bot::digest::compose(store, scope, found.id, day, since, now, prefix)
                 .await?
             {
                 Some(card) => println!(
@@ -327,7 +379,9 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     let digests = tokio::spawn(scheduler.run(DIGEST_TICK, shutdown.clone()));
     let feeds = tokio::spawn(poller.run(FEED_TICK, shutdown));
     let interactive = std::io::stdin().is_terminal();
-    let mut console = Console::new(bot.clone(), &config.console_user).with_prompt(interactive);
+    let mut console = Console::new(bot.clone(), &config.console_user)
+        .in_community(&config.console_community)
+        .with_prompt(interactive);
     let input = BufReader::new(tokio::io::stdin());
     tokio::select! {
         result = console.run(input, tokio::io::stdout()) => result?,
@@ -428,7 +482,35 @@ async fn expand(bot: &Bot, source: &str) -> Vec<String> {
     }
 }
 
-async fn ingest(bot: &Bot, sources: &[String]) -> anyhow::Result<ExitCode> {
+/// The community an operator names: `discord:GUILD`, `matrix:ROOM`, or a console name (made on
+/// first use when `create` is set, so articles can be shelved for a console community before it
+/// ever runs).
+async fn community_for(bot: &Bot, reference: &str, create: bool) -> anyhow::Result<i64> {
+    let store = bot.store();
+    if let Some(found) = store.find_community(reference).await? {
+        return Ok(found.id);
+    }
+    let console = reference.strip_prefix("console:").unwrap_or(reference);
+    if create && !reference.starts_with("discord:") && !reference.starts_with("matrix:") {
+        return Ok(store
+            .community("console", console, None, bot.now())
+            .await?
+            .id);
+    }
+    anyhow::bail!(
+        "no community {reference:?} is known (write discord:GUILD, matrix:ROOM or a console name)"
+    )
+}
+
+/// The operator's view: everything, or one community's.
+async fn scope_for(bot: &Bot, community: Option<&str>) -> anyhow::Result<Scope> {
+    Ok(match community {
+        Some(reference) => Scope::Community(community_for(bot, reference, false).await?),
+        None => Scope::Operator,
+    })
+}
+
+async fn ingest(bot: &Bot, sources: &[String], community: Option<i64>) -> anyhow::Result<ExitCode> {
     let mut items = Vec::new();
     for source in sources {
         items.extend(expand(bot, source).await);
@@ -455,9 +537,26 @@ async fn ingest(bot: &Bot, sources: &[String]) -> anyhow::Result<ExitCode> {
             bot.ingest_url(source).await
         } else {
             match sources::read_file(Path::new(source)).await {
-                Ok(text) => bot.ingest(&text, Some(source)).await,
+                Ok(text) => bot.ingest_text(&text, Some(source)).await,
                 Err(error) => Err(readingroom::bot::IngestError::Source(error)),
             }
+        };
+        // The operator's articles go to the library, or to the one community named.
+        let outcome = match outcome {
+            Ok((ingested, title)) => {
+                let placed = match community {
+                    Some(community) => {
+                        bot.store()
+                            .shelve(community, ingested.id(), Some("operator"), bot.now())
+                            .await
+                    }
+                    None => bot.store().add_to_library(ingested.id()).await,
+                };
+                placed
+                    .map(|()| (ingested, title))
+                    .map_err(readingroom::bot::IngestError::Store)
+            }
+            Err(error) => Err(error),
         };
         match outcome {
             Ok((Ingested::New(id), title)) => say(format!("{id} {title}")),

@@ -10,7 +10,7 @@ use bin::readingroom;
 use common::{context, fixture, fixture_path, spawn_app};
 use readingroom::bot::{Body, Platform};
 use readingroom::platform::console::Console;
-use readingroom::store::{NewMessage, Store};
+use readingroom::store::{NewMessage, Scope, Store};
 
 #[tokio::test]
 async fn piped_console_session_through_the_binary() {
@@ -48,8 +48,8 @@ async fn piped_console_session_through_the_binary() {
 
     let store = Store::open(db.to_str().unwrap()).await.unwrap();
     assert_eq!(store.article_count().await.unwrap(), 1);
-    let first = store.message(1).await.unwrap().unwrap();
-    let second = store.message(2).await.unwrap().unwrap();
+    let first = store.message(Scope::Operator, 1).await.unwrap().unwrap();
+    let second = store.message(Scope::Operator, 2).await.unwrap().unwrap();
     assert_eq!(first.body.as_deref(), Some("The silence is the point."));
     assert_eq!(first.author_name, "ana");
     assert_eq!(second.reply_to.as_deref(), Some(first.platform_id.as_str()));
@@ -134,7 +134,14 @@ async fn pins_show_on_the_card_and_moderation_is_enforced() {
         Body::Error("Only moderators can use /pin.".into())
     );
     assert!(refused.ephemeral);
-    assert!(app.bot.store().pins(None, 10).await.unwrap().is_empty());
+    assert!(
+        app.bot
+            .store()
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let pinned = console.line("/pin 1 the civic angle").await;
     assert!(pinned.starts_with("Pinned message #1 by mod"), "{pinned}");
@@ -175,7 +182,17 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
     let store = app.bot.store();
     let now = app.bot.now();
     let channel = store
-        .channel("discord", "c1", Some("books"), now)
+        .channel(
+            "discord",
+            "c1",
+            Some("books"),
+            store
+                .community("discord", "c1", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
         .await
         .unwrap();
     let (discussion, created) = store
@@ -195,14 +212,17 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
     store.set_thread(discussion.id, Some("t1")).await.unwrap();
     assert_eq!(
         store
-            .discussion_by_thread("discord", "t1")
+            .discussion_by_thread("discord", "t1", None)
             .await
             .unwrap()
             .map(|d| d.id),
         Some(discussion.id)
     );
     assert_eq!(
-        store.discussion_by_thread("matrix", "t1").await.unwrap(),
+        store
+            .discussion_by_thread("matrix", "t1", None)
+            .await
+            .unwrap(),
         None
     );
 
@@ -237,7 +257,11 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
             .await
             .unwrap()
     );
-    let edited = store.message(first).await.unwrap().unwrap();
+    let edited = store
+        .message(Scope::Operator, first)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(edited.body.as_deref(), Some("edited text"));
     assert!(edited.edited_at.is_some());
 
@@ -254,13 +278,28 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         )
         .await;
     assert!(matches!(reply.body, Body::Text(_)), "{reply:?}");
-    assert_eq!(store.pins(Some(article), 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .pins(Scope::Operator, Some(article), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     assert!(store.delete_message("discord", "m1", now).await.unwrap());
-    let deleted = store.message(first).await.unwrap().unwrap();
+    let deleted = store
+        .message(Scope::Operator, first)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(deleted.body, None, "the store forgets deleted text");
     assert!(
-        store.pins(None, 10).await.unwrap().is_empty(),
+        store
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "a deleted message leaves the pins"
     );
     assert!(
@@ -269,7 +308,10 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
             .await
             .unwrap()
     );
-    let stats = store.discussion_stats(article).await.unwrap();
+    let stats = store
+        .discussion_stats(Scope::Operator, article)
+        .await
+        .unwrap();
     assert_eq!((stats.messages, stats.participants), (1, 1));
     assert!(store.integrity_check().await.unwrap());
 
@@ -285,7 +327,13 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         .await
         .unwrap();
     assert_eq!(
-        store.message(id).await.unwrap().unwrap().body.as_deref(),
+        store
+            .message(Scope::Operator, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .body
+            .as_deref(),
         Some("edited first")
     );
     store
@@ -301,7 +349,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
         .record_message(discussion.id, message("late-2", "secret", None))
         .await
         .unwrap();
-    let late = store.message(id).await.unwrap().unwrap();
+    let late = store.message(Scope::Operator, id).await.unwrap().unwrap();
     assert_eq!(late.body, None, "the store never keeps deleted text");
     assert!(late.deleted_at.is_some());
 }
@@ -366,7 +414,20 @@ async fn changes_racing_the_creation_are_never_lost() {
     let article = app.ingest_fixture().await;
     let store = app.bot.store().clone();
     let now = app.bot.now();
-    let channel = store.channel("discord", "c1", None, now).await.unwrap();
+    let channel = store
+        .channel(
+            "discord",
+            "c1",
+            None,
+            store
+                .community("discord", "c1", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
+        .await
+        .unwrap();
     let (discussion, _) = store
         .open_discussion(article, channel.id, now)
         .await
@@ -412,7 +473,7 @@ async fn changes_racing_the_creation_are_never_lost() {
     for (creator, changer, deleted) in tasks {
         let id = creator.await.unwrap().unwrap();
         changer.await.unwrap().unwrap();
-        let stored = store.message(id).await.unwrap().unwrap();
+        let stored = store.message(Scope::Operator, id).await.unwrap().unwrap();
         if deleted {
             assert_eq!(stored.body, None, "{}", stored.platform_id);
         } else {
@@ -440,7 +501,7 @@ async fn every_moderator_command_refuses_readers_and_runs_for_moderators() {
         }
         assert!(reply.ephemeral, "{line}: refusals are for the caller only");
     }
-    let totals = app.bot.store().totals().await.unwrap();
+    let totals = app.bot.store().totals(Scope::Operator).await.unwrap();
     assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
     assert!(app.bot.store().digest_schedules().await.unwrap().is_empty());
 
@@ -524,7 +585,20 @@ async fn prometheus_metrics_count_commands_outcomes_and_recorded_messages() {
     app.bot.handle_text(&reader, "no such command").await;
     let store = app.bot.store();
     let now = app.bot.now();
-    let channel = store.channel("discord", "c1", None, now).await.unwrap();
+    let channel = store
+        .channel(
+            "discord",
+            "c1",
+            None,
+            store
+                .community("discord", "c1", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
+        .await
+        .unwrap();
     let (discussion, _) = store
         .open_discussion(readingroom::store::ArticleId(1), channel.id, now)
         .await

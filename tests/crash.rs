@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bin::readingroom;
 use common::fixture_path;
-use readingroom::store::Store;
+use readingroom::store::{Scope, Store};
 
 const KILLS: usize = 24;
 
@@ -112,7 +112,7 @@ fn killed_at_random_moments_it_loses_and_doubles_nothing_it_acknowledged() {
         let ok = store.integrity_check().await.unwrap();
         let article = readingroom::store::ArticleId(1);
         let bodies: Vec<String> = store
-            .article_messages(article)
+            .article_messages(Scope::Operator, article)
             .await
             .unwrap()
             .into_iter()

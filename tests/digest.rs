@@ -286,7 +286,17 @@ async fn the_digest_holds_articles_discussions_pins_and_a_quote() {
     let store = app.bot.store();
     let now = app.bot.now();
     let channel = store
-        .channel("console", "console", None, now)
+        .channel(
+            "console",
+            "console",
+            None,
+            store
+                .community("console", "console", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
         .await
         .unwrap();
     let (discussion, _) = store
@@ -419,7 +429,17 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
             created_at: now + Duration::minutes(minutes),
         };
     let first = store
-        .channel("discord", "c1", Some("books"), now)
+        .channel(
+            "discord",
+            "c1",
+            Some("books"),
+            store
+                .community("discord", "c1", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
         .await
         .unwrap();
     let (d1, _) = store.open_discussion(article, first.id, now).await.unwrap();
@@ -442,7 +462,20 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         )
         .await
         .unwrap();
-    let matrix = store.channel("matrix", "!room:x", None, now).await.unwrap();
+    let matrix = store
+        .channel(
+            "matrix",
+            "!room:x",
+            None,
+            store
+                .community("matrix", "!room:x", None, now)
+                .await
+                .unwrap()
+                .id,
+            now,
+        )
+        .await
+        .unwrap();
     let (d2, _) = store
         .open_discussion(article, matrix.id, now)
         .await
@@ -479,7 +512,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         .lines()
         .filter(|l| l.trim_start().starts_with("- **"))
         .collect();
-    assert_eq!(order.len(), 4, "{content}");
+    assert_eq!(order.len(), 3, "{content}");
     assert!(order[0].starts_with("- **ana**"));
     assert!(
         order[1].starts_with("  - **ben**") && order[1].contains("📌 pinned (best reply)"),
@@ -490,8 +523,19 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         "a reply to a deleted message moves up: {content}"
     );
     assert!(
-        order[3].starts_with("- **eve**") && order[3].contains("matrix"),
-        "{content}"
+        !content.contains("eve") && !content.contains("From Matrix"),
+        "another community's discussion stays out of this one's export: {content}"
+    );
+    // The operator's export holds every community's.
+    let stored = store.article(article).await.unwrap().unwrap();
+    let whole =
+        readingroom::bot::export::build(store, readingroom::store::Scope::Operator, &stored)
+            .await
+            .unwrap();
+    let whole = readingroom::bot::export::markdown(&whole);
+    assert!(
+        whole.contains("**eve**") && whole.contains("From Matrix") && whole.contains("**ana**"),
+        "{whole}"
     );
 
     let reader = context(Platform::Discord, "c1", "reader", false);

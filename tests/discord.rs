@@ -17,7 +17,7 @@ use readingroom::bot::Bot;
 use readingroom::clock::SystemClock;
 use readingroom::config::DiscordConfig;
 use readingroom::platform::discord::{DiscordCore, endpoint, http_client};
-use readingroom::store::Store;
+use readingroom::store::{Scope, Store};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -109,7 +109,7 @@ impl World {
         let started = tokio::time::Instant::now();
         while self
             .store
-            .message_by_platform_id("discord", &id)
+            .message_by_platform_id(Scope::Operator, "discord", &id)
             .await
             .unwrap()
             .is_none()
@@ -374,7 +374,7 @@ async fn discuss_button_opens_a_thread_that_records_messages_edits_and_deletes()
     );
     let discussion = world
         .store
-        .discussion_by_thread("discord", &thread_id.to_string())
+        .discussion_by_thread("discord", &thread_id.to_string(), None)
         .await
         .unwrap()
         .expect("tracked");
@@ -524,7 +524,14 @@ async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
             .unwrap()
             .contains("Only moderators")
     );
-    assert!(world.store.pins(None, 10).await.unwrap().is_empty());
+    assert!(
+        world
+            .store
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let accepted = world
         .menu(
@@ -542,7 +549,15 @@ async fn pin_context_menu_is_for_moderators_and_shows_on_the_article() {
         "{}",
         accepted.body
     );
-    assert_eq!(world.store.pins(None, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        world
+            .store
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let card = world
         .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
@@ -1091,7 +1106,7 @@ async fn every_moderator_command_refuses_a_reader_ephemerally() {
         let text = refused.body["data"]["content"].as_str().unwrap();
         assert!(text.contains("Only moderators"), "{menu}: {text}");
     }
-    let totals = world.store.totals().await.unwrap();
+    let totals = world.store.totals(Scope::Operator).await.unwrap();
     assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
 
     let stats = world

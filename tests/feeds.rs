@@ -624,7 +624,7 @@ mod feeds {
         assert_eq!(sink.posts.lock().unwrap().len(), 1);
         let discussion = bot
             .store()
-            .discussion_by_thread("console", "thread-for-feed/21/1")
+            .discussion_by_thread("console", "thread-for-feed/21/1", None)
             .await
             .unwrap();
         let discussion =

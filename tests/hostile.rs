@@ -31,7 +31,7 @@ use readingroom::article::{Article, MAX_INPUT_BYTES};
 use readingroom::bot::{Body, Platform};
 use readingroom::sources::feed::{ParsedFeed, parse_feed};
 use readingroom::sources::{SourceError, read_file};
-use readingroom::store::ArticleId;
+use readingroom::store::{ArticleId, Scope};
 
 /// How long any single call may take, however hostile its input, in a debug build on a busy
 /// 2-core machine. A guard against blowups (the quadratic ones found here took minutes at
@@ -1217,8 +1217,8 @@ fn search_never_fails_on_user_text() {
             let (search, complete) = bounded("search", || {
                 rt.block_on(async {
                     (
-                        store.search(&words, 5).await,
-                        store.complete_titles(&words, 5).await,
+                        store.search(Scope::Operator, &words, 5).await,
+                        store.complete_titles(Scope::Operator, &words, 5).await,
                     )
                 })
             });
@@ -1238,8 +1238,11 @@ fn search_never_fails_on_user_text() {
     ] {
         bounded("search of a long line", || {
             rt.block_on(async {
-                store.search(&words, 5).await.unwrap();
-                store.complete_titles(&words, 5).await.unwrap();
+                store.search(Scope::Operator, &words, 5).await.unwrap();
+                store
+                    .complete_titles(Scope::Operator, &words, 5)
+                    .await
+                    .unwrap();
             })
         });
     }
@@ -1253,7 +1256,7 @@ fn search_finds_a_title_word_inside_syntax_noise() {
     runner(128)
         .run(&word_in_noise(), |(which, words)| {
             let hits = rt
-                .block_on(store.search(&words, 5))
+                .block_on(store.search(Scope::Operator, &words, 5))
                 .map_err(|e| TestCaseError::fail(format!("{words:?}: {e}")))?;
             prop_assert!(
                 hits.iter().any(|h| h.id == ids[which]),

@@ -27,7 +27,7 @@ use readingroom::bot::Bot;
 use readingroom::clock::SystemClock;
 use readingroom::config::{MatrixAuth, MatrixConfig};
 use readingroom::platform::matrix::MatrixBot;
-use readingroom::store::Store;
+use readingroom::store::{Scope, Store};
 use synapse::{Registered, Synapse};
 use tokio::sync::watch;
 
@@ -437,7 +437,7 @@ async fn discussion_thread_records_replies_edits_and_redactions() {
     let room = world.room.clone();
     let discussion = world
         .store()
-        .discussion_by_thread("matrix", root.as_str())
+        .discussion_by_thread("matrix", root.as_str(), None)
         .await
         .unwrap()
         .expect("thread tracked");
@@ -543,7 +543,14 @@ async fn pin_needs_the_moderator_power_level() {
         "{}",
         refused.content.body()
     );
-    assert!(world.store().pins(None, 10).await.unwrap().is_empty());
+    assert!(
+        world
+            .store()
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Alice created the room: she outranks everyone. She raises Bob to 50, the moderator level.
     world
@@ -566,7 +573,7 @@ async fn pin_needs_the_moderator_power_level() {
         "{}",
         accepted.content.body()
     );
-    let pins = world.store().pins(None, 10).await.unwrap();
+    let pins = world.store().pins(Scope::Operator, None, 10).await.unwrap();
     assert_eq!(pins.len(), 1);
     assert_eq!(pins[0].note.as_deref(), Some("the public-space argument"));
 
@@ -589,7 +596,14 @@ async fn pin_needs_the_moderator_power_level() {
         "{}",
         unpinned.content.body()
     );
-    assert!(world.store().pins(None, 10).await.unwrap().is_empty());
+    assert!(
+        world
+            .store()
+            .pins(Scope::Operator, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -834,7 +848,7 @@ async fn readers_are_refused_moderator_commands_and_a_flood_gets_one_notice() {
             refused.content.body()
         );
     }
-    let totals = world.store().totals().await.unwrap();
+    let totals = world.store().totals(Scope::Operator).await.unwrap();
     assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
 
     // Bob has 12 - lines.len() commands left; he sends ten more at once.

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 use crate::article::{self, Length, SummaryKind};
 use crate::bot::reply::{Card, Field, Quoted, Reply, truncate};
 use crate::bot::{Bot, Platform};
-use crate::store::{DigestSchedule, RunStatus, Store, StoreError};
+use crate::store::{DigestSchedule, RunStatus, Scope, Store, StoreError};
 
 /// How far back the first digest of a channel looks.
 const FIRST_PERIOD: Span = Span::days(1);
@@ -82,15 +82,20 @@ fn pick(channel_id: i64, day: NaiveDate) -> u64 {
 /// Composes the digest of `(since, until]` for a channel; `None` when nothing happened.
 pub async fn compose(
     store: &Store,
+    scope: Scope,
     channel_id: i64,
     day: NaiveDate,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     prefix: &str,
 ) -> Result<Option<Card>, StoreError> {
-    let articles = store.articles_between(since, until, MAX_ARTICLES).await?;
-    let discussions = store.liveliest(since, until, MAX_DISCUSSIONS).await?;
-    let pins = store.pins_between(since, until, MAX_PINS).await?;
+    let articles = store
+        .articles_between(scope, since, until, MAX_ARTICLES)
+        .await?;
+    let discussions = store
+        .liveliest(scope, since, until, MAX_DISCUSSIONS)
+        .await?;
+    let pins = store.pins_between(scope, since, until, MAX_PINS).await?;
     if articles.is_empty() && discussions.is_empty() && pins.is_empty() {
         return Ok(None);
     }
@@ -152,7 +157,7 @@ pub async fn compose(
         });
     }
     let quote = store
-        .quote_between(until - QUOTE_WINDOW, until, pick(channel_id, day))
+        .quote_between(scope, until - QUOTE_WINDOW, until, pick(channel_id, day))
         .await?
         .map(|q| Quoted {
             text: truncate(&q.text, 400),
@@ -283,7 +288,10 @@ impl Scheduler {
             } else {
                 "/"
             };
-            let status = match compose(store, schedule.channel_id, day, since, now, prefix).await? {
+            let scope = Scope::Community(schedule.community_id.unwrap_or_default());
+            let status = match compose(store, scope, schedule.channel_id, day, since, now, prefix)
+                .await?
+            {
                 None => RunStatus::Empty,
                 Some(card) => match sink
                     .post(

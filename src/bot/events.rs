@@ -5,13 +5,16 @@
 use chrono::{DateTime, Utc};
 
 use super::{Bot, MAX_MESSAGE_CHARS, Platform, reply};
-use crate::store::{NewMessage, StoreError};
+use crate::store::{NewMessage, Scope, StoreError};
 
 /// A reader's message seen in a platform thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Posted {
     /// Where it was seen.
     pub platform: Platform,
+    /// The platform's id of the community it was posted in (guild, room, console): it
+    /// attaches only to a discussion of that community.
+    pub community: String,
     /// The platform's id of the thread it is in (a Discord thread channel, a Matrix thread
     /// root event).
     pub thread: String,
@@ -26,6 +29,25 @@ pub struct Posted {
     /// The platform's id of the message it replies to.
     pub reply_to: Option<String>,
     /// When it was sent.
+    pub at: DateTime<Utc>,
+}
+
+/// A change to a message, as a platform saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed<'a> {
+    /// Where it was seen.
+    pub platform: Platform,
+    /// The platform's id of the community it was seen in.
+    pub community: &'a str,
+    /// The thread it happened in, where the platform says.
+    pub thread: Option<&'a str>,
+    /// The platform's id of the changed message.
+    pub id: &'a str,
+    /// Who made the change, where the platform says.
+    pub sender: Option<&'a str>,
+    /// What changed.
+    pub change: Change,
+    /// When.
     pub at: DateTime<Utc>,
 }
 
@@ -46,7 +68,7 @@ impl Bot {
         let platform = posted.platform.as_str();
         let Some(discussion) = self
             .store()
-            .discussion_by_thread(platform, &posted.thread)
+            .discussion_by_thread(platform, &posted.thread, Some(&posted.community))
             .await?
         else {
             return Ok(None);
@@ -69,31 +91,56 @@ impl Bot {
         Ok(Some(id))
     }
 
-    /// Applies an edit or deletion. `thread` is where the platform says it happened, when it
-    /// says (Discord does; a Matrix edit does not). Platforms may deliver a change before the
-    /// message it changes (serenity runs event handlers concurrently), so a change to an
-    /// unknown message in a tracked thread is kept and applied when the message is recorded;
-    /// a deletion always wins. Returns whether the change was applied now.
-    pub async fn message_changed(
-        &self,
-        platform: Platform,
-        thread: Option<&str>,
-        id: &str,
-        change: Change,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let (store, platform) = (self.store(), platform.as_str());
-        let applied = match &change {
-            Change::Edit(body) => store.edit_message(platform, id, body, at).await?,
-            Change::Delete => store.delete_message(platform, id, at).await?,
-        };
-        if applied {
-            tracing::debug!(message = %id, ?change, "message change applied");
-            return Ok(true);
+    /// Applies an edit or deletion seen in `community`. An edit counts only from the message's
+    /// author (`sender`); a deletion's sender, where the platform names one, was already
+    /// allowed by the platform (the author or a moderator). Either counts only for a message of
+    /// that community. `thread` is where the platform says it happened, when it says (Discord
+    /// does; a Matrix edit does not). Platforms may deliver a change before the message it
+    /// changes (serenity runs event handlers concurrently), so a change to an unknown message
+    /// in a tracked thread is kept and applied when the message is recorded; a deletion always
+    /// wins. Returns whether the change was applied now.
+    pub async fn message_changed(&self, change: Changed<'_>) -> Result<bool, StoreError> {
+        let store = self.store();
+        let platform = change.platform.as_str();
+        let community = store
+            .community(platform, change.community, None, self.now())
+            .await?;
+        let scope = Scope::Community(community.id);
+        match store
+            .message_by_platform_id(scope, platform, change.id)
+            .await?
+        {
+            Some(message) => {
+                if let (Change::Edit(_), Some(sender)) = (&change.change, change.sender)
+                    && sender != message.author_id
+                {
+                    tracing::warn!(message = %change.id, sender, "an edit by someone other than the author is ignored");
+                    return Ok(false);
+                }
+                let applied = match &change.change {
+                    Change::Edit(body) => {
+                        store
+                            .edit_message(platform, change.id, body, change.at)
+                            .await?
+                    }
+                    Change::Delete => store.delete_message(platform, change.id, change.at).await?,
+                };
+                tracing::debug!(message = %change.id, applied, "message change");
+                return Ok(applied);
+            }
+            None if store
+                .message_by_platform_id(Scope::Operator, platform, change.id)
+                .await?
+                .is_some() =>
+            {
+                tracing::warn!(message = %change.id, community = change.community, "a change from another community is ignored");
+                return Ok(false);
+            }
+            None => {}
         }
-        let tracked = match thread {
+        let tracked = match change.thread {
             Some(thread) => store
-                .discussion_by_thread(platform, thread)
+                .discussion_by_thread(platform, thread, Some(change.community))
                 .await?
                 .is_some(),
             None => false,
@@ -101,11 +148,13 @@ impl Bot {
         if !tracked {
             return Ok(false);
         }
-        let body = match &change {
+        let body = match &change.change {
             Change::Edit(body) => Some(body.as_str()),
             Change::Delete => None,
         };
-        store.defer_change(platform, id, body, at).await
+        store
+            .defer_change(platform, change.id, body, change.at)
+            .await
     }
 
     /// The platform opened the thread that carries a discussion (`None`: opening it failed,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::store::{ArticleId, Store, StoreError, StoredArticle, StoredMessage};
+use crate::store::{ArticleId, Scope, Store, StoreError, StoredArticle, StoredMessage};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,11 +54,15 @@ pub struct Export {
     pub thread: Vec<Node>,
 }
 
-/// Builds the export of an article's discussion.
-pub async fn build(store: &Store, stored: &StoredArticle) -> Result<Export, StoreError> {
-    let messages = store.article_messages(stored.id).await?;
+/// Builds the export of an article's discussion in `scope`'s channels.
+pub async fn build(
+    store: &Store,
+    scope: Scope,
+    stored: &StoredArticle,
+) -> Result<Export, StoreError> {
+    let messages = store.article_messages(scope, stored.id).await?;
     let pins: HashMap<i64, Option<String>> = store
-        .pins(Some(stored.id), u32::MAX)
+        .pins(scope, Some(stored.id), u32::MAX)
         .await?
         .into_iter()
         .map(|p| (p.message_id, p.note))

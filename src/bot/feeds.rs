@@ -17,6 +17,7 @@ use super::{Bot, Platform};
 use crate::article::html::parse_html;
 use crate::bot::reply::Reply;
 use crate::sources::feed::{FeedEntry, parse_feed};
+use crate::store::Scope;
 use crate::store::{ArticleId, Feed, StoreError};
 
 /// Longest wait between polls of a failing feed.
@@ -223,9 +224,11 @@ impl Poller {
             let Some(stored) = store.article(delivery.article_id).await? else {
                 continue;
             };
-            let stats = store.discussion_stats(stored.id).await?;
+            // The card shows what the receiving community has said of it, nothing else.
+            let scope = Scope::Community(delivery.community_id.unwrap_or_default());
+            let stats = store.discussion_stats(scope, stored.id).await?;
             let pins = store
-                .pins(Some(stored.id), super::cards::PINS_ON_CARD)
+                .pins(scope, Some(stored.id), super::cards::PINS_ON_CARD)
                 .await?;
             let prefix = if delivery.platform == Platform::Matrix.as_str() {
                 "!"
@@ -250,6 +253,9 @@ impl Poller {
                         .delivery_done(delivery.entry_id, delivery.channel_id, Ok(now))
                         .await?;
                     report.delivered += 1;
+                    if let Some(community) = delivery.community_id {
+                        store.shelve(community, stored.id, None, now).await?;
+                    }
                     if let Some(thread) = thread {
                         let (discussion, _) = store
                             .open_discussion(stored.id, delivery.channel_id, now)

@@ -29,8 +29,21 @@ pub enum IngestError {
 }
 
 impl Bot {
-    /// Parses a text and stores it as an article, unless the same content is stored already.
+    /// Parses a text and stores it as an article (unless the same content is stored already)
+    /// and puts it in the operator's library, which every community may read.
     pub async fn ingest(
+        &self,
+        text: &str,
+        origin: Option<&str>,
+    ) -> Result<(Ingested, String), IngestError> {
+        let (ingested, title) = self.ingest_text(text, origin).await?;
+        self.store().add_to_library(ingested.id()).await?;
+        Ok((ingested, title))
+    }
+
+    /// Parses a text and stores it as an article, on no shelf and not in the library: the
+    /// caller places it.
+    pub async fn ingest_text(
         &self,
         text: &str,
         origin: Option<&str>,

@@ -22,12 +22,12 @@ use crate::metrics::Outcome;
 use chrono::{DateTime, Utc};
 
 pub use commands::{COMMANDS, Command, CommandError, CommandSpec, MessageRef, Target};
-pub use events::{Change, Posted};
+pub use events::{Change, Changed, Posted};
 pub use ingest::IngestError;
 pub use reply::{Action, Body, Card, Effect, Field, Quoted, Reply};
 
 use crate::clock::Clock;
-use crate::store::{ArticleId, Store, StoreError, StoredArticle};
+use crate::store::{ArticleId, Community, Scope, Store, StoreError, StoredArticle};
 
 /// Longest discussion message stored, in characters; longer ones are cut (and marked), since a
 /// record must not be lost for being long.
@@ -71,7 +71,10 @@ pub struct User {
 pub struct Context {
     /// The platform.
     pub platform: Platform,
-    /// The platform's id of the channel (the console's is `console`).
+    /// The platform's id of the community the channel belongs to: a Discord guild, a Matrix
+    /// room, the console's name. Everything the caller reads and writes stays inside it.
+    pub community: String,
+    /// The platform's id of the channel (the console's is its community's name).
     pub channel: String,
     /// The channel's name, if known.
     pub channel_name: Option<String>,
@@ -244,9 +247,16 @@ impl Bot {
     }
 
     /// A stored article, or the user's error that there is none.
-    pub(crate) async fn find(&self, id: ArticleId) -> Result<StoredArticle, Failure> {
+    pub(crate) async fn find(
+        &self,
+        ctx: &Context,
+        id: ArticleId,
+    ) -> Result<StoredArticle, Failure> {
+        // An article of another community's shelf gets the same answer as one that does not
+        // exist, so ids tell nothing.
+        let scope = self.scope(ctx).await?;
         self.store
-            .article(id)
+            .article_in(scope, id)
             .await?
             .ok_or_else(|| user_error(format!("There is no article {id}.")))
     }
@@ -257,15 +267,16 @@ impl Bot {
         ctx: &Context,
         target: Option<Target>,
     ) -> Result<StoredArticle, Failure> {
+        let scope = self.scope(ctx).await?;
         match target {
-            None => self.store.latest_article().await?.ok_or_else(|| {
+            None => self.store.latest_article(scope).await?.ok_or_else(|| {
                 user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
             }),
-            Some(Target::Id(id)) => self.find(id).await,
+            Some(Target::Id(id)) => self.find(ctx, id).await,
             Some(Target::Words(words)) => {
-                let hit = self.store.search(&words, 1).await?.into_iter().next();
+                let hit = self.store.search(scope, &words, 1).await?.into_iter().next();
                 match hit {
-                    Some(hit) => self.find(hit.id).await,
+                    Some(hit) => self.find(ctx, hit.id).await,
                     None => Err(user_error(format!(
                         "No article matches “{}”. Try {}search with other words.",
                         reply::truncate(&words, 60),
@@ -276,29 +287,55 @@ impl Bot {
         }
     }
 
+    /// The caller's community, known from now on.
+    pub(crate) async fn community(&self, ctx: &Context) -> Result<Community, Failure> {
+        Ok(self
+            .store
+            .community(ctx.platform.as_str(), &ctx.community, None, self.now())
+            .await?)
+    }
+
+    /// What the caller may read: their community's.
+    pub(crate) async fn scope(&self, ctx: &Context) -> Result<Scope, Failure> {
+        Ok(Scope::Community(self.community(ctx).await?.id))
+    }
+
     /// The caller's channel, known from now on.
     pub(crate) async fn channel(&self, ctx: &Context) -> Result<crate::store::Channel, Failure> {
+        let community = self.community(ctx).await?;
         Ok(self
             .store
             .channel(
                 ctx.platform.as_str(),
                 &ctx.channel,
                 ctx.channel_name.as_deref(),
+                community.id,
                 self.now(),
             )
             .await?)
     }
 
-    /// The article card with the article's discussion size and pins.
+    /// Puts an article on the caller's community's shelf.
+    pub(crate) async fn shelve(&self, ctx: &Context, article: ArticleId) -> Result<(), Failure> {
+        let community = self.community(ctx).await?;
+        let by = format!("{}:{}", ctx.platform.as_str(), ctx.user.id);
+        Ok(self
+            .store
+            .shelve(community.id, article, Some(&by), self.now())
+            .await?)
+    }
+
+    /// The article card with the discussion size and pins of the caller's community.
     pub(crate) async fn article_card(
         &self,
         ctx: &Context,
         stored: &StoredArticle,
     ) -> Result<Card, Failure> {
-        let stats = self.store.discussion_stats(stored.id).await?;
+        let scope = self.scope(ctx).await?;
+        let stats = self.store.discussion_stats(scope, stored.id).await?;
         let pins = self
             .store
-            .pins(Some(stored.id), cards::PINS_ON_CARD)
+            .pins(scope, Some(stored.id), cards::PINS_ON_CARD)
             .await?;
         Ok(cards::article(stored, stats, &pins, &ctx.prefix))
     }

@@ -10,6 +10,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::bot::{Bot, Context, Effect, Platform, Posted, User};
 use crate::platform::plain::render;
+use crate::store::Scope;
 
 /// The console's channel id.
 pub const CHANNEL: &str = "console";
@@ -58,6 +59,7 @@ impl Console {
             bot,
             ctx: Context {
                 platform: Platform::Console,
+                community: CHANNEL.to_owned(),
                 channel: CHANNEL.to_owned(),
                 channel_name: Some("console".to_owned()),
                 user: User {
@@ -72,6 +74,16 @@ impl Console {
             discussion: None,
             prompt: false,
         }
+    }
+
+    /// The console as another community (`--community NAME`): a channel of its own, with
+    /// its own shelf, discussions and pins, as a second server would have. For tests and
+    /// demos of what one community sees of another: nothing.
+    pub fn in_community(mut self, name: &str) -> Self {
+        self.ctx.community = name.to_owned();
+        self.ctx.channel = name.to_owned();
+        self.ctx.channel_name = Some(name.to_owned());
+        self
     }
 
     /// Shows a `> ` prompt before each line (for a terminal).
@@ -167,7 +179,7 @@ impl Console {
 
     async fn record(&mut self, discussion_id: i64, thread: String, line: &str) -> String {
         let (reply_to, body) = match reply_target(line) {
-            Some((parent, rest)) => match self.bot.store().message(parent).await {
+            Some((parent, rest)) => match self.bot.store().message(Scope::Operator, parent).await {
                 Ok(Some(message)) if message.discussion_id == discussion_id => {
                     (Some(message.platform_id), rest)
                 }
@@ -183,6 +195,7 @@ impl Console {
         self.sent += 1;
         let posted = Posted {
             platform: Platform::Console,
+            community: self.ctx.community.clone(),
             thread,
             id: format!("{:x}-{}", self.session, self.sent),
             author_id: self.ctx.user.id.clone(),

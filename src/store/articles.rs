@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::{Result, Store, StoreError};
+use super::communities::visible;
+use super::{Result, Scope, Store, StoreError};
 use crate::article::Article;
 
 /// How many of the newest matches a search ranks.
@@ -240,11 +241,35 @@ impl Store {
         row.map(stored_article).transpose()
     }
 
-    /// The most recently stored article.
-    pub async fn latest_article(&self) -> Result<Option<StoredArticle>> {
+    /// The article with this id, if `scope` may see it.
+    pub async fn article_in(&self, scope: Scope, id: ArticleId) -> Result<Option<StoredArticle>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a WHERE a.id = ?2 AND {}",
+            visible(1)
+        )))
+        .bind(scope.bind())
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(stored_article).transpose()
+    }
+
+    /// The article `scope` saw arrive last: the newest on its shelf or in the library.
+    pub async fn latest_article(&self, scope: Scope) -> Result<Option<StoredArticle>> {
+        // The shelf's newest and the library's newest, each found by index, then the later.
         let row = sqlx::query(
-            "SELECT id, doc, origin, created_at FROM articles ORDER BY id DESC LIMIT 1",
+            "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a JOIN (
+                 SELECT id, at FROM (
+                     SELECT article_id AS id, added_at AS at FROM shelves
+                     WHERE community_id = ?1 ORDER BY added_at DESC LIMIT 1)
+                 UNION ALL
+                 SELECT id, at FROM (
+                     SELECT id, created_at AS at FROM articles
+                     WHERE ?1 IS NULL OR library = 1 ORDER BY id DESC LIMIT 1)
+             ) newest ON newest.id = a.id
+             ORDER BY newest.at DESC, a.id DESC LIMIT 1",
         )
+        .bind(scope.bind())
         .fetch_optional(&self.pool)
         .await?;
         row.map(stored_article).transpose()
@@ -259,12 +284,12 @@ impl Store {
 
     /// Full-text search over titles (weighted up) and bodies, best first. Every word must match;
     /// when no article has them all, articles with any of them are returned.
-    pub async fn search(&self, words: &str, limit: u32) -> Result<Vec<SearchHit>> {
+    pub async fn search(&self, scope: Scope, words: &str, limit: u32) -> Result<Vec<SearchHit>> {
         for joiner in [" ", " OR "] {
             let Some(query) = fts_query(words, joiner, false) else {
                 return Ok(Vec::new());
             };
-            let hits = self.fts(&query, limit).await?;
+            let hits = self.fts(scope, &query, limit).await?;
             if !hits.is_empty() {
                 return Ok(hits);
             }
@@ -274,12 +299,20 @@ impl Store {
 
     /// Titles for autocomplete: articles whose title or body matches the words typed so far,
     /// the last one as a prefix; the latest articles when nothing is typed.
-    pub async fn complete_titles(&self, typed: &str, limit: u32) -> Result<Vec<SearchHit>> {
+    pub async fn complete_titles(
+        &self,
+        scope: Scope,
+        typed: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>> {
         match fts_query(typed, " ", true) {
-            Some(query) => self.fts(&query, limit).await,
-            None => Ok(sqlx::query_as(
-                "SELECT id, title, '' AS snippet FROM articles ORDER BY id DESC LIMIT ?",
-            )
+            Some(query) => self.fts(scope, &query, limit).await,
+            None => Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT a.id, a.title, '' AS snippet FROM articles a WHERE {}
+                 ORDER BY a.id DESC LIMIT ?2",
+                visible(1)
+            )))
+            .bind(scope.bind())
             .bind(limit)
             .fetch_all(&self.pool)
             .await?),
@@ -292,12 +325,13 @@ impl Store {
     /// the newest [`SEARCH_CANDIDATES`] matches are ranked (a reading community wants recent
     /// articles first anyway), and the snippet, which re-reads and re-tokenises the article,
     /// is made for the returned rows only.
-    async fn fts(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        Ok(sqlx::query_as(
+    async fn fts(&self, scope: Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH recent AS MATERIALIZED (
-                 SELECT rowid AS id, bm25(articles_fts, 10.0, 1.0) AS score
-                 FROM articles_fts WHERE articles_fts MATCH ?1
-                 ORDER BY rowid DESC LIMIT ?3
+                 SELECT f.rowid AS id, bm25(articles_fts, 10.0, 1.0) AS score
+                 FROM articles_fts f JOIN articles a ON a.id = f.rowid
+                 WHERE articles_fts MATCH ?1 AND {}
+                 ORDER BY f.rowid DESC LIMIT ?3
              ),
              top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score LIMIT ?2)
              SELECT a.id, a.title,
@@ -305,23 +339,29 @@ impl Store {
                      WHERE articles_fts MATCH ?1 AND rowid = top.id) AS snippet
              FROM top JOIN articles a ON a.id = top.id
              ORDER BY top.score, a.id DESC",
-        )
+            visible(4)
+        )))
         .bind(query)
         .bind(limit)
         .bind(SEARCH_CANDIDATES)
+        .bind(scope.bind())
         .fetch_all(&self.pool)
         .await?)
     }
 
     /// A quotation chosen by `pick` (any number; the caller supplies the randomness): from one
-    /// article when `article` is given, else from all.
+    /// article when `article` is given, else from every article `scope` may see.
     pub async fn pick_quote(
         &self,
+        scope: Scope,
         article: Option<ArticleId>,
         pick: u64,
     ) -> Result<Option<StoredQuote>> {
-        let select = "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
-                      FROM quotes q JOIN articles a ON a.id = q.article_id";
+        let select = format!(
+            "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
+             FROM quotes q JOIN articles a ON a.id = q.article_id WHERE {}",
+            visible(1)
+        );
         let quote = match article {
             Some(id) => {
                 let count: i64 =
@@ -334,26 +374,40 @@ impl Store {
                 }
                 let offset = (pick % count as u64) as i64;
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} WHERE q.article_id = ? ORDER BY q.position LIMIT 1 OFFSET ?"
+                    "{select} AND q.article_id = ?2 ORDER BY q.position LIMIT 1 OFFSET ?3"
                 )))
+                .bind(scope.bind())
                 .bind(id.0)
                 .bind(offset)
                 .fetch_optional(&self.pool)
                 .await?
             }
             None => {
-                // Seek by rowid rather than OFFSET so a pick costs the same at any table size.
+                // Seek by rowid rather than OFFSET so a pick costs the same at any table size;
+                // past the last visible quotation, wrap around to the first.
                 let max: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM quotes")
                     .fetch_one(&self.pool)
                     .await?;
                 let Some(max) = max else { return Ok(None) };
                 let start = (pick % max as u64) as i64 + 1;
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} WHERE q.id >= ? ORDER BY q.id LIMIT 1"
+                let after: Option<StoredQuote> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} AND q.id >= ?2 ORDER BY q.id LIMIT 1"
                 )))
+                .bind(scope.bind())
                 .bind(start)
                 .fetch_optional(&self.pool)
-                .await?
+                .await?;
+                match after {
+                    Some(quote) => Some(quote),
+                    None => {
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                            "{select} ORDER BY q.id LIMIT 1"
+                        )))
+                        .bind(scope.bind())
+                        .fetch_optional(&self.pool)
+                        .await?
+                    }
+                }
             }
         };
         Ok(quote)

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{ArticleId, Result, Store, StoredArticle, StoredQuote};
+use super::communities::within;
+use super::{ArticleId, Result, Scope, Store, StoredArticle, StoredQuote};
 
 /// A channel with a daily digest.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -19,6 +20,8 @@ pub struct DigestSchedule {
     pub timezone: String,
     /// When the schedule was set.
     pub digest_set_at: DateTime<Utc>,
+    /// The community the channel belongs to.
+    pub community_id: Option<i64>,
 }
 
 /// How a digest run ended.
@@ -101,7 +104,8 @@ impl Store {
     /// Every channel with a digest schedule.
     pub async fn digest_schedules(&self) -> Result<Vec<DigestSchedule>> {
         Ok(sqlx::query_as(
-            "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at
+            "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at,
+                    community_id
              FROM channels WHERE digest_at IS NOT NULL AND timezone IS NOT NULL
              AND digest_set_at IS NOT NULL ORDER BY id",
         )
@@ -112,7 +116,8 @@ impl Store {
     /// The channel's schedule, if it has one.
     pub async fn digest_schedule(&self, channel_id: i64) -> Result<Option<DigestSchedule>> {
         Ok(sqlx::query_as(
-            "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at
+            "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at,
+                    community_id
              FROM channels WHERE id = ? AND digest_at IS NOT NULL AND timezone IS NOT NULL
              AND digest_set_at IS NOT NULL",
         )
@@ -177,17 +182,20 @@ impl Store {
         )
     }
 
-    /// Articles stored in `(since, until]`, oldest first.
+    /// The articles new to `scope` in `(since, until]`, oldest first: put on its shelf then, or
+    /// added to the library then (for the operator: every article stored then).
     pub async fn articles_between(
         &self,
+        scope: Scope,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StoredArticle>> {
-        let rows = sqlx::query(
-            "SELECT id, doc, origin, created_at FROM articles
-             WHERE created_at > ? AND created_at <= ? ORDER BY id LIMIT ?",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{NEW_ARTICLES} SELECT a.id, a.doc, a.origin, a.created_at
+             FROM articles a WHERE a.id IN (SELECT id FROM new) ORDER BY a.id LIMIT ?4"
+        )))
+        .bind(scope.bind())
         .bind(since)
         .bind(until)
         .bind(limit)
@@ -198,24 +206,28 @@ impl Store {
             .collect()
     }
 
-    /// The discussions with the most messages in `(since, until]`, over every channel.
+    /// The discussions in `scope`'s channels with the most messages in `(since, until]`.
     pub async fn liveliest(
         &self,
+        scope: Scope,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Activity>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT d.article_id, a.title, count(*) AS messages,
                     count(DISTINCT m.author_id) AS participants
              FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
              JOIN articles a ON a.id = d.article_id
-             WHERE m.created_at > ? AND m.created_at <= ? AND m.deleted_at IS NULL
+             WHERE m.created_at > ?2 AND m.created_at <= ?3 AND m.deleted_at IS NULL AND {}
              GROUP BY d.article_id
              ORDER BY messages DESC, participants DESC, d.article_id
-             LIMIT ?",
-        )
+             LIMIT ?4",
+            within(1)
+        )))
+        .bind(scope.bind())
         .bind(since)
         .bind(until)
         .bind(limit)
@@ -223,17 +235,18 @@ impl Store {
         .await?)
     }
 
-    /// A quotation from the articles stored in `(since, until]`, chosen by `pick`.
+    /// A quotation from the articles new to `scope` in `(since, until]`, chosen by `pick`.
     pub async fn quote_between(
         &self,
+        scope: Scope,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         pick: u64,
     ) -> Result<Option<StoredQuote>> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM quotes q JOIN articles a ON a.id = q.article_id
-             WHERE a.created_at > ? AND a.created_at <= ?",
-        )
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "{NEW_ARTICLES} SELECT count(*) FROM quotes q WHERE q.article_id IN (SELECT id FROM new)"
+        )))
+        .bind(scope.bind())
         .bind(since)
         .bind(until)
         .fetch_one(&self.pool)
@@ -241,12 +254,13 @@ impl Store {
         if count == 0 {
             return Ok(None);
         }
-        Ok(sqlx::query_as(
-            "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{NEW_ARTICLES} SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
              FROM quotes q JOIN articles a ON a.id = q.article_id
-             WHERE a.created_at > ? AND a.created_at <= ?
-             ORDER BY q.speaker IS NULL, q.id LIMIT 1 OFFSET ?",
-        )
+             WHERE q.article_id IN (SELECT id FROM new)
+             ORDER BY q.speaker IS NULL, q.id LIMIT 1 OFFSET ?4"
+        )))
+        .bind(scope.bind())
         .bind(since)
         .bind(until)
         .bind((pick % count as u64) as i64)
@@ -254,3 +268,10 @@ impl Store {
         .await?)
     }
 }
+
+/// The ids of the articles new to scope `?1` in `(?2, ?3]`: each side found by its own index.
+const NEW_ARTICLES: &str = "WITH new (id) AS (
+    SELECT id FROM articles WHERE created_at > ?2 AND created_at <= ?3 AND (?1 IS NULL OR library = 1)
+    UNION
+    SELECT article_id FROM shelves WHERE community_id = ?1 AND added_at > ?2 AND added_at <= ?3
+)";

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, Row};
 
-use super::{ArticleId, Result, Store};
+use super::communities::within;
+use super::{ArticleId, Result, Scope, Store};
 
 /// A place where the bot talks.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -14,6 +15,8 @@ pub struct Channel {
     pub platform: String,
     /// The platform's id for it.
     pub external_id: String,
+    /// The community it belongs to.
+    pub community_id: Option<i64>,
 }
 
 /// An article's discussion in one channel.
@@ -94,30 +97,83 @@ const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, 
     m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
 
 impl Store {
-    /// The channel with this platform id, created on first sight.
+    /// The channel with this platform id in community `community_id`, created on first sight.
+    /// A channel kept from before communities (under a `channel:` stand-in) moves to its real
+    /// community, shelf and all, the first time it is seen there.
     pub async fn channel(
         &self,
         platform: &str,
         external_id: &str,
         name: Option<&str>,
+        community_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Channel> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO channels (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (platform, external_id)
-             DO UPDATE SET name = coalesce(excluded.name, channels.name)
-             RETURNING id",
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let known: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT c.id, c.community_id, co.external_id FROM channels c
+             LEFT JOIN communities co ON co.id = c.community_id
+             WHERE c.platform = ? AND c.external_id = ?",
         )
         .bind(platform)
         .bind(external_id)
-        .bind(name)
-        .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        let id = match known {
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO channels (platform, external_id, name, community_id, created_at)
+                     VALUES (?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(platform)
+                .bind(external_id)
+                .bind(name)
+                .bind(community_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            Some((id, old, old_external)) => {
+                let stand_in = old_external
+                    .as_deref()
+                    .is_none_or(|e| e.starts_with("channel:"));
+                if old != Some(community_id) && stand_in {
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO shelves (community_id, article_id, added_by, added_at)
+                         SELECT ?, article_id, added_by, added_at FROM shelves WHERE community_id = ?",
+                    )
+                    .bind(community_id)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE channels SET community_id = ? WHERE id = ?")
+                        .bind(community_id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "DELETE FROM communities WHERE id = ? AND external_id LIKE 'channel:%'
+                         AND NOT EXISTS (SELECT 1 FROM channels WHERE community_id = communities.id)",
+                    )
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                if name.is_some() {
+                    sqlx::query("UPDATE channels SET name = ? WHERE id = ?")
+                        .bind(name)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                id
+            }
+        };
+        tx.commit().await?;
         Ok(Channel {
             id,
             platform: platform.to_owned(),
             external_id: external_id.to_owned(),
+            community_id: Some(community_id),
         })
     }
 
@@ -161,19 +217,25 @@ impl Store {
         Ok(())
     }
 
-    /// The discussion carried by a platform thread, if that thread is tracked.
+    /// The discussion carried by a platform thread, if that thread is tracked and, when
+    /// `community` (the platform's id for it) is given, belongs to that community.
     pub async fn discussion_by_thread(
         &self,
         platform: &str,
         thread_ref: &str,
+        community: Option<&str>,
     ) -> Result<Option<Discussion>> {
         let row = sqlx::query(
             "SELECT d.id, d.article_id, d.channel_id, d.thread_ref, d.created_at
-             FROM discussions d JOIN channels c ON c.id = d.channel_id
-             WHERE c.platform = ? AND d.thread_ref = ?",
+             FROM discussions d
+             JOIN channels c ON c.id = d.channel_id
+             LEFT JOIN communities co ON co.id = c.community_id
+             WHERE c.platform = ?1 AND d.thread_ref = ?2
+               AND (?3 IS NULL OR co.external_id = ?3 OR co.external_id LIKE 'channel:%')",
         )
         .bind(platform)
         .bind(thread_ref)
+        .bind(community)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.as_ref().map(Discussion::from_row).transpose()?)
@@ -286,28 +348,37 @@ impl Store {
         Ok(id.is_some())
     }
 
-    /// A message by row id.
-    pub async fn message(&self, id: i64) -> Result<Option<StoredMessage>> {
+    /// A message by row id, if it was posted in one of `scope`'s channels.
+    pub async fn message(&self, scope: Scope, id: i64) -> Result<Option<StoredMessage>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
-             WHERE m.id = ?"
+            "SELECT {MESSAGE_COLUMNS} FROM messages m
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE m.id = ?2 AND {}",
+            within(1)
         )))
+        .bind(scope.bind())
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
     }
 
-    /// A message by its platform id.
+    /// A message by its platform id, if it was posted in one of `scope`'s channels.
     pub async fn message_by_platform_id(
         &self,
+        scope: Scope,
         platform: &str,
         platform_id: &str,
     ) -> Result<Option<StoredMessage>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
-             WHERE m.platform = ? AND m.platform_id = ?"
+            "SELECT {MESSAGE_COLUMNS} FROM messages m
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE m.platform = ?2 AND m.platform_id = ?3 AND {}",
+            within(1)
         )))
+        .bind(scope.bind())
         .bind(platform)
         .bind(platform_id)
         .fetch_optional(&self.pool)
@@ -330,13 +401,21 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Messages and participants over all of an article's discussions.
-    pub async fn discussion_stats(&self, article: ArticleId) -> Result<DiscussionStats> {
-        let row = sqlx::query(
+    /// Messages and participants over an article's discussions in `scope`'s channels.
+    pub async fn discussion_stats(
+        &self,
+        scope: Scope,
+        article: ArticleId,
+    ) -> Result<DiscussionStats> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) AS messages, count(DISTINCT m.author_id) AS participants
-             FROM messages m JOIN discussions d ON d.id = m.discussion_id
-             WHERE d.article_id = ? AND m.deleted_at IS NULL",
-        )
+             FROM messages m
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE d.article_id = ?2 AND m.deleted_at IS NULL AND {}",
+            within(1)
+        )))
+        .bind(scope.bind())
         .bind(article.0)
         .fetch_one(&self.pool)
         .await?;
@@ -348,10 +427,11 @@ impl Store {
 }
 
 impl Store {
-    /// Every message of every discussion of an article, oldest first, each with a label of the
-    /// channel it was posted in (`platform:channel`).
+    /// Every message of an article's discussions in `scope`'s channels, oldest first, each
+    /// with a label of the channel it was posted in (`platform:channel`).
     pub async fn article_messages(
         &self,
+        scope: Scope,
         article: ArticleId,
     ) -> Result<Vec<(StoredMessage, String)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -359,9 +439,11 @@ impl Store {
              FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = ?
-             ORDER BY m.created_at, m.id"
+             WHERE d.article_id = ?2 AND {}
+             ORDER BY m.created_at, m.id",
+            within(1)
         )))
+        .bind(scope.bind())
         .bind(article.0)
         .fetch_all(&self.pool)
         .await?;
@@ -381,7 +463,7 @@ impl Store {
             _ => (None, reference),
         };
         Ok(sqlx::query_as(
-            "SELECT id, platform, external_id FROM channels
+            "SELECT id, platform, external_id, community_id FROM channels
              WHERE external_id = ? AND (? IS NULL OR platform = ?) ORDER BY id LIMIT 1",
         )
         .bind(external)

@@ -45,6 +45,8 @@ pub struct Delivery {
     pub article_id: ArticleId,
     /// Whether the channel wants a discussion thread per post.
     pub open_thread: bool,
+    /// The channel's community, whose shelf the article joins once posted.
+    pub community_id: Option<i64>,
 }
 
 const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, next_poll_at, failures, last_error, last_ok_at";
@@ -265,7 +267,7 @@ impl Store {
     pub async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
         Ok(sqlx::query_as(
             "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id,
-                    coalesce(s.open_thread, 0) AS open_thread
+                    coalesce(s.open_thread, 0) AS open_thread, c.community_id
              FROM deliveries d
              JOIN feed_entries e ON e.id = d.entry_id
              JOIN channels c ON c.id = d.channel_id

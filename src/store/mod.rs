@@ -6,6 +6,7 @@
 //! the row is committed: platforms acknowledge a recorded message only then.
 
 mod articles;
+mod communities;
 mod digests;
 mod discussions;
 mod feeds;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use articles::{
     ArticleId, BadArticleId, Ingested, SearchHit, StoredArticle, StoredQuote, content_hash,
 };
+pub use communities::{Community, Scope};
 pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, NewMessage, StoredMessage};
 pub use feeds::{Delivery, Feed};
@@ -120,18 +122,28 @@ impl Store {
         Ok(Self { pool, recorder })
     }
 
-    /// How much the store holds, for `/stats`.
-    pub async fn totals(&self) -> Result<Totals> {
-        Ok(sqlx::query_as(
-            "SELECT (SELECT count(*) FROM articles) AS articles,
-                    (SELECT count(*) FROM quotes) AS quotes,
-                    (SELECT count(*) FROM discussions) AS discussions,
-                    (SELECT count(*) FROM messages WHERE deleted_at IS NULL) AS messages,
-                    (SELECT count(*) FROM messages WHERE deleted_at IS NOT NULL) AS deleted_messages,
-                    (SELECT count(*) FROM pins) AS pins,
-                    (SELECT count(*) FROM digest_runs WHERE status = 'posted') AS digests_posted,
-                    (SELECT count(*) FROM feeds) AS feeds",
-        )
+    /// How much `scope` holds, for `/stats`: a community's shelf and library, its channels'
+    /// discussions, messages, pins, digests and feeds; the operator's, everything.
+    pub async fn totals(&self, scope: Scope) -> Result<Totals> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH c AS (SELECT id, community_id FROM channels c WHERE {within}),
+                  d AS (SELECT id FROM discussions WHERE channel_id IN (SELECT id FROM c)),
+                  m AS (SELECT id, deleted_at FROM messages WHERE discussion_id IN (SELECT id FROM d))
+             SELECT (SELECT count(*) FROM articles a WHERE {visible}) AS articles,
+                    (SELECT count(*) FROM quotes q JOIN articles a ON a.id = q.article_id
+                     WHERE {visible}) AS quotes,
+                    (SELECT count(*) FROM d) AS discussions,
+                    (SELECT count(*) FROM m WHERE deleted_at IS NULL) AS messages,
+                    (SELECT count(*) FROM m WHERE deleted_at IS NOT NULL) AS deleted_messages,
+                    (SELECT count(*) FROM pins WHERE message_id IN (SELECT id FROM m)) AS pins,
+                    (SELECT count(*) FROM digest_runs WHERE status = 'posted'
+                     AND channel_id IN (SELECT id FROM c)) AS digests_posted,
+                    (SELECT count(DISTINCT feed_id) FROM feed_subscriptions
+                     WHERE channel_id IN (SELECT id FROM c)) AS feeds",
+            within = communities::within(1),
+            visible = communities::visible(1),
+        )))
+        .bind(scope.bind())
         .fetch_one(&self.pool)
         .await?)
     }

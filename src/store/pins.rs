@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ArticleId, Result, Store};
+use super::communities::within;
+use super::{ArticleId, Result, Scope, Store};
 
 /// A pinned message with what is needed to show it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -37,13 +38,20 @@ pub enum PinOutcome {
     Deleted,
 }
 
-const PIN_SELECT: &str = "SELECT p.message_id, d.article_id, a.title AS article_title,
-        m.author_name, m.body, p.note, p.pinned_by, p.pinned_at
-    FROM pins p
-    JOIN messages m ON m.id = p.message_id
-    JOIN discussions d ON d.id = m.discussion_id
-    JOIN articles a ON a.id = d.article_id
-    WHERE m.deleted_at IS NULL";
+/// Pins made in the channels of scope parameter `?1`.
+fn pin_select() -> String {
+    format!(
+        "SELECT p.message_id, d.article_id, a.title AS article_title,
+            m.author_name, m.body, p.note, p.pinned_by, p.pinned_at
+        FROM pins p
+        JOIN messages m ON m.id = p.message_id
+        JOIN discussions d ON d.id = m.discussion_id
+        JOIN channels c ON c.id = d.channel_id
+        JOIN articles a ON a.id = d.article_id
+        WHERE m.deleted_at IS NULL AND {}",
+        within(1)
+    )
+}
 
 impl Store {
     /// Pins a recorded message (by row id), or replaces the note of an existing pin.
@@ -96,41 +104,39 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
-    /// Pins, newest first: of one article, or of all.
-    pub async fn pins(&self, article: Option<ArticleId>, limit: u32) -> Result<Vec<Pin>> {
-        let pins =
-            match article {
-                Some(id) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{PIN_SELECT} AND d.article_id = ? ORDER BY p.pinned_at DESC, p.id DESC LIMIT ?"
-                )))
-                .bind(id.0)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
-                None => {
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "{PIN_SELECT} ORDER BY p.pinned_at DESC, p.id DESC LIMIT ?"
-                    )))
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?
-                }
-            };
-        Ok(pins)
+    /// Pins made in `scope`'s channels, newest first: of one article, or of all.
+    pub async fn pins(
+        &self,
+        scope: Scope,
+        article: Option<ArticleId>,
+        limit: u32,
+    ) -> Result<Vec<Pin>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} AND (?2 IS NULL OR d.article_id = ?2) ORDER BY p.pinned_at DESC, p.id DESC LIMIT ?3",
+            pin_select()
+        )))
+        .bind(scope.bind())
+        .bind(article.map(|a| a.0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 }
 
 impl Store {
-    /// Pins made in `(since, until]`, oldest first.
+    /// Pins made in `scope`'s channels in `(since, until]`, oldest first.
     pub async fn pins_between(
         &self,
+        scope: Scope,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Pin>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{PIN_SELECT} AND p.pinned_at > ? AND p.pinned_at <= ? ORDER BY p.pinned_at, p.id LIMIT ?"
+            "{} AND p.pinned_at > ?2 AND p.pinned_at <= ?3 ORDER BY p.pinned_at, p.id LIMIT ?4",
+            pin_select()
         )))
+        .bind(scope.bind())
         .bind(since)
         .bind(until)
         .bind(limit)

@@ -65,6 +65,8 @@ pub fn fixture(name: &str) -> String {
 pub fn context(platform: Platform, channel: &str, user: &str, moderator: bool) -> Context {
     Context {
         platform,
+        // Each test channel is a community of its own, as a Matrix room is.
+        community: channel.to_owned(),
         channel: channel.to_owned(),
         channel_name: None,
         user: User {

@@ -23,6 +23,8 @@ fn parse(args: &mut Args<'_>) -> Result<Article, CommandError> {
 impl Run for Article {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let stored = bot.resolve(ctx, self.0.clone()).await?;
+        // A library article shown here joins this community's shelf.
+        bot.shelve(ctx, stored.id).await?;
         Ok(Reply::card(bot.article_card(ctx, &stored).await?))
     }
 }

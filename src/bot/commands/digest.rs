@@ -146,7 +146,8 @@ impl Run for Show {
             None => now - chrono::Duration::days(1),
         };
         let day = now.with_timezone(&zone).date_naive();
-        match compose(store, channel.id, day, since, now, &ctx.prefix).await? {
+        let scope = bot.scope(ctx).await?;
+        match compose(store, scope, channel.id, day, since, now, &ctx.prefix).await? {
             Some(card) if self.preview => Ok(Reply::card(card).ephemeral()),
             Some(card) => {
                 tracing::info!(target: "audit", channel = channel.id, by = %ctx.user.id, "digest posted on demand");

@@ -29,8 +29,9 @@ fn parse(args: &mut Args<'_>) -> Result<Discuss, CommandError> {
 #[async_trait::async_trait]
 impl Run for Discuss {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
-        let stored = bot.find(self.0).await?;
+        let stored = bot.find(ctx, self.0).await?;
         let channel = bot.channel(ctx).await?;
+        bot.shelve(ctx, stored.id).await?;
         let (discussion, created) = bot
             .store()
             .open_discussion(stored.id, channel.id, bot.now())

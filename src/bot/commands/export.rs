@@ -27,10 +27,10 @@ fn parse(args: &mut Args<'_>) -> Result<Export, CommandError> {
 
 #[async_trait::async_trait]
 impl Run for Export {
-    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let article = self.0;
-        let stored = bot.find(article).await?;
-        let export = export::build(bot.store(), &stored).await?;
+        let stored = bot.find(ctx, article).await?;
+        let export = export::build(bot.store(), bot.scope(ctx).await?, &stored).await?;
         Ok(Reply {
             quiet: false,
             body: Body::File {

@@ -29,15 +29,20 @@ fn parse(args: &mut Args<'_>) -> Result<Ingest, CommandError> {
 impl Run for Ingest {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let url = &self.0;
+        let scope = bot.scope(ctx).await?;
         let (ingested, _) = match bot.ingest_url(url).await {
             Ok(done) => done,
             Err(IngestError::Store(error)) => return Err(Failure::Store(error)),
             Err(error) => return Err(user_error(format!("Nothing was added: {error}."))),
         };
         tracing::info!(target: "audit", article = ingested.id().0, by = %ctx.user.id, url, "ingest command");
-        let stored = bot.find(ingested.id()).await?;
+        // "Already had" only when this community could see it before: another community's
+        // shelf is not to be revealed.
+        let known_here = bot.store().is_visible(scope, ingested.id()).await?;
+        bot.shelve(ctx, ingested.id()).await?;
+        let stored = bot.find(ctx, ingested.id()).await?;
         let mut card = bot.article_card(ctx, &stored).await?;
-        if let Ingested::Existing(id) = ingested {
+        if let (Ingested::Existing(id), true) = (ingested, known_here) {
             card.footer = Some(format!("Already had this one as {id}"));
         }
         Ok(Reply::card(card))

@@ -58,11 +58,15 @@ pub(super) async fn find_message(
     ctx: &Context,
     message: &MessageRef,
 ) -> Result<StoredMessage, Failure> {
+    let scope = bot.scope(ctx).await?;
     let (found, shown) = match message {
-        MessageRef::Recorded(id) => (bot.store().message(*id).await?, format!("Message #{id}")),
+        MessageRef::Recorded(id) => (
+            bot.store().message(scope, *id).await?,
+            format!("Message #{id}"),
+        ),
         MessageRef::Platform(id) => (
             bot.store()
-                .message_by_platform_id(ctx.platform.as_str(), id)
+                .message_by_platform_id(scope, ctx.platform.as_str(), id)
                 .await?,
             "That message".to_owned(),
         ),
@@ -87,7 +91,7 @@ impl Run for Pin {
             .pin(found.id, &ctx.user.name, self.note.as_deref(), bot.now())
             .await?;
         tracing::info!(target: "audit", message = found.id, article = found.article_id.0, by = %ctx.user.id, ?outcome, "pin");
-        let stored = bot.find(found.article_id).await?;
+        let stored = bot.find(ctx, found.article_id).await?;
         let title = reply::truncate(&stored.article.title, 80);
         Ok(Reply::text(match outcome {
             PinOutcome::Pinned => format!(

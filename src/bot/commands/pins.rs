@@ -30,10 +30,10 @@ impl Run for Pins {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let article = self.0;
         let title = match article {
-            Some(id) => Some(bot.find(id).await?.article.title),
+            Some(id) => Some(bot.find(ctx, id).await?.article.title),
             None => None,
         };
-        let pins = bot.store().pins(article, 10).await?;
+        let pins = bot.store().pins(bot.scope(ctx).await?, article, 10).await?;
         if pins.is_empty() {
             return Ok(Reply::text(match article {
                 Some(id) => format!("No pinned commentary on {id} yet."),

@@ -21,12 +21,13 @@ fn parse(args: &mut Args<'_>) -> Result<Quote, CommandError> {
 
 #[async_trait::async_trait]
 impl Run for Quote {
-    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let scope = bot.scope(ctx).await?;
         let article = match &self.0 {
             None => None,
-            Some(Target::Id(id)) => Some(bot.find(*id).await?.id),
+            Some(Target::Id(id)) => Some(bot.find(ctx, *id).await?.id),
             Some(Target::Words(words)) => {
-                match bot.store().search(words, 1).await?.into_iter().next() {
+                match bot.store().search(scope, words, 1).await?.into_iter().next() {
                     Some(hit) => Some(hit.id),
                     None => {
                         return Err(user_error(format!(
@@ -37,7 +38,7 @@ impl Run for Quote {
                 }
             }
         };
-        match bot.store().pick_quote(article, fastrand::u64(..)).await? {
+        match bot.store().pick_quote(scope, article, fastrand::u64(..)).await? {
             Some(quote) => Ok(Reply::card(cards::quote(&quote))),
             None => Err(user_error(match article {
                 Some(id) => format!("Article {id} has no quotations."),

@@ -30,8 +30,8 @@ fn parse(args: &mut Args<'_>) -> Result<Quotes, CommandError> {
 
 #[async_trait::async_trait]
 impl Run for Quotes {
-    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
-        let stored = bot.find(self.0).await?;
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let stored = bot.find(ctx, self.0).await?;
         let quotes = &stored.article.quotes;
         if quotes.is_empty() {
             return Err(user_error(format!("Article {} quotes no one.", stored.id)));

@@ -28,7 +28,7 @@ fn parse(args: &mut Args<'_>) -> Result<Search, CommandError> {
 impl Run for Search {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let words = &self.0;
-        let hits = bot.store().search(words, 5).await?;
+        let hits = bot.store().search(bot.scope(ctx).await?, words, 5).await?;
         if hits.is_empty() {
             return Err(user_error(format!(
                 "No article matches “{}”.",

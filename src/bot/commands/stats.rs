@@ -21,11 +21,11 @@ fn parse(_: &mut Args<'_>) -> Result<Stats, CommandError> {
 
 #[async_trait::async_trait]
 impl Run for Stats {
-    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
-        let totals = bot.store().totals().await?;
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let totals = bot.store().totals(bot.scope(ctx).await?).await?;
         let uptime = bot.uptime().as_secs();
         Ok(Reply::text(format!(
-            "Reading Room holds {} articles ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
+            "Reading Room holds {} articles here ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
             totals.articles,
             totals.quotes,
             totals.discussions,

@@ -44,8 +44,8 @@ fn parse(args: &mut Args<'_>) -> Result<Summary, CommandError> {
 
 #[async_trait::async_trait]
 impl Run for Summary {
-    async fn run(&self, bot: &Bot, _ctx: &Context) -> Handled {
-        let stored = bot.find(self.article).await?;
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let stored = bot.find(ctx, self.article).await?;
         let article = &stored.article;
         let (label, chosen) = match (article.summary.kind, self.sentences) {
             (article::SummaryKind::Provided, None) => {

@@ -10,6 +10,7 @@ use serenity::all::{
 use super::render::limits;
 use crate::bot::commands::{self, ArgKind, ArgSpec, COMMANDS, CommandSpec};
 use crate::bot::{Bot, Command, MessageRef};
+use crate::store::Scope;
 
 /// The message context-menu command that pins, for moderators.
 pub const PIN_MENU: &str = "Pin as commentary";
@@ -134,8 +135,17 @@ pub fn command_for(data: &CommandData) -> Result<Command, String> {
 }
 
 /// Autocomplete choices for an article option: "#id title", cut to Discord's limit.
-pub async fn choices(bot: &Bot, typed: &str) -> CreateAutocompleteResponse {
-    let hits = match bot.store().complete_titles(typed, 25).await {
+pub async fn choices(bot: &Bot, community: &str, typed: &str) -> CreateAutocompleteResponse {
+    let store = bot.store();
+    let hits = match store.community("discord", community, None, bot.now()).await {
+        Ok(community) => {
+            store
+                .complete_titles(Scope::Community(community.id), typed, 25)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    let hits = match hits {
         Ok(hits) => hits,
         Err(error) => {
             tracing::error!(%error, "autocomplete failed");

@@ -1,10 +1,10 @@
 //! Gateway message events, translated for the core: a message in a thread, an edit, a
 //! deletion. What gets recorded is the core's decision (see `crate::bot::events`).
 
-use serenity::all::{ChannelId, Message, MessageId, MessageUpdateEvent};
+use serenity::all::{ChannelId, GuildId, Message, MessageId, MessageUpdateEvent};
 
 use super::DiscordCore;
-use crate::bot::{Change, Platform, Posted};
+use crate::bot::{Change, Changed, Platform, Posted};
 
 impl DiscordCore {
     /// A message posted anywhere the bot can see; the core records it when its channel is a
@@ -15,6 +15,7 @@ impl DiscordCore {
         }
         let posted = Posted {
             platform: Platform::Discord,
+            community: community(message.guild_id, message.channel_id),
             thread: message.channel_id.get().to_string(),
             id: message.id.get().to_string(),
             author_id: message.author.id.get().to_string(),
@@ -46,30 +47,50 @@ impl DiscordCore {
             .edited_timestamp
             .map_or_else(|| self.bot.now(), |t| *t);
         let thread = event.channel_id.get().to_string();
+        let community = community(event.guild_id, event.channel_id);
+        let sender = event.author.as_ref().map(|a| a.id.get().to_string());
         self.bot
-            .message_changed(
-                Platform::Discord,
-                Some(&thread),
-                &event.id.get().to_string(),
-                Change::Edit(content.clone()),
+            .message_changed(Changed {
+                platform: Platform::Discord,
+                community: &community,
+                thread: Some(&thread),
+                id: &event.id.get().to_string(),
+                sender: sender.as_deref(),
+                change: Change::Edit(content.clone()),
                 at,
-            )
+            })
             .await?;
         Ok(())
     }
 
-    /// A deletion.
-    pub async fn deleted(&self, channel: ChannelId, id: MessageId) -> anyhow::Result<()> {
+    /// A deletion (Discord lets only the author or a moderator delete).
+    pub async fn deleted(
+        &self,
+        guild: Option<GuildId>,
+        channel: ChannelId,
+        id: MessageId,
+    ) -> anyhow::Result<()> {
         let thread = channel.get().to_string();
+        let community = community(guild, channel);
         self.bot
-            .message_changed(
-                Platform::Discord,
-                Some(&thread),
-                &id.get().to_string(),
-                Change::Delete,
-                self.bot.now(),
-            )
+            .message_changed(Changed {
+                platform: Platform::Discord,
+                community: &community,
+                thread: Some(&thread),
+                id: &id.get().to_string(),
+                sender: None,
+                change: Change::Delete,
+                at: self.bot.now(),
+            })
             .await?;
         Ok(())
+    }
+}
+
+/// The community of a Discord event: its guild, or for a direct message its channel.
+pub(super) fn community(guild: Option<GuildId>, channel: ChannelId) -> String {
+    match guild {
+        Some(guild) => guild.get().to_string(),
+        None => format!("dm:{}", channel.get()),
     }
 }

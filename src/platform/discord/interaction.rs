@@ -91,7 +91,9 @@ pub async fn handle(
                 .autocomplete()
                 .map(|o| o.value.to_owned())
                 .unwrap_or_default();
-            let choices = commands::choices(&core.bot, &typed).await;
+            let community =
+                super::events::community(autocomplete.guild_id, autocomplete.channel_id);
+            let choices = commands::choices(&core.bot, &community, &typed).await;
             respond
                 .respond(CreateInteractionResponse::Autocomplete(choices))
                 .await
@@ -111,6 +113,7 @@ async fn context(
 ) -> Context {
     Context {
         platform: Platform::Discord,
+        community: super::events::community(guild, channel),
         channel: channel.get().to_string(),
         channel_name: None,
         user: User {

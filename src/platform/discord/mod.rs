@@ -167,9 +167,9 @@ impl EventHandler for Handler {
         _ctx: SerenityContext,
         channel: ChannelId,
         message: MessageId,
-        _guild: Option<GuildId>,
+        guild: Option<GuildId>,
     ) {
-        if let Err(error) = self.core.deleted(channel, message).await {
+        if let Err(error) = self.core.deleted(guild, channel, message).await {
             tracing::error!(%message, "recording a deletion failed: {error:#}");
         }
     }
@@ -179,10 +179,10 @@ impl EventHandler for Handler {
         _ctx: SerenityContext,
         channel: ChannelId,
         messages: Vec<MessageId>,
-        _guild: Option<GuildId>,
+        guild: Option<GuildId>,
     ) {
         for message in messages {
-            if let Err(error) = self.core.deleted(channel, message).await {
+            if let Err(error) = self.core.deleted(guild, channel, message).await {
                 tracing::error!(%message, "recording a deletion failed: {error:#}");
             }
         }

@@ -39,7 +39,7 @@ use tokio::sync::watch;
 
 use crate::bot::digest::DigestSink;
 use crate::bot::{
-    Bot, Change, Command, Context, Effect, MessageRef, Platform, Posted, Reply, User,
+    Bot, Change, Changed, Command, Context, Effect, MessageRef, Platform, Posted, Reply, User,
 };
 use crate::config::{MatrixAuth, MatrixConfig};
 
@@ -295,14 +295,17 @@ impl MatrixBot {
             ))) => {
                 if let Some(redacted) = redaction.content.redacts.or(redaction.redacts) {
                     let at = timestamp(redaction.origin_server_ts);
+                    let room_id = room.room_id().to_string();
                     self.bot
-                        .message_changed(
-                            Platform::Matrix,
-                            None,
-                            redacted.as_str(),
-                            Change::Delete,
+                        .message_changed(Changed {
+                            platform: Platform::Matrix,
+                            community: &room_id,
+                            thread: None,
+                            id: redacted.as_str(),
+                            sender: Some(redaction.sender.as_str()),
+                            change: Change::Delete,
                             at,
-                        )
+                        })
                         .await?;
                 }
             }
@@ -333,9 +336,17 @@ impl MatrixBot {
                 new_content,
                 ..
             })) => {
-                let edit = Change::Edit(new_content.msgtype.body().to_owned());
+                let room_id = room.room_id().to_string();
                 self.bot
-                    .message_changed(Platform::Matrix, None, event_id.as_str(), edit, at)
+                    .message_changed(Changed {
+                        platform: Platform::Matrix,
+                        community: &room_id,
+                        thread: None,
+                        id: event_id.as_str(),
+                        sender: Some(message.sender.as_str()),
+                        change: Change::Edit(new_content.msgtype.body().to_owned()),
+                        at,
+                    })
                     .await?;
                 return Ok(());
             }
@@ -380,6 +391,7 @@ impl MatrixBot {
         };
         let posted = Posted {
             platform: Platform::Matrix,
+            community: room.room_id().to_string(),
             thread: root.to_string(),
             id: message.event_id.to_string(),
             author_id: message.sender.to_string(),
@@ -424,6 +436,7 @@ impl MatrixBot {
     ) -> anyhow::Result<()> {
         let ctx = Context {
             platform: Platform::Matrix,
+            community: room.room_id().to_string(),
             channel: room.room_id().to_string(),
             channel_name: room.name(),
             user: User {

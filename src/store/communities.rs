@@ -1,0 +1,154 @@
+//! Communities (a Discord guild, a Matrix room, the console) and their shelves: the unit of
+//! everything a reader sees. Every read a chat user can cause takes a [`Scope`].
+
+use chrono::{DateTime, Utc};
+
+use super::{ArticleId, Result, Store};
+
+/// Whose view a read serves: one community's (by row id), or the operator's, who sees all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// What one community may see: its shelf, the library, its own channels.
+    Community(i64),
+    /// Everything (the operator at the command line).
+    Operator,
+}
+
+impl Scope {
+    /// The value bound to a query's scope parameter: `NULL` lets everything through.
+    pub(super) fn bind(self) -> Option<i64> {
+        match self {
+            Scope::Community(id) => Some(id),
+            Scope::Operator => None,
+        }
+    }
+}
+
+/// The condition that article `a` is visible in scope parameter `?N`.
+pub(super) fn visible(param: u8) -> String {
+    format!(
+        "(?{param} IS NULL OR a.library = 1 OR EXISTS (SELECT 1 FROM shelves s \
+         WHERE s.community_id = ?{param} AND s.article_id = a.id))"
+    )
+}
+
+/// The condition that channel `c` belongs to scope parameter `?N`.
+pub(super) fn within(param: u8) -> String {
+    format!("(?{param} IS NULL OR c.community_id = ?{param})")
+}
+
+/// A community as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Community {
+    /// Row id.
+    pub id: i64,
+    /// `discord`, `matrix` or `console`.
+    pub platform: String,
+    /// The platform's id for it (guild id, room id, `console`).
+    pub external_id: String,
+    /// Its name, if known.
+    pub name: Option<String>,
+}
+
+impl Store {
+    /// The community with this platform id, created on first sight. Hearing from it means the
+    /// bot is there, so a pending purge is called off.
+    pub async fn community(
+        &self,
+        platform: &str,
+        external_id: &str,
+        name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Community> {
+        // Every command asks: a read answers all but the first, without a write.
+        let known: Option<(i64, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT id, name, left_at FROM communities WHERE platform = ? AND external_id = ?",
+        )
+        .bind(platform)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((id, known_name, None)) = known
+            && (name.is_none() || name == known_name.as_deref())
+        {
+            return Ok(Community {
+                id,
+                platform: platform.to_owned(),
+                external_id: external_id.to_owned(),
+                name: known_name,
+            });
+        }
+        Ok(sqlx::query_as(
+            "INSERT INTO communities (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (platform, external_id) DO UPDATE SET
+                 name = coalesce(excluded.name, communities.name), left_at = NULL
+             RETURNING id, platform, external_id, name",
+        )
+        .bind(platform)
+        .bind(external_id)
+        .bind(name)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// A community by the platform's id for it, written `platform:id` or just `id`.
+    pub async fn find_community(&self, reference: &str) -> Result<Option<Community>> {
+        let (platform, external) = match reference.split_once(':') {
+            Some((platform, id)) if matches!(platform, "discord" | "matrix" | "console") => {
+                (Some(platform), id)
+            }
+            _ => (None, reference),
+        };
+        Ok(sqlx::query_as(
+            "SELECT id, platform, external_id, name FROM communities
+             WHERE external_id = ?1 AND (?2 IS NULL OR platform = ?2) ORDER BY id LIMIT 1",
+        )
+        .bind(external)
+        .bind(platform)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Puts an article on a community's shelf (once; the first time counts).
+    pub async fn shelve(
+        &self,
+        community_id: i64,
+        article: ArticleId,
+        added_by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO shelves (community_id, article_id, added_by, added_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(community_id)
+        .bind(article.0)
+        .bind(added_by)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts an article in the operator's library, which every community may read.
+    pub async fn add_to_library(&self, article: ArticleId) -> Result<()> {
+        sqlx::query("UPDATE articles SET library = 1 WHERE id = ?")
+            .bind(article.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether `scope` may see the article (on its shelf or in the library).
+    pub async fn is_visible(&self, scope: Scope, article: ArticleId) -> Result<bool> {
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) > 0 FROM articles a WHERE a.id = ?2 AND {}",
+            visible(1)
+        )))
+        .bind(scope.bind())
+        .bind(article.0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
