@@ -92,6 +92,16 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "md")]
         format: readingroom::bot::export::Format,
     },
+    /// Forget a reader everywhere (or in one community): every message they wrote loses its
+    /// text and their name, and pins on them are dropped.
+    Forget {
+        /// The reader: `discord:USER_ID`, `matrix:@user:server`, `console:console:NAME`.
+        #[arg(long)]
+        user: String,
+        /// Only in this community (`discord:GUILD`, `matrix:ROOM`, a console name).
+        #[arg(long)]
+        community: Option<String>,
+    },
     /// What the store holds: everything, or one community's.
     Stats {
         /// One community (`discord:GUILD`, `matrix:ROOM`, a console name).
@@ -202,6 +212,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             ingest(&bot, &files, community).await
+        }
+        Cmd::Forget { user, community } => {
+            let bot = open_bot(&cli.db).await?;
+            let scope = scope_for(&bot, community.as_deref()).await?;
+            let (platform, id) = user
+                .split_once(':')
+                .filter(|(p, id)| matches!(*p, "discord" | "matrix" | "console") && !id.is_empty())
+                .with_context(|| {
+                    format!("--user {user:?} must be PLATFORM:ID, e.g. discord:80351110224678912 or matrix:@ana:example.org")
+                })?;
+            let forgotten = bot
+                .store()
+                .forget_author(scope, platform, id, bot.now())
+                .await?;
+            tracing::info!(target: "audit", user = %user, forgotten, "reader forgotten by the operator");
+            println!("{forgotten} messages forgotten");
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Stats { community } => {
             let bot = open_bot(&cli.db).await?;

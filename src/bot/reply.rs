@@ -96,6 +96,8 @@ pub enum Action {
     AnotherQuote(ArticleId),
     /// The article's whole summary.
     FullSummary(ArticleId),
+    /// Go ahead with `/forget-me`.
+    ConfirmForget,
 }
 
 impl Action {
@@ -105,6 +107,7 @@ impl Action {
             Action::Discuss(_) => "Discuss",
             Action::AnotherQuote(_) => "Another quote",
             Action::FullSummary(_) => "Full summary",
+            Action::ConfirmForget => "Yes, forget me",
         }
     }
 }

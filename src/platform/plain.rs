@@ -9,6 +9,7 @@ pub fn action_command(action: &Action, prefix: &str) -> String {
         Action::Discuss(id) => format!("{prefix}discuss {}", id.0),
         Action::AnotherQuote(id) => format!("{prefix}quote {}", id.0),
         Action::FullSummary(id) => format!("{prefix}summary {}", id.0),
+        Action::ConfirmForget => format!("{prefix}forget-me confirm"),
     }
 }
 

@@ -93,6 +93,9 @@ pub struct DiscussionStats {
     pub participants: i64,
 }
 
+/// The author a forgotten reader's messages show.
+pub const FORGOTTEN: &str = "a forgotten reader";
+
 const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, m.platform_id,
     m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
 
@@ -454,6 +457,49 @@ impl Store {
 }
 
 impl Store {
+    /// Forgets a reader in `scope`'s channels: every message they wrote loses its text and
+    /// their name (the rows keep their place in reply trees), pins on them are dropped.
+    /// Returns how many messages were forgotten.
+    pub async fn forget_author(
+        &self,
+        scope: Scope,
+        platform: &str,
+        author_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mine = format!(
+            "SELECT m.id FROM messages m
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE m.platform = ?2 AND m.author_id = ?3 AND {}",
+            within(1)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM pins WHERE message_id IN ({mine})"
+        )))
+        .bind(scope.bind())
+        .bind(platform)
+        .bind(author_id)
+        .execute(&mut *tx)
+        .await?;
+        let forgotten = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE messages SET body = NULL, author_id = '', author_name = ?4,
+                 deleted_at = coalesce(deleted_at, ?5)
+             WHERE id IN ({mine})"
+        )))
+        .bind(scope.bind())
+        .bind(platform)
+        .bind(author_id)
+        .bind(FORGOTTEN)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(forgotten)
+    }
+
     /// A known channel by the platform's id for it, optionally written `platform:id`.
     pub async fn find_channel(&self, reference: &str) -> Result<Option<Channel>> {
         let (platform, external) = match reference.split_once(':') {

@@ -26,7 +26,7 @@ pub use articles::{
 };
 pub use communities::{Community, Scope};
 pub use digests::{Activity, DigestSchedule, RunStatus};
-pub use discussions::{Channel, Discussion, DiscussionStats, NewMessage, StoredMessage};
+pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};
 pub use feeds::{Delivery, Feed};
 pub use pins::{Pin, PinOutcome};
 

@@ -253,6 +253,7 @@ commands! {
     ingest,
     feed,
     export,
+    forget_me,
     stats,
     help,
 }

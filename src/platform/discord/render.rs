@@ -87,6 +87,7 @@ pub fn action_id(action: &Action) -> String {
         Action::Discuss(id) => format!("rr:discuss:{}", id.0),
         Action::AnotherQuote(id) => format!("rr:quote:{}", id.0),
         Action::FullSummary(id) => format!("rr:summary:{}", id.0),
+        Action::ConfirmForget => "rr:forget-me:confirm".to_owned(),
     }
 }
 
@@ -97,6 +98,9 @@ pub fn parse_action(custom_id: &str) -> Option<String> {
         return None;
     }
     let verb = parts.next()?;
+    if verb == "forget-me" {
+        return (parts.next()? == "confirm").then(|| "forget-me confirm".to_owned());
+    }
     let id: i64 = parts.next()?.parse().ok()?;
     matches!(verb, "discuss" | "quote" | "summary").then(|| format!("{verb} {id}"))
 }

@@ -1,0 +1,513 @@
+//! Two communities on one bot: random sequences of commands and platform events from readers
+//! and moderators of both, after which nothing either one is shown holds a word, an author, an
+//! id or a pin that exists only in the other.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
+
+mod common;
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use readingroom::bot::{Bot, Change, Changed, Context, Effect, Platform, Posted, Reply, User};
+use readingroom::platform::plain::render;
+use readingroom::store::{ArticleId, Scope};
+
+/// The two sides: each a console community with an article only it has.
+const SIDES: [Side; 2] = [
+    Side {
+        name: "alpha",
+        reader: "annika",
+        moderator: "ansel",
+        secret: "alphasecret",
+        article: "Aardvark Almanac Opens a Garden\n\nPosted by Alma Aster\n\nThe aardvark almanac garden opened on Monday behind the old depot, and by noon the benches were full of neighbours who had never spoken before. Volunteers planted beans along the fence while children counted the new saplings twice.\n\n\"Gardens are patient teachers, and this one will teach us slowly,\" said Abel Ashgrove, who chairs the residents' group. He added that the plots would be shared by lot every spring.\n\nThe council has promised water and a shed; the rest, the organisers say, will come from the people who turn up.",
+        markers: &[
+            "Aardvark",
+            "Almanac",
+            "Alma",
+            "Ashgrove",
+            "alphasecret",
+            "annika",
+            "ansel",
+        ],
+    },
+    Side {
+        name: "bravo",
+        reader: "bruno",
+        moderator: "bella",
+        secret: "bravosecret",
+        article: "Buffalo Bulletin Reviews a Footbridge\n\nPosted by Bertha Bloom\n\nThe buffalo bulletin walked the new footbridge on Tuesday and found it narrow, steep and already loved. Cyclists dismount at the middle, where the view of the weir stops everyone for a minute.\n\n\"A bridge is a promise that the other side is worth the trouble,\" said Basil Birchwood, the engineer who drew it. He admitted the handrail came out lower than planned.\n\nThe city will add lights before winter and a bench at each end, the bulletin was told.",
+        markers: &[
+            "Buffalo",
+            "Bulletin",
+            "Bertha",
+            "Birchwood",
+            "bravosecret",
+            "bruno",
+            "bella",
+        ],
+    },
+];
+
+struct Side {
+    name: &'static str,
+    reader: &'static str,
+    moderator: &'static str,
+    secret: &'static str,
+    article: &'static str,
+    /// Words that exist only in this community: its article, its readers, their messages.
+    markers: &'static [&'static str],
+}
+
+fn context(side: usize, moderator: bool) -> Context {
+    let s = &SIDES[side];
+    let name = if moderator { s.moderator } else { s.reader };
+    Context {
+        platform: Platform::Console,
+        community: s.name.to_owned(),
+        channel: s.name.to_owned(),
+        channel_name: Some(s.name.to_owned()),
+        user: User {
+            id: format!("console:{name}"),
+            name: name.to_owned(),
+            moderator,
+        },
+        prefix: "/".to_owned(),
+    }
+}
+
+/// One step of a random session.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A command line from a side's reader or moderator; `{article}` and `{message}` are
+    /// filled with ids of either side (or ids that do not exist).
+    Command {
+        side: usize,
+        moderator: bool,
+        line: &'static str,
+        article: usize,
+        message: usize,
+    },
+    /// A reader message in the thread of one of a side's discussions, as its platform would
+    /// report it, possibly naming a community that is not the thread's.
+    Post {
+        side: usize,
+        claims: usize,
+        reply_to: usize,
+    },
+    /// An edit or deletion of some message, reported from a side by one of its users.
+    Change {
+        side: usize,
+        moderator: bool,
+        message: usize,
+        delete: bool,
+    },
+}
+
+const LINES: &[&str] = &[
+    "article",
+    "article {article}",
+    "article aardvark",
+    "article buffalo",
+    "search garden",
+    "search bridge",
+    "search aardvark buffalo",
+    "quote",
+    "quote {article}",
+    "quotes {article}",
+    "summary {article}",
+    "discuss {article}",
+    "pins",
+    "pins {article}",
+    "pin #{message} noted",
+    "unpin #{message}",
+    "export {article}",
+    "digest preview",
+    "digest now",
+    "stats",
+    "forget-me confirm",
+    "help",
+];
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..2usize, any::<bool>(), proptest::sample::select(LINES), 0..5usize, 0..12usize)
+            .prop_map(|(side, moderator, line, article, message)| Op::Command {
+                side, moderator, line, article, message,
+            }),
+        3 => (0..2usize, 0..2usize, 0..12usize)
+            .prop_map(|(side, claims, reply_to)| Op::Post { side, claims, reply_to }),
+        2 => (0..2usize, any::<bool>(), 0..12usize, any::<bool>())
+            .prop_map(|(side, moderator, message, delete)| Op::Change { side, moderator, message, delete }),
+    ]
+}
+
+/// What the session has made so far.
+struct World {
+    bot: Bot,
+    /// Article ids: the library's, alpha's, bravo's, then two that do not exist.
+    articles: Vec<ArticleId>,
+    /// Open threads per side: (article, thread).
+    threads: [Vec<(ArticleId, String)>; 2],
+    /// Recorded messages: (side, platform id, row id).
+    messages: Vec<(usize, String, i64)>,
+    posted: usize,
+}
+
+impl World {
+    async fn new(app: &common::TestApp) -> World {
+        let bot = app.bot.clone();
+        let library = app.ingest_fixture().await;
+        let mut articles = vec![library];
+        for (i, side) in SIDES.iter().enumerate() {
+            let (ingested, _) = bot.ingest_text(side.article, None).await.unwrap();
+            let community = bot
+                .store()
+                .community("console", side.name, None, bot.now())
+                .await
+                .unwrap();
+            bot.store()
+                .shelve(community.id, ingested.id(), None, bot.now())
+                .await
+                .unwrap();
+            assert_eq!(articles.len(), i + 1);
+            articles.push(ingested.id());
+        }
+        articles.push(ArticleId(77));
+        articles.push(ArticleId(78));
+        World {
+            bot,
+            articles,
+            threads: [Vec::new(), Vec::new()],
+            messages: Vec::new(),
+            posted: 0,
+        }
+    }
+
+    /// Gives both communities something to leak: each discusses the library article and its
+    /// own, posts in both threads, and its moderator pins a message with a note.
+    async fn seed(&mut self) -> Result<(), TestCaseError> {
+        for side in 0..2 {
+            for article in [0, side + 1] {
+                let discuss = Op::Command {
+                    side,
+                    moderator: false,
+                    line: "discuss {article}",
+                    article,
+                    message: 0,
+                };
+                self.step(&discuss).await?;
+                let post = Op::Post {
+                    side,
+                    claims: side,
+                    reply_to: 99,
+                };
+                self.step(&post).await?;
+                self.step(&post).await?;
+            }
+            let mine = self
+                .messages
+                .iter()
+                .position(|m| m.0 == side)
+                .unwrap_or_default();
+            let line = if side == 0 {
+                "pin #{message} alphasecret note"
+            } else {
+                "pin #{message} bravosecret note"
+            };
+            let pin = Op::Command {
+                side,
+                moderator: true,
+                line,
+                article: 0,
+                message: mine,
+            };
+            self.step(&pin).await?;
+        }
+        prop_assert_eq!(self.messages.len(), 8);
+        Ok(())
+    }
+
+    fn message_id(&self, index: usize) -> i64 {
+        self.messages
+            .get(index)
+            .map_or(9_000 + index as i64, |m| m.2)
+    }
+
+    async fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
+        match op {
+            Op::Command {
+                side,
+                moderator,
+                line,
+                article,
+                message,
+            } => {
+                let line = line
+                    .replace("{article}", &self.articles[*article].0.to_string())
+                    .replace("{message}", &self.message_id(*message).to_string());
+                let ctx = context(*side, *moderator);
+                let reply = self.bot.handle_text(&ctx, &line).await;
+                check_shows_nothing_of_the_other(*side, &line, &reply)?;
+                if let Some(Effect::Discussion {
+                    discussion_id,
+                    article_id,
+                    thread_ref,
+                }) = &reply.effect
+                {
+                    let thread = match thread_ref {
+                        Some(thread) => thread.clone(),
+                        None => {
+                            let thread = format!("{}-{discussion_id}", SIDES[*side].name);
+                            self.bot
+                                .thread_opened(*discussion_id, Some(&thread))
+                                .await
+                                .unwrap();
+                            thread
+                        }
+                    };
+                    if !self.threads[*side].iter().any(|(_, t)| *t == thread) {
+                        self.threads[*side].push((*article_id, thread));
+                    }
+                }
+            }
+            Op::Post {
+                side,
+                claims,
+                reply_to,
+            } => {
+                let Some((_, thread)) = self.threads[*side].last().cloned() else {
+                    return Ok(());
+                };
+                self.posted += 1;
+                let s = &SIDES[*side];
+                let id = format!("{}-msg-{}", s.name, self.posted);
+                let posted = Posted {
+                    platform: Platform::Console,
+                    community: SIDES[*claims].name.to_owned(),
+                    thread,
+                    id: id.clone(),
+                    author_id: format!("console:{}", s.reader),
+                    author_name: s.reader.to_owned(),
+                    body: format!("{} number {}", s.secret, self.posted),
+                    reply_to: self.messages.get(*reply_to).map(|m| m.1.clone()),
+                    at: self.bot.now(),
+                };
+                let recorded = self.bot.message_posted(posted).await.unwrap();
+                prop_assert_eq!(
+                    recorded.is_some(),
+                    claims == side,
+                    "a message attaches only to a discussion of the community it was posted in"
+                );
+                if let Some(row) = recorded {
+                    self.messages.push((*side, id, row));
+                }
+            }
+            Op::Change {
+                side,
+                moderator,
+                message,
+                delete,
+            } => {
+                let Some((owner, id, row)) = self.messages.get(*message).cloned() else {
+                    return Ok(());
+                };
+                let store = self.bot.store();
+                let before = store.message(Scope::Operator, row).await.unwrap().unwrap();
+                let sender = context(*side, *moderator).user.id;
+                let change = if *delete {
+                    Change::Delete
+                } else {
+                    Change::Edit(format!("{} edited", SIDES[*side].secret))
+                };
+                let community = SIDES[*side].name;
+                let applied = self
+                    .bot
+                    .message_changed(Changed {
+                        platform: Platform::Console,
+                        community,
+                        thread: None,
+                        id: &id,
+                        sender: Some(&sender),
+                        change,
+                        at: self.bot.now(),
+                    })
+                    .await
+                    .unwrap();
+                let after = store.message(Scope::Operator, row).await.unwrap().unwrap();
+                if owner != *side || (!delete && sender != before.author_id) {
+                    prop_assert!(!applied, "{op:?} applied");
+                    prop_assert_eq!(&before.body, &after.body, "{:?} changed the text", op);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Nothing in a reply to `side` names anything that only the other side has.
+fn check_shows_nothing_of_the_other(
+    side: usize,
+    line: &str,
+    reply: &Reply,
+) -> Result<(), TestCaseError> {
+    let shown = render(reply, "/");
+    for marker in SIDES[1 - side].markers {
+        prop_assert!(
+            !shown.contains(marker),
+            "{} asked {line:?} and was shown {marker:?}:\n{shown}",
+            SIDES[side].name
+        );
+    }
+    Ok(())
+}
+
+fn cases() -> u32 {
+    std::env::var("READINGROOM_COMMUNITY_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256)
+}
+
+#[test]
+fn nothing_of_one_community_reaches_the_other() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&proptest::collection::vec(op(), 1..30), |ops| {
+            runtime.block_on(async {
+                let app = common::spawn_app().await;
+                let mut world = World::new(&app).await;
+                world.seed().await?;
+                for op in &ops {
+                    world.step(op).await?;
+                }
+                // Whatever happened, each side's own views hold nothing of the other.
+                for side in 0..2 {
+                    for article in world.articles.clone() {
+                        for line in [format!("export {article}"), format!("pins {article}")] {
+                            let reply = world.bot.handle_text(&context(side, true), &line).await;
+                            check_shows_nothing_of_the_other(side, &line, &reply)?;
+                        }
+                    }
+                    for line in ["digest preview", "stats", "pins", "article", "quote"] {
+                        let reply = world.bot.handle_text(&context(side, true), line).await;
+                        check_shows_nothing_of_the_other(side, line, &reply)?;
+                    }
+                }
+                // The other side's article answers as one that does not exist.
+                let missing = world.articles[4];
+                let nothing = render(
+                    &world
+                        .bot
+                        .handle_text(&context(0, false), &format!("article {missing}"))
+                        .await,
+                    "/",
+                );
+                let theirs = world.articles[2];
+                let hidden = render(
+                    &world
+                        .bot
+                        .handle_text(&context(0, false), &format!("article {theirs}"))
+                        .await,
+                    "/",
+                );
+                prop_assert_eq!(
+                    hidden,
+                    nothing.replace(&missing.0.to_string(), &theirs.0.to_string())
+                );
+                Ok(())
+            })
+        })
+        .unwrap();
+}
+
+#[tokio::test]
+async fn forget_me_asks_then_forgets_only_here() {
+    let app = common::spawn_app().await;
+    let mut world = World::new(&app).await;
+    for side in 0..2 {
+        world
+            .step(&Op::Command {
+                side,
+                moderator: false,
+                line: "discuss {article}",
+                article: 0,
+                message: 0,
+            })
+            .await
+            .unwrap();
+    }
+    for side in [0, 0, 1] {
+        world
+            .step(&Op::Post {
+                side,
+                claims: side,
+                reply_to: 0,
+            })
+            .await
+            .unwrap();
+    }
+    let bot = &world.bot;
+    // The same person also wrote in bravo (a console user id is the same everywhere).
+    let annika = context(0, false).user;
+    let (_, bravo_thread) = world.threads[1][0].clone();
+    let elsewhere = bot
+        .message_posted(Posted {
+            platform: Platform::Console,
+            community: "bravo".into(),
+            thread: bravo_thread,
+            id: "annika-in-bravo".into(),
+            author_id: annika.id.clone(),
+            author_name: annika.name.clone(),
+            body: "a word in bravo".into(),
+            reply_to: None,
+            at: bot.now(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let asked = bot.handle_text(&context(0, false), "forget-me").await;
+    assert!(asked.ephemeral);
+    assert!(render(&asked, "/").contains("/forget-me confirm"));
+    assert_eq!(
+        bot.store().totals(Scope::Operator).await.unwrap().messages,
+        4
+    );
+    let done = bot
+        .handle_text(&context(0, false), "forget-me confirm")
+        .await;
+    assert_eq!(render(&done, "/"), "Done: 2 messages forgotten.");
+    let (_, _, first) = world.messages[0];
+    let forgotten = bot
+        .store()
+        .message(Scope::Operator, first)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(forgotten.body, None);
+    assert_eq!(forgotten.author_name, readingroom::store::FORGOTTEN);
+    assert_eq!(forgotten.author_id, "");
+    let export = render(&bot.handle_text(&context(0, true), "export 1").await, "/");
+    assert!(
+        !export.contains("annika") && !export.contains("alphasecret"),
+        "{export}"
+    );
+    // What the same person wrote in bravo stays: forgetting is per community.
+    let kept = bot
+        .store()
+        .message(Scope::Operator, elsewhere)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.body.as_deref(), Some("a word in bravo"));
+    let again = bot
+        .handle_text(&context(0, false), "forget-me confirm")
+        .await;
+    assert!(render(&again, "/").contains("nothing of yours"));
+}
