@@ -30,6 +30,18 @@ pub struct Settings {
     /// Seconds until a used command comes back.
     #[arg(long, env = "READINGROOM_COMMAND_REFILL_SECS", value_parser = Checked(refill), default_value = "3")]
     command_refill_secs: Duration,
+    /// Feeds one community's channels may follow.
+    #[arg(long, env = "READINGROOM_MAX_FEEDS", value_parser = Checked(count), default_value = "50")]
+    max_feeds: u32,
+    /// Pages one community (moderators too) may ingest per hour.
+    #[arg(long, env = "READINGROOM_INGESTS_PER_HOUR", value_parser = Checked(count), default_value = "60")]
+    ingests_per_hour: u32,
+    /// Discussions one community's channels may hold.
+    #[arg(long, env = "READINGROOM_MAX_DISCUSSIONS", value_parser = Checked(count), default_value = "1000")]
+    max_discussions: u32,
+    /// Days a community's data is kept after the bot is removed from it (0: deleted at once).
+    #[arg(long, env = "READINGROOM_PURGE_AFTER_DAYS", value_parser = Checked(count), default_value = "30")]
+    purge_after_days: u32,
     /// Serve Prometheus metrics at /metrics on this host:port.
     #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
     metrics_addr: Option<SocketAddr>,
@@ -95,6 +107,8 @@ pub struct Config {
     pub console_user: String,
     /// The community the console stands for.
     pub console_community: String,
+    /// What one community may take, and how long its data outlives the bot's removal.
+    pub community_limits: crate::bot::CommunityLimits,
     /// Matrix, when a homeserver is set.
     pub matrix: Option<MatrixConfig>,
     /// Discord, when a token is set.
@@ -213,6 +227,10 @@ impl TryFrom<Settings> for Config {
         let Settings {
             console_user,
             console_community,
+            max_feeds,
+            ingests_per_hour,
+            max_discussions,
+            purge_after_days,
             command_burst,
             command_refill_secs,
             metrics_addr,
@@ -285,6 +303,12 @@ impl TryFrom<Settings> for Config {
         Ok(Self {
             console_user,
             console_community,
+            community_limits: crate::bot::CommunityLimits {
+                feeds: max_feeds,
+                ingests_per_hour,
+                discussions: max_discussions,
+                purge_after: chrono::Duration::days(i64::from(purge_after_days)),
+            },
             matrix,
             discord,
             command_burst,

@@ -185,7 +185,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::try_from(*settings)?;
             let bot = open_bot(&cli.db)
                 .await?
-                .with_rate_limit(config.command_burst, config.command_refill);
+                .with_rate_limit(config.command_burst, config.command_refill)
+                .with_community_limits(config.community_limits);
             if let Some(addr) = config.metrics_addr {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await

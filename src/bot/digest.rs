@@ -265,6 +265,8 @@ impl Scheduler {
     /// One pass: every channel whose digest is due at `now` and not yet done today gets it.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Vec<RunReport>, StoreError> {
         let store = self.bot.store();
+        // The same tick purges the communities the bot left past the grace period.
+        self.bot.purge(now).await?;
         let mut reports = Vec::new();
         for schedule in store.digest_schedules().await? {
             let Some(day) = due_day(&schedule, now) else {

@@ -6,6 +6,7 @@
 
 mod cards;
 pub mod commands;
+mod community;
 pub mod digest;
 pub mod events;
 pub mod export;
@@ -22,6 +23,7 @@ use crate::metrics::Outcome;
 use chrono::{DateTime, Utc};
 
 pub use commands::{COMMANDS, Command, CommandError, CommandSpec, MessageRef, Target};
+pub use community::CommunityLimits;
 pub use events::{Change, Changed, Posted};
 pub use ingest::IngestError;
 pub use reply::{Action, Body, Card, Effect, Field, Quoted, Reply};
@@ -110,6 +112,8 @@ pub struct Bot {
     fetcher: crate::sources::web::Fetcher,
     started: Instant,
     limiter: Arc<limits::RateLimiter>,
+    limits: CommunityLimits,
+    ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -134,6 +138,8 @@ impl Bot {
             fetcher,
             started: Instant::now(),
             limiter: Arc::new(limits::RateLimiter::default()),
+            limits: CommunityLimits::default(),
+            ingests: Arc::default(),
             metrics: Arc::default(),
         }
     }
@@ -147,6 +153,12 @@ impl Bot {
     /// (a `burst` of 0 turns them off). Moderators are never limited.
     pub fn with_rate_limit(mut self, burst: u32, refill: std::time::Duration) -> Self {
         self.limiter = Arc::new(limits::RateLimiter::new(burst, refill));
+        self
+    }
+
+    /// The same bot with these per-community limits.
+    pub fn with_community_limits(mut self, limits: CommunityLimits) -> Self {
+        self.limits = limits;
         self
     }
 

@@ -152,3 +152,61 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// How many feeds a community's channels follow.
+    pub async fn feeds_followed(&self, community_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM feed_subscriptions s JOIN channels c ON c.id = s.channel_id
+             WHERE c.community_id = ?",
+        )
+        .bind(community_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// How many discussions a community's channels hold.
+    pub async fn discussions_open(&self, community_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM discussions d JOIN channels c ON c.id = d.channel_id
+             WHERE c.community_id = ?",
+        )
+        .bind(community_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The bot was removed from a community (kicked, banned, the room left or deleted): its
+    /// data is kept until [`Store::purge_left`] runs past the grace period, unless it comes
+    /// back first. `false` when the community is unknown or already marked.
+    pub async fn community_left(
+        &self,
+        platform: &str,
+        external_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let marked = sqlx::query(
+            "UPDATE communities SET left_at = ? WHERE platform = ? AND external_id = ?
+             AND left_at IS NULL",
+        )
+        .bind(now)
+        .bind(platform)
+        .bind(external_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(marked.rows_affected() > 0)
+    }
+
+    /// Deletes every community the bot left at or before `before`, with its channels,
+    /// discussions, messages, pins, digest schedules and runs, subscriptions, deliveries and
+    /// shelf (articles themselves stay: they may be on other shelves or in the library).
+    /// Returns how many communities were purged.
+    pub async fn purge_left(&self, before: DateTime<Utc>) -> Result<u64> {
+        let purged =
+            sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= ?")
+                .bind(before)
+                .execute(&self.pool)
+                .await?;
+        Ok(purged.rows_affected())
+    }
+}

@@ -180,6 +180,22 @@ impl Store {
         })
     }
 
+    /// The article's discussion in this channel, if there is one.
+    pub async fn discussion_in(
+        &self,
+        article: ArticleId,
+        channel_id: i64,
+    ) -> Result<Option<Discussion>> {
+        Ok(sqlx::query_as(
+            "SELECT id, article_id, channel_id, thread_ref, created_at FROM discussions
+             WHERE article_id = ? AND channel_id = ?",
+        )
+        .bind(article.0)
+        .bind(channel_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The article's discussion in this channel, opened if there was none. The flag says
     /// whether it was opened now.
     pub async fn open_discussion(

@@ -31,6 +31,12 @@ impl Run for Discuss {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let stored = bot.find(ctx, self.0).await?;
         let channel = bot.channel(ctx).await?;
+        if let Some(community) = channel.community_id {
+            let open = bot.store().discussion_in(stored.id, channel.id).await?;
+            if open.is_none() {
+                bot.may_open_discussion(community).await?;
+            }
+        }
         bot.shelve(ctx, stored.id).await?;
         let (discussion, created) = bot
             .store()

@@ -93,6 +93,8 @@ impl Run for Add {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let (url, store, now) = (&self.url, bot.store(), bot.now());
         let channel = bot.channel(ctx).await?;
+        let community = bot.community(ctx).await?;
+        bot.may_follow_feed(community.id).await?;
         let existing = store.feed_by_url(url).await?;
         let fetched = match existing {
             Some(_) => None,

@@ -2,7 +2,7 @@
 
 use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
 use crate::bot::{Bot, Context, Failure, Handled, IngestError, Reply, user_error};
-use crate::store::Ingested;
+use crate::store::{Ingested, Scope};
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "ingest",
@@ -29,7 +29,9 @@ fn parse(args: &mut Args<'_>) -> Result<Ingest, CommandError> {
 impl Run for Ingest {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let url = &self.0;
-        let scope = bot.scope(ctx).await?;
+        let community = bot.community(ctx).await?;
+        bot.may_ingest(community.id)?;
+        let scope = Scope::Community(community.id);
         let (ingested, _) = match bot.ingest_url(url).await {
             Ok(done) => done,
             Err(IngestError::Store(error)) => return Err(Failure::Store(error)),
