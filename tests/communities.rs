@@ -511,3 +511,130 @@ async fn forget_me_asks_then_forgets_only_here() {
         .await;
     assert!(render(&again, "/").contains("nothing of yours"));
 }
+
+/// Inserts an article as the previous release stored it.
+async fn old_article(pool: &sqlx::SqlitePool, text: &str, origin: &str, at: &str) -> i64 {
+    let article = readingroom::article::parse(text).unwrap();
+    let body: Vec<&str> = article.paragraphs.iter().map(|p| p.text.as_str()).collect();
+    sqlx::query_scalar(
+        "INSERT INTO articles (title, content_hash, origin, body, doc, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&article.title)
+    .bind(readingroom::store::content_hash(&article))
+    .bind(origin)
+    .bind(body.join("\n\n"))
+    .bind(serde_json::to_string(&article).unwrap())
+    .bind(at)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_database_from_before_communities_migrates_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.db");
+    // The previous release's schema: the first migration only, as that release ran it.
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0001_initial.sql"),
+        old.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let at = "2026-03-01T11:00:00Z";
+    let filed = old_article(
+        &pool,
+        common::fixture("reading-room-fixture.md").as_str(),
+        "essay.md",
+        at,
+    )
+    .await;
+    let shown = old_article(&pool, SIDES[0].article, "https://a.example/garden", at).await;
+    let unseen = old_article(&pool, SIDES[1].article, "https://b.example/bridge", at).await;
+    for statement in [
+        "INSERT INTO channels (id, platform, external_id, name, created_at) VALUES (1, 'discord', '555', 'books', '2026-03-01T11:00:00Z')",
+        "INSERT INTO channels (id, platform, external_id, name, created_at) VALUES (2, 'matrix', '!room:x', NULL, '2026-03-01T11:00:00Z')",
+        "INSERT INTO discussions (id, article_id, channel_id, thread_ref, created_at) VALUES (1, 2, 1, 't1', '2026-03-01T11:00:00Z')",
+        "INSERT INTO messages (id, discussion_id, platform, platform_id, author_id, author_name, body, created_at) VALUES (1, 1, 'discord', 'm1', 'u1', 'ana', 'the garden take', '2026-03-01T11:05:00Z')",
+        "INSERT INTO pins (message_id, pinned_by, note, pinned_at) VALUES (1, 'mod', 'best', '2026-03-01T11:06:00Z')",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    assert_eq!(shown, 2, "the discussion above is of this one");
+    pool.close().await;
+
+    let store = readingroom::store::Store::open(db.to_str().unwrap())
+        .await
+        .unwrap();
+    assert!(store.integrity_check().await.unwrap());
+    let bot = Bot::new(
+        store.clone(),
+        std::sync::Arc::new(readingroom::clock::SystemClock),
+    );
+    // The Discord channel's guild is learnt when the guild speaks: it moves there, shelf and all.
+    let guild = Context {
+        platform: Platform::Discord,
+        community: "777".into(),
+        channel: "555".into(),
+        channel_name: None,
+        user: User {
+            id: "u2".into(),
+            name: "mod".into(),
+            moderator: true,
+        },
+        prefix: "/".into(),
+    };
+    let pins = render(&bot.handle_text(&guild, "pins").await, "/");
+    assert!(
+        pins.contains("the garden take") && pins.contains("best"),
+        "{pins}"
+    );
+    let card = render(
+        &bot.handle_text(&guild, &format!("article {shown}")).await,
+        "/",
+    );
+    assert!(card.contains("Aardvark"), "{card}");
+    let filed_card = render(
+        &bot.handle_text(&guild, &format!("article {filed}")).await,
+        "/",
+    );
+    assert!(
+        filed_card.contains("Quiet Rooms"),
+        "a file went to the library: {filed_card}"
+    );
+    // A page nobody was shown went to the library too; the Matrix room sees the library but
+    // nothing of the guild's discussion.
+    let mut room = guild.clone();
+    room.platform = Platform::Matrix;
+    room.community = "!room:x".into();
+    room.channel = "!room:x".into();
+    let unseen_card = render(
+        &bot.handle_text(&room, &format!("article {unseen}")).await,
+        "/",
+    );
+    assert!(unseen_card.contains("Buffalo"), "{unseen_card}");
+    let hidden = render(
+        &bot.handle_text(&room, &format!("article {shown}")).await,
+        "/",
+    );
+    assert_eq!(hidden, format!("! There is no article #{shown}."));
+    let room_pins = render(&bot.handle_text(&room, "pins").await, "/");
+    assert!(!room_pins.contains("garden take"), "{room_pins}");
+    let export = render(
+        &bot.handle_text(&guild, &format!("export {shown}")).await,
+        "/",
+    );
+    assert!(export.contains("1 message"), "{export}");
+}

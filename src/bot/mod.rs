@@ -307,9 +307,11 @@ impl Bot {
             .await?)
     }
 
-    /// What the caller may read: their community's.
+    /// What the caller may read: their community's. Going through the channel first moves a
+    /// channel kept from before communities into the caller's community.
     pub(crate) async fn scope(&self, ctx: &Context) -> Result<Scope, Failure> {
-        Ok(Scope::Community(self.community(ctx).await?.id))
+        let channel = self.channel(ctx).await?;
+        Ok(Scope::Community(channel.community_id.unwrap_or_default()))
     }
 
     /// The caller's channel, known from now on.

@@ -111,19 +111,37 @@ impl Store {
         community_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Channel> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let known: Option<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT c.id, c.community_id, co.external_id FROM channels c
+        const KNOWN: &str = "SELECT c.id, c.community_id, co.external_id, c.name FROM channels c
              LEFT JOIN communities co ON co.id = c.community_id
-             WHERE c.platform = ? AND c.external_id = ?",
-        )
-        .bind(platform)
-        .bind(external_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = match known {
+             WHERE c.platform = ? AND c.external_id = ?";
+        type Known = (i64, Option<i64>, Option<String>, Option<String>);
+        let channel = |id, community_id| Channel {
+            id,
+            platform: platform.to_owned(),
+            external_id: external_id.to_owned(),
+            community_id,
+        };
+        // Every command asks: a read answers all but the first, without the write lock.
+        let known: Option<Known> = sqlx::query_as(KNOWN)
+            .bind(platform)
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some((id, Some(current), _, known_name)) = &known
+            && *current == community_id
+            && (name.is_none() || name == known_name.as_deref())
+        {
+            return Ok(channel(*id, Some(community_id)));
+        }
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let known: Option<Known> = sqlx::query_as(KNOWN)
+            .bind(platform)
+            .bind(external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (id, home) = match known {
             None => {
-                sqlx::query_scalar(
+                let id = sqlx::query_scalar(
                     "INSERT INTO channels (platform, external_id, name, community_id, created_at)
                      VALUES (?, ?, ?, ?, ?) RETURNING id",
                 )
@@ -133,13 +151,17 @@ impl Store {
                 .bind(community_id)
                 .bind(now)
                 .fetch_one(&mut *tx)
-                .await?
+                .await?;
+                (id, Some(community_id))
             }
-            Some((id, old, old_external)) => {
+            Some((id, old, old_external, old_name)) => {
                 let stand_in = old_external
                     .as_deref()
                     .is_none_or(|e| e.starts_with("channel:"));
-                if old != Some(community_id) && stand_in {
+                // A channel never changes community otherwise (a Discord channel stays in its
+                // guild), so a mismatch keeps the stored one.
+                let moves = old != Some(community_id) && stand_in;
+                if moves {
                     sqlx::query(
                         "INSERT OR IGNORE INTO shelves (community_id, article_id, added_by, added_at)
                          SELECT ?, article_id, added_by, added_at FROM shelves WHERE community_id = ?",
@@ -161,23 +183,18 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                if name.is_some() {
+                if name.is_some() && name != old_name.as_deref() {
                     sqlx::query("UPDATE channels SET name = ? WHERE id = ?")
                         .bind(name)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
                 }
-                id
+                (id, if moves { Some(community_id) } else { old })
             }
         };
         tx.commit().await?;
-        Ok(Channel {
-            id,
-            platform: platform.to_owned(),
-            external_id: external_id.to_owned(),
-            community_id: Some(community_id),
-        })
+        Ok(channel(id, home))
     }
 
     /// The article's discussion in this channel, if there is one.
