@@ -638,3 +638,154 @@ async fn a_database_from_before_communities_migrates_in_place() {
     );
     assert!(export.contains("1 message"), "{export}");
 }
+
+#[tokio::test]
+async fn each_limit_refuses_with_its_variable() {
+    let app = common::spawn_app().await;
+    let first = app.ingest_fixture().await;
+    let (second, _) = app.bot.ingest(SIDES[0].article, None).await.unwrap();
+    let bot = app
+        .bot
+        .clone()
+        .with_community_limits(readingroom::bot::CommunityLimits {
+            feeds: 0,
+            ingests_per_hour: 1,
+            discussions: 1,
+            purge_after: chrono::Duration::days(30),
+        });
+    let moderator = context(0, true);
+    let said = |reply: Reply| render(&reply, "/");
+
+    assert!(
+        !said(
+            bot.handle_text(&moderator, &format!("discuss {first}"))
+                .await
+        )
+        .starts_with('!')
+    );
+    assert!(
+        !said(
+            bot.handle_text(&moderator, &format!("discuss {first}"))
+                .await
+        )
+        .starts_with('!'),
+        "the open one again is fine"
+    );
+    let refused = said(
+        bot.handle_text(&moderator, &format!("discuss {}", second.id()))
+            .await,
+    );
+    assert!(refused.contains("READINGROOM_MAX_DISCUSSIONS"), "{refused}");
+    // Another community has its own count.
+    let other = said(
+        bot.handle_text(&context(1, true), &format!("discuss {}", second.id()))
+            .await,
+    );
+    assert!(!other.contains("READINGROOM_MAX_DISCUSSIONS"), "{other}");
+
+    let refused = said(
+        bot.handle_text(&moderator, "feed add https://feeds.example/rss")
+            .await,
+    );
+    assert!(refused.contains("READINGROOM_MAX_FEEDS"), "{refused}");
+
+    // Nothing listens on port 1: the first ingest fails to fetch, but it is an ingest.
+    let tried = said(
+        bot.handle_text(&moderator, "ingest http://127.0.0.1:1/a")
+            .await,
+    );
+    assert!(tried.contains("Nothing was added"), "{tried}");
+    let refused = said(
+        bot.handle_text(&moderator, "ingest http://127.0.0.1:1/b")
+            .await,
+    );
+    assert!(
+        refused.contains("READINGROOM_INGESTS_PER_HOUR"),
+        "{refused}"
+    );
+    app.clock.advance(chrono::Duration::minutes(61));
+    let later = said(
+        bot.handle_text(&moderator, "ingest http://127.0.0.1:1/c")
+            .await,
+    );
+    assert!(
+        !later.contains("READINGROOM_INGESTS_PER_HOUR"),
+        "an hour later: {later}"
+    );
+}
+
+#[tokio::test]
+async fn a_community_left_is_purged_after_the_grace_period_unless_it_comes_back() {
+    let app = common::spawn_app().await;
+    let mut world = World::new(&app).await;
+    let mut seeded = Ok(());
+    for side in 0..2 {
+        for op in [
+            Op::Command {
+                side,
+                moderator: false,
+                line: "discuss {article}",
+                article: 0,
+                message: 0,
+            },
+            Op::Post {
+                side,
+                claims: side,
+                reply_to: 0,
+            },
+        ] {
+            seeded = seeded.and(world.step(&op).await);
+        }
+    }
+    seeded.unwrap();
+    let bot = &world.bot;
+    let scheduler = readingroom::bot::digest::Scheduler::new(bot.clone());
+    let totals = || async { bot.store().totals(Scope::Operator).await.unwrap() };
+    assert_eq!(
+        (totals().await.discussions, totals().await.messages),
+        (2, 2)
+    );
+    bot.community_left(Platform::Console, "alpha")
+        .await
+        .unwrap();
+    scheduler
+        .run_once(bot.now() + chrono::Duration::days(29))
+        .await
+        .unwrap();
+    assert_eq!(totals().await.messages, 2, "kept within the grace period");
+    // Back before the end: kept.
+    bot.community_joined(Platform::Console, "alpha", None)
+        .await
+        .unwrap();
+    scheduler
+        .run_once(bot.now() + chrono::Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(totals().await.messages, 2, "kept: the bot came back");
+    // Gone for good.
+    bot.community_left(Platform::Console, "alpha")
+        .await
+        .unwrap();
+    scheduler
+        .run_once(bot.now() + chrono::Duration::days(31))
+        .await
+        .unwrap();
+    let after = totals().await;
+    assert_eq!(
+        (after.discussions, after.messages),
+        (1, 1),
+        "only bravo's remain"
+    );
+    // With no grace period, leaving purges at once.
+    let now_bot = bot
+        .clone()
+        .with_community_limits(readingroom::bot::CommunityLimits {
+            purge_after: chrono::Duration::zero(),
+            ..Default::default()
+        });
+    now_bot
+        .community_left(Platform::Console, "bravo")
+        .await
+        .unwrap();
+    assert_eq!(totals().await.messages, 0);
+}
