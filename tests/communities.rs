@@ -3,6 +3,8 @@
 //! id or a pin that exists only in the other.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 
 use proptest::prelude::*;
@@ -788,4 +790,69 @@ async fn a_community_left_is_purged_after_the_grace_period_unless_it_comes_back(
         .await
         .unwrap();
     assert_eq!(totals().await.messages, 0);
+}
+
+#[test]
+fn the_console_can_stand_for_two_communities() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    let library = bin::readingroom()
+        .db(&db)
+        .args(["ingest", &format!("{data}news-report.md")])
+        .stdout();
+    assert!(library.starts_with("#1 Storm Floods"), "{library}");
+    let shelved = bin::readingroom()
+        .db(&db)
+        .args([
+            "ingest",
+            "--community",
+            "garden",
+            &format!("{data}repost-blog.md"),
+        ])
+        .stdout();
+    assert!(shelved.starts_with("#2 The Quiet Sale"), "{shelved}");
+    // The operator's preview of the console's digest works before the console was ever used.
+    let preview = bin::readingroom()
+        .db(&db)
+        .args(["digest", "preview", "--channel", "console"])
+        .stdout();
+    assert!(
+        preview.contains("Storm Floods") && !preview.contains("Quiet Sale"),
+        "{preview}"
+    );
+
+    let garden = bin::readingroom()
+        .db(&db)
+        .env("READINGROOM_CONSOLE_COMMUNITY", "garden")
+        .stdin(b"/article 2\n/discuss 2\nThe harbour towns chose this.\n/done\n/search fisheries\n")
+        .stdout();
+    assert!(
+        garden.contains("The Quiet Sale") && garden.contains("recorded as #1"),
+        "{garden}"
+    );
+    let console = bin::readingroom()
+        .db(&db)
+        .stdin(b"/article 2\n/search fisheries\n/article 1\n/export 1\n/stats\n")
+        .stdout();
+    assert!(console.contains("There is no article #2."), "{console}");
+    assert!(
+        console.contains("No article matches “fisheries”"),
+        "{console}"
+    );
+    assert!(
+        console.contains("Storm Floods"),
+        "the library is everyone's: {console}"
+    );
+    assert!(
+        !console.contains("Quiet Sale") && !console.contains("harbour towns chose"),
+        "{console}"
+    );
+    let everything = bin::readingroom().db(&db).args(["stats"]).stdout();
+    assert!(everything.starts_with("2 articles"), "{everything}");
+    let garden_only = bin::readingroom()
+        .db(&db)
+        .args(["stats", "--community", "garden"])
+        .stdout();
+    assert!(garden_only.contains("1 messages"), "{garden_only}");
 }
