@@ -1,19 +1,14 @@
 //! `/discuss <id>`: opens (or points to) the article's discussion in this channel; the
 //! platform opens a thread for it.
 
-use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use super::{ARTICLE, Args, CommandError, CommandSpec, Run};
 use crate::bot::{Bot, Context, Effect, Handled, Reply};
 use crate::store::ArticleId;
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "discuss",
     "Open the discussion of an article in this channel",
-    &[ArgSpec::new(
-        "article",
-        "The article id",
-        ArgKind::Article,
-        true,
-    )],
+    &[ARTICLE],
     false,
     "12",
     |args| Ok(Box::new(parse(args)?)),

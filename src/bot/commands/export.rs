@@ -1,18 +1,13 @@
 //! `/export <id>`: a moderator gets an article's whole discussion as a Markdown file.
 
-use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use super::{ARTICLE, Args, CommandError, CommandSpec, Run};
 use crate::bot::{Body, Bot, Context, Handled, Reply, export, reply};
 use crate::store::ArticleId;
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "export",
     "Export an article's whole discussion, as a reply tree with pins marked",
-    &[ArgSpec::new(
-        "article",
-        "The article id",
-        ArgKind::Article,
-        true,
-    )],
+    &[ARTICLE],
     true,
     "12",
     |args| Ok(Box::new(parse(args)?)),

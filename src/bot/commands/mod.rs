@@ -107,6 +107,9 @@ impl ArgSpec {
     }
 }
 
+/// The required article id most commands take.
+const ARTICLE: ArgSpec = ArgSpec::new("article", "The article id", ArgKind::Article, true);
+
 /// The optional "article id or words" argument of `/article` and `/quote`.
 const ARTICLE_OR_WORDS: ArgSpec = ArgSpec::new(
     "article",

@@ -1,6 +1,6 @@
 //! `/quotes <id>`: every quotation in an article, in order, with who said it and where.
 
-use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use super::{ARTICLE, Args, CommandError, CommandSpec, Run};
 use crate::bot::{Bot, Card, Context, Field, Handled, Reply, reply, user_error};
 use crate::store::ArticleId;
 
@@ -10,12 +10,7 @@ const MAX_LISTED: usize = 20;
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "quotes",
     "Every quotation in an article, with who said it",
-    &[ArgSpec::new(
-        "article",
-        "The article id",
-        ArgKind::Article,
-        true,
-    )],
+    &[ARTICLE],
     false,
     "12",
     |args| Ok(Box::new(parse(args)?)),

@@ -1,6 +1,6 @@
 //! `/summary <id> [sentences]`: the author's own summary, or an extractive one of any length.
 
-use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
+use super::{ARTICLE, ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
 use crate::article::{self, Length};
 use crate::bot::{Bot, Context, Handled, Reply, cards};
 use crate::store::ArticleId;
@@ -12,7 +12,7 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
     "summary",
     "Summarise an article",
     &[
-        ArgSpec::new("article", "The article id", ArgKind::Article, true),
+        ARTICLE,
         ArgSpec::new(
             "sentences",
             "How many sentences (1-10)",
