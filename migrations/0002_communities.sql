@@ -66,3 +66,12 @@ UPDATE articles SET library = 1
 WHERE origin IS NULL
    OR (origin NOT LIKE 'http://%' AND origin NOT LIKE 'https://%')
    OR id NOT IN (SELECT article_id FROM shelves);
+
+-- Edits that are events of their own (Matrix `m.replace`): redacting one must take its text
+-- away, and the message only holds the latest text, so the edit's id leads to the message.
+CREATE TABLE message_edits (
+    platform    TEXT NOT NULL,
+    edit_id     TEXT NOT NULL,
+    message_id  INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    PRIMARY KEY (platform, edit_id)
+);

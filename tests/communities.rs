@@ -856,3 +856,66 @@ fn the_console_can_stand_for_two_communities() {
         .stdout();
     assert!(garden_only.contains("1 messages"), "{garden_only}");
 }
+
+#[tokio::test]
+async fn a_redacted_edit_leaves_none_of_its_text() {
+    let app = common::spawn_app().await;
+    let mut world = World::new(&app).await;
+    let discuss = Op::Command {
+        side: 0,
+        moderator: false,
+        line: "discuss {article}",
+        article: 0,
+        message: 0,
+    };
+    world.step(&discuss).await.unwrap();
+    let post = Op::Post {
+        side: 0,
+        claims: 0,
+        reply_to: 0,
+    };
+    world.step(&post).await.unwrap();
+    let (_, id, row) = world.messages[0].clone();
+    let bot = &world.bot;
+    let author = context(0, false).user.id;
+    fn edit<'a>(author: &'a str, id: &'a str, change: Change, bot: &Bot) -> Changed<'a> {
+        Changed {
+            platform: Platform::Console,
+            community: "alpha",
+            thread: None,
+            id,
+            sender: Some(author),
+            change,
+            at: bot.now(),
+        }
+    }
+    let second = Change::Edit("second thoughts".into());
+    assert!(
+        bot.message_changed(edit(&author, &id, second, bot))
+            .await
+            .unwrap()
+    );
+    bot.edit_seen(Platform::Console, "alpha", "edit-1", &id)
+        .await
+        .unwrap();
+    // Seen from another community, the edit's id leads nowhere.
+    let mut elsewhere = edit(&author, "edit-1", Change::Delete, bot);
+    elsewhere.community = "bravo";
+    assert!(!bot.message_changed(elsewhere).await.unwrap());
+    let kept = bot
+        .store()
+        .message(Scope::Operator, row)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.body.as_deref(), Some("second thoughts"));
+    let redaction = edit(&author, "edit-1", Change::Delete, bot);
+    assert!(bot.message_changed(redaction).await.unwrap());
+    let gone = bot
+        .store()
+        .message(Scope::Operator, row)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.body, None);
+}

@@ -128,6 +128,16 @@ impl Bot {
                 tracing::debug!(message = %change.id, applied, "message change");
                 return Ok(applied);
             }
+            // Redacting an edit takes its text away: the message holds only the latest text,
+            // so all of it goes.
+            None if change.change == Change::Delete
+                && let Some(edited) = store.message_by_edit(scope, platform, change.id).await? =>
+            {
+                tracing::debug!(edit = %change.id, message = edited.id, "an edit was redacted");
+                return store
+                    .delete_message(platform, &edited.platform_id, change.at)
+                    .await;
+            }
             None if store
                 .message_by_platform_id(Scope::Operator, platform, change.id)
                 .await?
@@ -155,6 +165,30 @@ impl Bot {
         store
             .defer_change(platform, change.id, body, change.at)
             .await
+    }
+
+    /// Platform event `edit_id`, seen in `community`, edited message `target` (a Matrix
+    /// `m.replace`): remembered so a later redaction of the edit takes its text away.
+    pub async fn edit_seen(
+        &self,
+        platform: Platform,
+        community: &str,
+        edit_id: &str,
+        target: &str,
+    ) -> Result<(), StoreError> {
+        let store = self.store();
+        let community = store
+            .community(platform.as_str(), community, None, self.now())
+            .await?;
+        if let Some(message) = store
+            .message_by_platform_id(Scope::Community(community.id), platform.as_str(), target)
+            .await?
+        {
+            store
+                .record_edit(platform.as_str(), edit_id, message.id)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The platform opened the thread that carries a discussion (`None`: opening it failed,

@@ -400,6 +400,43 @@ impl Store {
         Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
     }
 
+    /// Remembers that platform event `edit_id` edited message `message_id`.
+    pub async fn record_edit(&self, platform: &str, edit_id: &str, message_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO message_edits (platform, edit_id, message_id) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(platform)
+        .bind(edit_id)
+        .bind(message_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The message that platform event `edit_id` edited, if it is in `scope`'s channels.
+    pub async fn message_by_edit(
+        &self,
+        scope: Scope,
+        platform: &str,
+        edit_id: &str,
+    ) -> Result<Option<StoredMessage>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM message_edits e
+             JOIN messages m ON m.id = e.message_id
+             JOIN discussions d ON d.id = m.discussion_id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE e.platform = ?2 AND e.edit_id = ?3 AND {}",
+            within(1)
+        )))
+        .bind(scope.bind())
+        .bind(platform)
+        .bind(edit_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+    }
+
     /// A message by its platform id, if it was posted in one of `scope`'s channels.
     pub async fn message_by_platform_id(
         &self,
