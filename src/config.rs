@@ -42,6 +42,10 @@ pub struct Settings {
     /// Days a community's data is kept after the bot is removed from it (0: deleted at once).
     #[arg(long, env = "READINGROOM_PURGE_AFTER_DAYS", value_parser = Checked(count), default_value = "30")]
     purge_after_days: u32,
+    /// Internal hosts that chat commands and feeds may fetch from anyway (host or host:port,
+    /// comma-separated); everything else must be on the public internet.
+    #[arg(long, env = "READINGROOM_FETCH_ALLOW", value_parser = Checked(text), value_delimiter = ',')]
+    fetch_allow: Vec<String>,
     /// Serve Prometheus metrics at /metrics on this host:port.
     #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
     metrics_addr: Option<SocketAddr>,
@@ -107,6 +111,8 @@ pub struct Config {
     pub console_user: String,
     /// The community the console stands for.
     pub console_community: String,
+    /// Where chat-triggered fetches may go: the public internet and these hosts.
+    pub fetch_allow: Vec<crate::sources::reach::Allowed>,
     /// What one community may take, and how long its data outlives the bot's removal.
     pub community_limits: crate::bot::CommunityLimits,
     /// Matrix, when a homeserver is set.
@@ -231,6 +237,7 @@ impl TryFrom<Settings> for Config {
             ingests_per_hour,
             max_discussions,
             purge_after_days,
+            fetch_allow,
             command_burst,
             command_refill_secs,
             metrics_addr,
@@ -300,9 +307,18 @@ impl TryFrom<Settings> for Config {
                 max_command_age: matrix_max_command_age,
             }),
         };
+        let fetch_allow = nonblank(fetch_allow)
+            .iter()
+            .map(|host| {
+                host.parse().map_err(|why| {
+                    anyhow::anyhow!("READINGROOM_FETCH_ALLOW must list {why}; got {host:?}")
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             console_user,
             console_community,
+            fetch_allow,
             community_limits: crate::bot::CommunityLimits {
                 feeds: max_feeds,
                 ingests_per_hour,

@@ -25,6 +25,7 @@ use readingroom::config::{self, Config, Settings};
 use readingroom::platform::console::Console;
 use readingroom::platform::matrix::MatrixBot;
 use readingroom::sources;
+use readingroom::sources::reach::Reach;
 use readingroom::store::{Ingested, Scope, Store};
 
 /// Reading Room: a bot for communities that read and argue about articles together.
@@ -183,7 +184,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     {
         Cmd::Run(settings) => {
             let config = Config::try_from(*settings)?;
-            let bot = open_bot(&cli.db)
+            let bot = open_bot(&cli.db, Reach::Public(config.fetch_allow.clone()))
                 .await?
                 .with_rate_limit(config.command_burst, config.command_refill)
                 .with_community_limits(config.community_limits);
@@ -207,7 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Ingest { files, community } => {
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let community = match community {
                 Some(reference) => Some(community_for(&bot, &reference, true).await?),
                 None => None,
@@ -215,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ingest(&bot, &files, community).await
         }
         Cmd::Forget { user, community } => {
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let scope = scope_for(&bot, community.as_deref()).await?;
             let (platform, id) = user
                 .split_once(':')
@@ -232,7 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Stats { community } => {
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let scope = scope_for(&bot, community.as_deref()).await?;
             let t = bot.store().totals(scope).await?;
             println!(
@@ -254,7 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             community,
         } => {
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let scope = scope_for(&bot, community.as_deref()).await?;
             let id: readingroom::store::ArticleId = article.parse()?;
             let stored = bot
@@ -269,7 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Digest {
             action: DigestCmd::Preview { channel },
         } => {
-            let bot = open_bot(&cli.db).await?;
+            let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let store = bot.store();
             let found = match store.find_channel(&channel).await? {
                 Some(found) => found,
@@ -392,11 +393,17 @@ fn eval(
     Ok(())
 }
 
-async fn open_bot(db: &str) -> anyhow::Result<Bot> {
+/// The bot over the database at `db`, fetching what `reach` allows: the operator's own
+/// commands reach anything; the chat-facing bot, the public internet and the allowed hosts.
+async fn open_bot(db: &str, reach: Reach) -> anyhow::Result<Bot> {
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening the database {db}"))?;
-    Ok(Bot::new(store, Arc::new(SystemClock)))
+    let options = sources::web::FetchOptions {
+        reach,
+        ..Default::default()
+    };
+    Ok(Bot::with_fetcher(store, Arc::new(SystemClock), options))
 }
 
 async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
@@ -610,7 +617,11 @@ async fn ingest(bot: &Bot, sources: &[String], community: Option<i64>) -> anyhow
 
 async fn parse(source: &str, json: bool) -> anyhow::Result<ExitCode> {
     let article = if is_url(source) {
-        let fetcher = sources::web::Fetcher::new(sources::web::FetchOptions::default())?;
+        // The operator's own command: any address.
+        let fetcher = sources::web::Fetcher::new(sources::web::FetchOptions {
+            reach: Reach::Anywhere,
+            ..Default::default()
+        })?;
         let fetched = fetcher.page(source).await?;
         article::html::parse_html(&fetched.body, &fetched.url)
             .with_context(|| format!("reading an article from {source}"))?

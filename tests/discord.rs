@@ -45,7 +45,12 @@ async fn bot_with_fixture(dir: &tempfile::TempDir) -> (Store, Bot) {
     let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
         .await
         .unwrap();
-    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    // The slow page some tests ingest is served on loopback, which the operator must allow.
+    let options = readingroom::sources::web::FetchOptions {
+        reach: readingroom::sources::reach::Reach::Public(vec!["127.0.0.1".parse().unwrap()]),
+        ..Default::default()
+    };
+    let bot = Bot::with_fetcher(store.clone(), Arc::new(SystemClock), options);
     bot.ingest(&common::fixture("reading-room-fixture.md"), None)
         .await
         .unwrap();

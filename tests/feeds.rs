@@ -17,6 +17,7 @@ use bin::readingroom;
 use common::context;
 use readingroom::bot::{Body, Bot, Platform};
 use readingroom::clock::SystemClock;
+use readingroom::sources::reach::Reach;
 use readingroom::sources::web::FetchOptions;
 use readingroom::store::{Ingested, Store};
 
@@ -88,6 +89,16 @@ async fn server() -> String {
         .route(
             "/loop",
             get(|| async { Redirect::temporary("/loop").into_response() }),
+        )
+        .route(
+            "/away",
+            get(
+                |axum::extract::Query(to): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move {
+                    Redirect::temporary(to.get("to").map_or("/", String::as_str)).into_response()
+                },
+            ),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -101,6 +112,8 @@ async fn bot(dir: &tempfile::TempDir) -> Bot {
         .unwrap();
     let options = FetchOptions {
         timeout: Duration::from_secs(1),
+        // The test sites are on loopback, which the operator has to allow.
+        reach: Reach::Public(vec!["127.0.0.1".parse().unwrap()]),
         ..FetchOptions::default()
     };
     Bot::with_fetcher(store, Arc::new(SystemClock), options)
@@ -189,8 +202,64 @@ async fn every_broken_page_gives_its_own_error_and_stores_nothing() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(error.starts_with("could not fetch"), "{error}");
+    assert!(error.ends_with("could not be reached"), "{error}");
+    assert!(!error.contains("refused"), "nothing about sockets: {error}");
     assert_eq!(bot.store().article_count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn chat_fetches_reach_only_the_public_internet_and_allowed_hosts() {
+    let base = server().await;
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let other = if port == 65535 { port - 1 } else { port + 1 };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("rr.db").to_str().unwrap())
+        .await
+        .unwrap();
+    // The operator allows exactly this site: 127.0.0.1 on its port.
+    let options = FetchOptions {
+        timeout: Duration::from_secs(2),
+        reach: Reach::Public(vec![format!("127.0.0.1:{port}").parse().unwrap()]),
+        ..FetchOptions::default()
+    };
+    let bot = Bot::with_fetcher(store, Arc::new(SystemClock), options);
+    bot.ingest_url(&format!("{base}/essays/night-shift"))
+        .await
+        .unwrap();
+    let refused = [
+        format!("http://127.0.0.1:{other}/"),
+        format!("http://[::1]:{port}/essays/night-shift"),
+        format!("http://[::ffff:127.0.0.1]:{port}/essays/night-shift"),
+        format!("http://2130706433:{other}/essays/night-shift"),
+        format!("http://localhost:{port}/essays/night-shift"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+        "http://[fd00::1]/".to_owned(),
+        // A redirect from the allowed site into another port of the same machine.
+        format!("{base}/away?to=http://127.0.0.1:{other}/admin"),
+        format!("{base}/away?to=http://localhost:{port}/essays/night-shift"),
+    ];
+    for url in &refused {
+        let error = bot.ingest_url(url).await.unwrap_err().to_string();
+        assert!(
+            error.contains("is not on the public internet"),
+            "{url}: {error}"
+        );
+    }
+    // Chat commands go through the same fetcher.
+    let moderator = context(Platform::Console, "c1", "mod", true);
+    for line in [
+        format!("feed add http://127.0.0.1:{other}/feed.xml"),
+        format!("feed preview http://localhost:{port}/feed.xml"),
+        format!("ingest http://[::1]:{other}/"),
+    ] {
+        let reply = bot.handle_text(&moderator, &line).await;
+        assert!(
+            matches!(&reply.body, Body::Error(e) if e.contains("not on the public internet")),
+            "{line}: {reply:?}"
+        );
+    }
+    assert_eq!(bot.store().article_count().await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -392,6 +461,7 @@ mod feeds {
         let clock = Arc::new(ManualClock::new(at(0)));
         let options = FetchOptions {
             timeout: Duration::from_secs(2),
+            reach: Reach::Public(vec!["127.0.0.1".parse().unwrap()]),
             ..FetchOptions::default()
         };
         let bot = Bot::with_fetcher(store, clock.clone(), options);

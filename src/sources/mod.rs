@@ -1,6 +1,7 @@
 //! Where article text comes from: files now; URLs and feeds fetch bytes the same way later.
 
 pub mod feed;
+pub mod reach;
 pub mod web;
 
 use std::path::Path;

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
+use super::reach::{NotPublic, Reach};
+
 /// Limits for fetching.
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -14,6 +16,8 @@ pub struct FetchOptions {
     pub max_bytes: usize,
     /// Most redirects followed.
     pub max_redirects: usize,
+    /// Which addresses may be fetched.
+    pub reach: Reach,
 }
 
 impl Default for FetchOptions {
@@ -22,6 +26,7 @@ impl Default for FetchOptions {
             timeout: Duration::from_secs(20),
             max_bytes: crate::article::MAX_INPUT_BYTES,
             max_redirects: 5,
+            reach: Reach::default(),
         }
     }
 }
@@ -42,6 +47,13 @@ pub struct Fetched {
 /// Why a fetch gave no document.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The address is not on the public internet (checked after resolving it, and at every
+    /// redirect).
+    #[error("{host} is not on the public internet, so the bot will not fetch it")]
+    NotPublic {
+        /// The host refused.
+        host: String,
+    },
     /// Not an http(s) URL.
     #[error("“{0}” is not a web address (it must start with http:// or https://)")]
     InvalidUrl(String),
@@ -83,8 +95,9 @@ pub enum FetchError {
         /// The URL.
         url: String,
     },
-    /// Could not connect or read.
-    #[error("could not fetch {url}: {reason}")]
+    /// Could not connect or read. The reason is for the logs: in chat it would tell a stranger
+    /// about the network the bot runs in.
+    #[error("{url} could not be reached")]
     Network {
         /// The URL.
         url: String,
@@ -92,6 +105,23 @@ pub enum FetchError {
         reason: String,
     },
 }
+
+/// Follows at most `max` redirects, each to an address `reach` allows.
+fn redirects(reach: Reach, max: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() > max {
+            return attempt.error(TooManyRedirects);
+        }
+        match reach.check(attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(refused) => attempt.error(refused),
+        }
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("too many redirects")]
+struct TooManyRedirects;
 
 /// An HTTP client for pages and feeds.
 #[derive(Debug, Clone)]
@@ -111,7 +141,8 @@ impl Fetcher {
             ))
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+            .redirect(redirects(options.reach.clone(), options.max_redirects))
+            .dns_resolver(options.reach.resolver())
             .gzip(true)
             .build()
             .map_err(|e| FetchError::Network {
@@ -122,6 +153,13 @@ impl Fetcher {
     }
 
     fn classify(&self, url: &str, error: reqwest::Error) -> FetchError {
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            if let Some(NotPublic(host)) = cause.downcast_ref::<NotPublic>() {
+                return FetchError::NotPublic { host: host.clone() };
+            }
+            source = cause.source();
+        }
         if error.is_timeout() {
             FetchError::Timeout {
                 url: url.to_owned(),
@@ -139,6 +177,7 @@ impl Fetcher {
                 reason = cause.to_string();
                 source = cause.source();
             }
+            tracing::debug!(url, %reason, "fetch failed");
             FetchError::Network {
                 url: url.to_owned(),
                 reason,
@@ -166,10 +205,12 @@ impl Fetcher {
 
     /// GETs a URL with extra headers (e.g. conditional ones), reading at most the size limit.
     pub async fn get(&self, url: &str, headers: &HeaderMap) -> Result<Fetched, FetchError> {
-        if !(url.starts_with("https://") || url.starts_with("http://"))
-            || reqwest::Url::parse(url).is_err()
-        {
-            return Err(FetchError::InvalidUrl(url.to_owned()));
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
+            _ => return Err(FetchError::InvalidUrl(url.to_owned())),
+        };
+        if let Err(NotPublic(host)) = self.options.reach.check(&parsed) {
+            return Err(FetchError::NotPublic { host });
         }
         let mut response = self
             .client
