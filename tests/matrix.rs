@@ -1273,3 +1273,83 @@ async fn a_kicked_bot_purges_the_room_and_a_new_invite_brings_it_back() {
         pins.content.body()
     );
 }
+
+#[tokio::test]
+async fn a_kicked_bot_keeps_the_room_for_the_grace_period_and_a_rejoin_keeps_it() {
+    // The default grace period (30 days).
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let bot_id = UserId::parse(&bot).unwrap();
+    let room = world.room.clone();
+    let card = world.ask("!discuss 1").await;
+    let take = world
+        .alice
+        .send(
+            &room,
+            in_thread(&card.event_id, "Still here after the kick."),
+        )
+        .await;
+    world.ask("!pins").await;
+    let store = world.store().clone();
+    let room_id = room.room_id().as_str();
+    assert_eq!(
+        store.community_left_at("matrix", room_id).await.unwrap(),
+        None
+    );
+
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .kick_user(&bot_id, None)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while store
+        .community_left_at("matrix", room_id)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "the kick never marked the room left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    recorded(&store, &take).await;
+
+    // Back within the grace period: the mark goes, the discussion and its message stay, and a
+    // purge as late as the grace period allows finds nothing to delete.
+    world.alice.invite(&room, &bot_id).await;
+    world.alice.wait_joined(&room, &bot).await;
+    let started = Instant::now();
+    while store
+        .community_left_at("matrix", room_id)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "the join did not call the purge off"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    let purged = Bot::new(store.clone(), Arc::new(SystemClock))
+        .purge(later)
+        .await
+        .unwrap();
+    assert_eq!(purged, 0);
+    assert_eq!(
+        recorded(&store, &take).await.body.as_deref(),
+        Some("Still here after the kick.")
+    );
+    let export = ask_in(&mut world.alice, &room, &bot, "!export 1").await;
+    let text = seen_text(&world.alice, &export).await;
+    assert!(text.contains("Still here after the kick."), "{text}");
+}
