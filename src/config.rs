@@ -93,10 +93,12 @@ pub struct Settings {
     /// The power level that may pin and change the digest.
     #[arg(long, env = "MATRIX_MODERATOR_LEVEL", value_parser = Checked(whole), default_value = "50", allow_negative_numbers = true)]
     matrix_moderator_level: i64,
-    /// Accept invites only from these servers (comma-separated).
+    /// Accept invites only from users of these servers (comma-separated; `*`: anyone). With
+    /// neither this nor --matrix-allowed-users, only the bot's own homeserver may invite it.
     #[arg(long, env = "MATRIX_ALLOWED_SERVERS", value_parser = Checked(text), value_delimiter = ',')]
     matrix_allowed_servers: Vec<String>,
-    /// Accept invites only from these users (comma-separated).
+    /// Accept invites only from these users (comma-separated; `*`: anyone), besides the
+    /// allowed servers' users.
     #[arg(long, env = "MATRIX_ALLOWED_USERS", value_parser = Checked(text), value_delimiter = ',')]
     matrix_allowed_users: Vec<String>,
     /// Seconds after which a command (e.g. sent while the bot was down) is no longer answered.
@@ -178,9 +180,10 @@ pub struct MatrixConfig {
     pub prefix: String,
     /// The power level that may pin and unpin.
     pub moderator_level: i64,
-    /// Servers whose users may invite the bot (empty: any).
+    /// Servers whose users may invite the bot; `*` for any. When this and `allowed_users` are
+    /// both empty, only the bot's own homeserver may (a stranger's room is not let in unasked).
     pub allowed_servers: Vec<String>,
-    /// User ids who may invite the bot (empty: any).
+    /// User ids who may invite the bot, besides the allowed servers' users; `*` for anyone.
     pub allowed_users: Vec<String>,
     /// Older commands (sent while the bot was down) are recorded but not answered.
     pub max_command_age: Duration,

@@ -14,6 +14,7 @@ use matrix_sdk::config::SyncSettings;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoom;
 use matrix_sdk::ruma::events::relation::{Replacement, Thread};
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
     RoomMessageEventContentWithoutRelation,
@@ -23,7 +24,7 @@ use matrix_sdk::ruma::events::{
 };
 use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, UserId};
 use matrix_sdk::{Client, Room, RoomMemberships};
-use readingroom::bot::Bot;
+use readingroom::bot::{Bot, CommunityLimits};
 use readingroom::clock::SystemClock;
 use readingroom::config::{MatrixAuth, MatrixConfig};
 use readingroom::platform::matrix::MatrixBot;
@@ -41,7 +42,23 @@ struct RunningBot {
     store: Store,
 }
 
+/// What a test changes about the bot: who may invite it, and the per-community limits.
+#[derive(Clone, Default)]
+struct Setup {
+    allowed_servers: Vec<String>,
+    limits: Option<CommunityLimits>,
+}
+
 async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot {
+    start_bot_with(hs, account, dir, Setup::default()).await
+}
+
+async fn start_bot_with(
+    hs: &Synapse,
+    account: &Registered,
+    dir: &Path,
+    setup: Setup,
+) -> RunningBot {
     let store = Store::open(dir.join("readingroom.db").to_str().unwrap())
         .await
         .unwrap();
@@ -49,6 +66,10 @@ async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot
     // test knows exactly where the limit falls.
     let bot =
         Bot::new(store.clone(), Arc::new(SystemClock)).with_rate_limit(12, Duration::from_secs(60));
+    let bot = match setup.limits {
+        Some(limits) => bot.with_community_limits(limits),
+        None => bot,
+    };
     let config = MatrixConfig {
         homeserver: hs.url.clone(),
         user: account.user_id.clone(),
@@ -57,7 +78,7 @@ async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot
         store_passphrase: None,
         prefix: "!".into(),
         moderator_level: 50,
-        allowed_servers: Vec::new(),
+        allowed_servers: setup.allowed_servers,
         allowed_users: Vec::new(),
         max_command_age: Duration::from_secs(3600),
     };
@@ -320,10 +341,14 @@ struct World {
 
 impl World {
     async fn new(encrypted: bool) -> Option<World> {
+        World::with(encrypted, Setup::default()).await
+    }
+
+    async fn with(encrypted: bool, setup: Setup) -> Option<World> {
         let hs = Synapse::start().await?;
         let dir = tempfile::tempdir().unwrap();
         let bot_account = hs.register("readingroom", "bot-password").await;
-        let bot = start_bot(&hs, &bot_account, dir.path()).await;
+        let bot = start_bot_with(&hs, &bot_account, dir.path(), setup).await;
         let fixture = common::fixture("reading-room-fixture.md");
         Bot::new(bot.store.clone(), Arc::new(SystemClock))
             .ingest(&fixture, None)
@@ -876,4 +901,455 @@ async fn readers_are_refused_moderator_commands_and_a_flood_gets_one_notice() {
     // The limit is per user: Alice, a moderator, is answered as ever.
     let card = world.ask("!article 1").await;
     assert!(card.content.body().contains("Quiet Rooms"));
+}
+
+/// Sends `command` as `reader` in `room` and returns the bot's answer: its reply, or the file
+/// an export sends (a file carries no reply relation).
+async fn ask_in(
+    reader: &mut Reader,
+    room: &Room,
+    bot: &str,
+    command: &str,
+) -> OriginalSyncRoomMessageEvent {
+    let earlier: Vec<OwnedEventId> = reader
+        .seen
+        .iter()
+        .map(|(_, m)| m.event_id.clone())
+        .collect();
+    let sent = reader.say(room, command).await;
+    reader
+        .wait_for(room, bot, |m| {
+            replies_to(m, &sent)
+                || (matches!(m.content.msgtype, MessageType::File(_))
+                    && !earlier.contains(&m.event_id))
+        })
+        .await
+}
+
+/// What a reader sees of an answer: its body and, for a file, the file's text too.
+async fn seen_text(reader: &Reader, answer: &OriginalSyncRoomMessageEvent) -> String {
+    let mut text = answer.content.body().to_owned();
+    if let MessageType::File(file) = &answer.content.msgtype {
+        let bytes = reader
+            .client
+            .media()
+            .get_file(file, false)
+            .await
+            .unwrap()
+            .expect("the export has a file");
+        text.push('\n');
+        text.push_str(&String::from_utf8(bytes).unwrap());
+    }
+    text
+}
+
+/// A recorded message as the operator sees it (all communities).
+async fn recorded(store: &Store, event: &EventId) -> readingroom::store::StoredMessage {
+    store
+        .message_by_platform_id(Scope::Operator, "matrix", event.as_str())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{event} is not recorded"))
+}
+
+#[tokio::test]
+async fn a_second_room_with_another_creator_sees_nothing_of_the_first() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let room_a = world.room.clone();
+    // Room A: a discussion with Alice's take, pinned by Alice (the creator, so a moderator).
+    let take_text = "Lamp oil is the secret ingredient of silence.";
+    let note = "the lamp-oil theory";
+    let card = world.ask("!discuss 1").await;
+    let take = world
+        .alice
+        .send(&room_a, in_thread(&card.event_id, take_text))
+        .await;
+    let pinned = world.ask_reply(&take, &format!("!pin {note}")).await;
+    assert!(
+        pinned.content.body().starts_with("Pinned message"),
+        "{}",
+        pinned.content.body()
+    );
+    let row = recorded(world.store(), &take).await;
+    // Room A itself sees all of it, so the checks in B below are not vacuous.
+    let pins_a = world.ask("!pins").await;
+    assert!(
+        pins_a.content.body().contains(take_text),
+        "{}",
+        pins_a.content.body()
+    );
+    let preview_a = world.ask("!digest preview").await;
+    assert!(
+        preview_a.content.body().contains(take_text),
+        "{}",
+        preview_a.content.body()
+    );
+
+    // Room B: created by Carol, who has never been in room A.
+    let mut carol = Reader::login(&world.hs, "carol").await;
+    let room_b = carol.create_room(&[&bot], false).await;
+    carol.wait_joined(&room_b, &bot).await;
+    let secrets = [take_text, note, "alice", take.as_str()];
+    for command in ["!export 1", "!pins", "!article 1", "!digest preview"] {
+        let answer = ask_in(&mut carol, &room_b, &bot, command).await;
+        let text = seen_text(&carol, &answer).await;
+        for secret in secrets {
+            assert!(
+                !text.to_lowercase().contains(&secret.to_lowercase()),
+                "{command} in room B shows {secret:?} of room A:\n{text}"
+            );
+        }
+        if command == "!article 1" {
+            // The operator's library article is there; only A's commentary is not.
+            assert!(text.starts_with("Quiet Rooms"), "{text}");
+        }
+    }
+    // Carol moderates B, yet A's recorded message is not hers to pin or unpin.
+    for command in [
+        format!("!pin #{} mine now", row.id),
+        format!("!unpin #{}", row.id),
+    ] {
+        let answer = ask_in(&mut carol, &room_b, &bot, &command).await;
+        assert!(
+            answer
+                .content
+                .body()
+                .contains("is not part of a recorded discussion"),
+            "{command}: {}",
+            answer.content.body()
+        );
+    }
+    let pins = world.store().pins(Scope::Operator, None, 10).await.unwrap();
+    assert_eq!(pins.len(), 1, "A's pin is untouched and B has none");
+    assert_eq!(pins[0].note.as_deref(), Some(note));
+}
+
+#[tokio::test]
+async fn an_edit_by_another_user_and_a_redaction_from_another_room_are_not_applied() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let room_a = world.room.clone();
+    let original = "Silence is a shared agreement, not a rule.";
+    let card = world.ask("!discuss 1").await;
+    let take = world
+        .alice
+        .send(&room_a, in_thread(&card.event_id, original))
+        .await;
+
+    // Bob, a reader of room A, "edits" Alice's message.
+    let mut bob = Reader::login(&world.hs, "bob").await;
+    world.alice.invite(&room_a, bob.user_id()).await;
+    let bob_a = bob.join(&room_a).await;
+    bob.send(&bob_a, edit(&take, "Bob put words in Alice's mouth."))
+        .await;
+    // The bot handles a room's events in order: once this is answered, the edit was seen.
+    world.ask("!pins").await;
+    let row = recorded(world.store(), &take).await;
+    assert_eq!(
+        row.body.as_deref(),
+        Some(original),
+        "Bob's edit was applied"
+    );
+    assert!(row.edited_at.is_none());
+
+    // Carol moderates room B, where she may redact anything, and names A's event there.
+    let mut carol = Reader::login(&world.hs, "carol").await;
+    let room_b = carol.create_room(&[&bot], false).await;
+    carol.wait_joined(&room_b, &bot).await;
+    let redaction = carol
+        .client
+        .get_room(room_b.room_id())
+        .unwrap()
+        .redact(&take, Some("not yours"), None)
+        .await;
+    match redaction {
+        Ok(_) => {
+            // Room B's events in order too: the answer comes after the redaction was seen.
+            ask_in(&mut carol, &room_b, &bot, "!pins").await;
+        }
+        Err(error) => {
+            // The homeserver refused it; the adapter passes the room it came from to the core,
+            // so check that the core refuses such a change.
+            eprintln!(
+                "Synapse refused a redaction naming another room's event ({error}); checking the core"
+            );
+            let applied = Bot::new(world.store().clone(), Arc::new(SystemClock))
+                .message_changed(readingroom::bot::Changed {
+                    platform: readingroom::bot::Platform::Matrix,
+                    community: room_b.room_id().as_str(),
+                    thread: None,
+                    id: take.as_str(),
+                    sender: Some(carol.user_id().as_str()),
+                    change: readingroom::bot::Change::Delete,
+                    at: chrono::Utc::now(),
+                })
+                .await
+                .unwrap();
+            assert!(!applied, "a redaction from room B was applied in room A");
+        }
+    }
+    let row = recorded(world.store(), &take).await;
+    assert_eq!(
+        row.body.as_deref(),
+        Some(original),
+        "a redaction from another room removed the text"
+    );
+    assert!(row.deleted_at.is_none());
+
+    // Alice's own edit does apply: the refusals above are not the bot ignoring edits.
+    world
+        .alice
+        .send(&room_a, edit(&take, "Silence is a shared agreement."))
+        .await;
+    world.ask("!pins").await;
+    let row = recorded(world.store(), &take).await;
+    assert_eq!(row.body.as_deref(), Some("Silence is a shared agreement."));
+}
+
+#[tokio::test]
+async fn an_invite_from_outside_the_allowed_servers_is_declined() {
+    let Some(hs) = Synapse::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let bot_account = hs.register("readingroom", "bot-password").await;
+    // Alice is on the bot's own server, which an unset list would let in (every other test's
+    // World relies on that); a list naming only another server keeps her out.
+    let setup = Setup {
+        allowed_servers: vec!["elsewhere.example".into()],
+        ..Setup::default()
+    };
+    let running = start_bot_with(&hs, &bot_account, dir.path(), setup).await;
+    let mut alice = Reader::login(&hs, "alice").await;
+    let room = alice.create_room(&[&bot_account.user_id], false).await;
+    let bot_id = UserId::parse(&bot_account.user_id).unwrap();
+    let started = Instant::now();
+    loop {
+        alice.sync().await;
+        let member = alice
+            .client
+            .get_room(room.room_id())
+            .unwrap()
+            .get_member(&bot_id)
+            .await
+            .unwrap();
+        match member.as_ref().map(|m| m.membership()) {
+            Some(MembershipState::Leave) => break,
+            Some(MembershipState::Join) => panic!("the bot joined on an invite it should decline"),
+            _ => {}
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the bot never declined the invite"
+        );
+    }
+    running.shutdown().await;
+}
+
+#[test]
+fn who_may_invite_the_bot() {
+    let config = |servers: &[&str], users: &[&str]| MatrixConfig {
+        homeserver: "https://home.example".into(),
+        user: "@readingroom:home.example".into(),
+        auth: MatrixAuth::Password(String::from("p").into()),
+        store_dir: "unused".into(),
+        store_passphrase: None,
+        prefix: "!".into(),
+        moderator_level: 50,
+        allowed_servers: servers.iter().map(|s| s.to_string()).collect(),
+        allowed_users: users.iter().map(|s| s.to_string()).collect(),
+        max_command_age: Duration::from_secs(3600),
+    };
+    let me = UserId::parse("@readingroom:home.example").unwrap();
+    let home = UserId::parse("@ann:home.example").unwrap();
+    let other = UserId::parse("@ann:other.example").unwrap();
+    let friend = UserId::parse("@fred:third.example").unwrap();
+    let may = |config: &MatrixConfig, who: Option<&UserId>| {
+        readingroom::platform::matrix::may_invite(config, &me, who)
+    };
+
+    let unset = config(&[], &[]);
+    assert!(may(&unset, Some(&home)), "the bot's own server by default");
+    assert!(!may(&unset, Some(&other)) && !may(&unset, None));
+
+    let servers = config(&["other.example"], &[]);
+    assert!(may(&servers, Some(&other)));
+    assert!(!may(&servers, Some(&home)), "a list replaces the default");
+    assert!(!may(&servers, Some(&friend)));
+
+    let users = config(&["other.example"], &["@fred:third.example"]);
+    assert!(may(&users, Some(&friend)) && may(&users, Some(&other)));
+    let stranger = UserId::parse("@eve:third.example").unwrap();
+    assert!(!may(&users, Some(&stranger)));
+
+    for anyone in [config(&["*"], &[]), config(&[], &["*"])] {
+        assert!(may(&anyone, Some(&other)) && may(&anyone, Some(&friend)));
+        assert!(may(&anyone, None));
+    }
+}
+
+#[tokio::test]
+async fn a_kicked_bot_purges_the_room_and_a_new_invite_brings_it_back() {
+    // No grace period: being kicked purges the room's data at once.
+    let setup = Setup {
+        limits: Some(CommunityLimits {
+            purge_after: chrono::Duration::zero(),
+            ..CommunityLimits::default()
+        }),
+        ..Setup::default()
+    };
+    let Some(mut world) = World::with(false, setup).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let bot_id = UserId::parse(&bot).unwrap();
+    let room = world.room.clone();
+    let card = world.ask("!discuss 1").await;
+    let take = world
+        .alice
+        .send(
+            &room,
+            in_thread(&card.event_id, "Kept until the bot is sent away."),
+        )
+        .await;
+    world.ask("!pins").await;
+    let store = world.store().clone();
+    let community = format!("matrix:{}", room.room_id());
+    assert!(store.find_community(&community).await.unwrap().is_some());
+    recorded(&store, &take).await;
+
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .kick_user(&bot_id, Some("testing the purge"))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while store.find_community(&community).await.unwrap().is_some() {
+        assert!(
+            started.elapsed() < WAIT,
+            "the kick never marked the room left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        store
+            .message_by_platform_id(Scope::Operator, "matrix", take.as_str())
+            .await
+            .unwrap()
+            .is_none(),
+        "the room's messages were purged with it"
+    );
+    assert!(
+        store
+            .discussion_by_thread("matrix", card.event_id.as_str(), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Invited again, it joins and the room is a community again (an empty one).
+    world.alice.invite(&room, &bot_id).await;
+    world.alice.wait_joined(&room, &bot).await;
+    let started = Instant::now();
+    while store.find_community(&community).await.unwrap().is_none() {
+        assert!(
+            started.elapsed() < WAIT,
+            "the join did not bring the room back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pins = world.ask("!pins").await;
+    assert!(
+        !pins.content.body().contains("Kept until"),
+        "{}",
+        pins.content.body()
+    );
+}
+
+#[tokio::test]
+async fn a_kicked_bot_keeps_the_room_for_the_grace_period_and_a_rejoin_keeps_it() {
+    // The default grace period (30 days).
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let bot_id = UserId::parse(&bot).unwrap();
+    let room = world.room.clone();
+    let card = world.ask("!discuss 1").await;
+    let take = world
+        .alice
+        .send(
+            &room,
+            in_thread(&card.event_id, "Still here after the kick."),
+        )
+        .await;
+    world.ask("!pins").await;
+    let store = world.store().clone();
+    let room_id = room.room_id().as_str();
+    assert_eq!(
+        store.community_left_at("matrix", room_id).await.unwrap(),
+        None
+    );
+
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .kick_user(&bot_id, None)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while store
+        .community_left_at("matrix", room_id)
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "the kick never marked the room left"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    recorded(&store, &take).await;
+
+    // Back within the grace period: the mark goes, the discussion and its message stay, and a
+    // purge as late as the grace period allows finds nothing to delete.
+    world.alice.invite(&room, &bot_id).await;
+    world.alice.wait_joined(&room, &bot).await;
+    let started = Instant::now();
+    while store
+        .community_left_at("matrix", room_id)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "the join did not call the purge off"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    let purged = Bot::new(store.clone(), Arc::new(SystemClock))
+        .purge(later)
+        .await
+        .unwrap();
+    assert_eq!(purged, 0);
+    assert_eq!(
+        recorded(&store, &take).await.body.as_deref(),
+        Some("Still here after the kick.")
+    );
+    let export = ask_in(&mut world.alice, &room, &bot, "!export 1").await;
+    let text = seen_text(&world.alice, &export).await;
+    assert!(text.contains("Still here after the kick."), "{text}");
 }

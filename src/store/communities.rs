@@ -197,6 +197,23 @@ impl Store {
         Ok(marked.rows_affected() > 0)
     }
 
+    /// When the bot was removed from a community, if it was and has not come back; `None` too
+    /// for a community never seen. For the operator and tests: the purge is what acts on it.
+    pub async fn community_left_at(
+        &self,
+        platform: &str,
+        external_id: &str,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let left: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
+            "SELECT left_at FROM communities WHERE platform = ? AND external_id = ?",
+        )
+        .bind(platform)
+        .bind(external_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(left.flatten())
+    }
+
     /// Deletes every community the bot left at or before `before`, with its channels,
     /// discussions, messages, pins, digest schedules and runs, subscriptions, deliveries and
     /// shelf (articles themselves stay: they may be on other shelves or in the library).

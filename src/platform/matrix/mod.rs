@@ -31,6 +31,7 @@ use matrix_sdk::ruma::events::{
 };
 use matrix_sdk::ruma::{
     EventId, MilliSecondsSinceUnixEpoch, OwnedEventId, OwnedTransactionId, OwnedUserId, UInt,
+    UserId,
 };
 use matrix_sdk::{Client, Room, SessionMeta, SessionTokens};
 use secrecy::ExposeSecret;
@@ -203,6 +204,16 @@ impl MatrixBot {
                 self.invited(room).await;
             }
         }
+        // A room is listed under `left` when the bot's own membership became leave or ban:
+        // it left, was kicked or banned, or the room was shut down (which kicks everyone). That
+        // community's data then waits out the grace period before it is purged. A declined
+        // invite lands here too; the core ignores a community it never knew.
+        for room_id in rooms.left.keys() {
+            tracing::info!(room = %room_id, "no longer in the room");
+            self.bot
+                .community_left(Platform::Matrix, room_id.as_str())
+                .await?;
+        }
         for (room_id, update) in rooms.joined {
             let Some(room) = self.client.get_room(&room_id) else {
                 continue;
@@ -210,6 +221,14 @@ impl MatrixBot {
             // Commands from before the bot joined a room were not meant for it.
             let events = update.timeline.events;
             let joined_at = events.iter().rposition(|event| self.is_my_join(event));
+            if joined_at.is_some() {
+                // Joined, or back after a kick within one sync: a pending purge is called off.
+                // Before the events, so a command right after the join finds its community.
+                let name = room.name();
+                self.bot
+                    .community_joined(Platform::Matrix, room_id.as_str(), name.as_deref())
+                    .await?;
+            }
             for (i, event) in events.into_iter().enumerate() {
                 let before_join = joined_at.is_some_and(|j| i < j);
                 self.handle_event(&room, event, history || before_join)
@@ -236,7 +255,7 @@ impl MatrixBot {
             }
         };
         if !self.may_invite(inviter.as_deref()) {
-            tracing::info!(room = %room.room_id(), inviter = ?inviter, "declining an invite from outside MATRIX_ALLOWED_SERVERS/USERS");
+            tracing::info!(room = %room.room_id(), inviter = ?inviter, "declining an invite: the inviter is not allowed (own homeserver by default; MATRIX_ALLOWED_SERVERS/USERS)");
             if let Err(error) = room.leave().await {
                 tracing::warn!(room = %room.room_id(), %error, "declining the invite failed");
             }
@@ -260,17 +279,8 @@ impl MatrixBot {
         }
     }
 
-    fn may_invite(&self, inviter: Option<&matrix_sdk::ruma::UserId>) -> bool {
-        let config = &self.config;
-        if config.allowed_servers.is_empty() && config.allowed_users.is_empty() {
-            return true;
-        }
-        let Some(inviter) = inviter else { return false };
-        config.allowed_users.iter().any(|u| u == inviter.as_str())
-            || config
-                .allowed_servers
-                .iter()
-                .any(|s| s == inviter.server_name().as_str())
+    fn may_invite(&self, inviter: Option<&UserId>) -> bool {
+        may_invite(&self.config, &self.me, inviter)
     }
 
     async fn handle_event(
@@ -591,6 +601,27 @@ impl DigestSink for MatrixBot {
     ) -> anyhow::Result<Option<String>> {
         Ok(Some(self.post_keyed(channel, card, key).await?.to_string()))
     }
+}
+
+/// Whether the bot accepts an invite from `inviter`. With neither `MATRIX_ALLOWED_SERVERS` nor
+/// `MATRIX_ALLOWED_USERS` set, only users of the bot's own homeserver may invite it: a bot that
+/// joins any room anyone on the federation invites it to can be made to store strangers'
+/// messages and spend the operator's resources. Setting either list replaces that default with
+/// exactly the listed servers and users; `*` in either accepts anyone. An invite whose sender
+/// cannot be read is declined unless anyone may invite.
+pub fn may_invite(config: &MatrixConfig, me: &UserId, inviter: Option<&UserId>) -> bool {
+    let (servers, users) = (&config.allowed_servers, &config.allowed_users);
+    if servers.iter().chain(users).any(|entry| entry == "*") {
+        return true;
+    }
+    let Some(inviter) = inviter else {
+        return false;
+    };
+    if servers.is_empty() && users.is_empty() {
+        return inviter.server_name() == me.server_name();
+    }
+    users.iter().any(|u| u == inviter.as_str())
+        || servers.iter().any(|s| s == inviter.server_name().as_str())
 }
 
 /// `!pin [note]` / `!unpin` sent as a reply: the replied-to message is the one meant.
