@@ -305,17 +305,7 @@ impl MatrixBot {
             ))) => {
                 if let Some(redacted) = redaction.content.redacts.or(redaction.redacts) {
                     let at = timestamp(redaction.origin_server_ts);
-                    let room_id = room.room_id().to_string();
-                    self.bot
-                        .message_changed(Changed {
-                            platform: Platform::Matrix,
-                            community: &room_id,
-                            thread: None,
-                            id: redacted.as_str(),
-                            sender: Some(redaction.sender.as_str()),
-                            change: Change::Delete,
-                            at,
-                        })
+                    self.changed(room, &redacted, &redaction.sender, Change::Delete, at)
                         .await?;
                 }
             }
@@ -346,18 +336,21 @@ impl MatrixBot {
                 new_content,
                 ..
             })) => {
-                let room_id = room.room_id().to_string();
-                self.bot
-                    .message_changed(Changed {
-                        platform: Platform::Matrix,
-                        community: &room_id,
-                        thread: None,
-                        id: event_id.as_str(),
-                        sender: Some(message.sender.as_str()),
-                        change: Change::Edit(new_content.msgtype.body().to_owned()),
-                        at,
-                    })
-                    .await?;
+                let edit = Change::Edit(new_content.msgtype.body().to_owned());
+                if self
+                    .changed(room, event_id, &message.sender, edit, at)
+                    .await?
+                {
+                    // A later redaction of this edit event must take its text away.
+                    self.bot
+                        .edit_seen(
+                            Platform::Matrix,
+                            room.room_id().as_str(),
+                            message.event_id.as_str(),
+                            event_id.as_str(),
+                        )
+                        .await?;
+                }
                 return Ok(());
             }
             Some(Relation::Thread(Thread {
@@ -412,6 +405,30 @@ impl MatrixBot {
         };
         self.bot.message_posted(posted).await?;
         Ok(())
+    }
+
+    /// An edit or redaction of event `target`, sent by `sender` in `room`, for the core.
+    async fn changed(
+        &self,
+        room: &Room,
+        target: &EventId,
+        sender: &matrix_sdk::ruma::UserId,
+        change: Change,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<bool> {
+        Ok(self
+            .bot
+            .message_changed(Changed {
+                platform: Platform::Matrix,
+                community: room.room_id().as_str(),
+                // Matrix edits and redactions name no thread; they never overtake their event.
+                thread: None,
+                id: target.as_str(),
+                sender: Some(sender.as_str()),
+                change,
+                at,
+            })
+            .await?)
     }
 
     async fn display_name(&self, room: &Room, user: &matrix_sdk::ruma::UserId) -> String {
