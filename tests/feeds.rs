@@ -91,6 +91,18 @@ async fn server() -> String {
             get(|| async { Redirect::temporary("/loop").into_response() }),
         )
         .route(
+            "/pathfeed.xml",
+            get(|| async {
+                let file = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/news-report.md");
+                (
+                    [(header::CONTENT_TYPE, "application/rss+xml")],
+                    format!(
+                        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Paths</title><item><title>A file</title><link>{file}</link></item></channel></rss>"
+                    ),
+                )
+            }),
+        )
+        .route(
             "/away",
             get(
                 |axum::extract::Query(to): axum::extract::Query<
@@ -310,6 +322,30 @@ async fn parse_url_shows_what_would_be_stored() {
             .unwrap()
             .starts_with("The night shift")
     );
+}
+
+#[tokio::test]
+async fn a_feed_entry_linking_a_local_path_never_reads_the_file() {
+    let base = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    let feed = format!("{base}/pathfeed.xml");
+    // Off the runtime: it serves the feed the binary fetches.
+    let (ingest, stats) = tokio::task::spawn_blocking(move || {
+        let ingest = readingroom().db(&db).args(["ingest", &feed]).output();
+        let stats = readingroom().db(&db).arg("stats").stdout();
+        (ingest, stats)
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&ingest.stderr);
+    // The path is a path on the feed's own site (which has no such page), not a local file.
+    assert!(!ingest.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{base}/")) && stderr.contains("404"),
+        "{stderr}"
+    );
+    assert!(stats.starts_with("0 articles"), "{stats}");
 }
 
 mod feeds {

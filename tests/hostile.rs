@@ -497,7 +497,7 @@ const FEED_ERROR_PREFIX: &str = "not an RSS, Atom or JSON feed";
 
 fn check_feed(bytes: &[u8]) -> Option<ParsedFeed> {
     let result = bounded(&format!("parse_feed of {} bytes", bytes.len()), || {
-        parse_feed(bytes)
+        parse_feed(bytes, "https://feeds.example/feed.xml")
     });
     match result {
         Ok(feed) => {

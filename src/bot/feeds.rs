@@ -157,7 +157,7 @@ impl Poller {
                 .feed_polled(feed.id, None, None, None, next_poll(feed, 0, now), now)
                 .await;
         }
-        let parsed = match parse_feed(fetched.body.as_bytes()) {
+        let parsed = match parse_feed(fetched.body.as_bytes(), &fetched.url) {
             Ok(parsed) => parsed,
             Err(error) => return self.failed(feed, &error.to_string(), now, report).await,
         };

@@ -71,7 +71,7 @@ impl Bot {
         if content_type.contains("html") {
             return None;
         }
-        let feed = crate::sources::feed::parse_feed(fetched.body.as_bytes()).ok()?;
+        let feed = crate::sources::feed::parse_feed(fetched.body.as_bytes(), &fetched.url).ok()?;
         Some(feed.entries.into_iter().filter_map(|e| e.link).collect())
     }
 

@@ -31,8 +31,26 @@ pub struct ParsedFeed {
 #[error("not an RSS, Atom or JSON feed: {0}")]
 pub struct FeedError(String);
 
-/// Parses a feed document.
-pub fn parse_feed(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
+/// An entry's link as a web address: resolved against the feed's own address, and kept only
+/// when it is http(s). Anything else (a path, `file:`, `javascript:`) is no article to fetch,
+/// and on the operator's machine a bare path would read a local file.
+fn web_link(base: Option<&url::Url>, href: &str) -> Option<String> {
+    let resolved = match base {
+        Some(base) => base.join(href.trim()),
+        None => url::Url::parse(href.trim()),
+    };
+    match resolved {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url.to_string()),
+        _ => {
+            tracing::info!(link = %crate::bot::reply::truncate(href, 200), "skipping a feed entry link that is not a web address");
+            None
+        }
+    }
+}
+
+/// Parses a feed document fetched from `url` (relative entry links are resolved against it).
+pub fn parse_feed(bytes: &[u8], url: &str) -> Result<ParsedFeed, FeedError> {
+    let base = url::Url::parse(url).ok();
     // No made-up ids: an entry without one is recognised by its link or content instead.
     let feed = feed_rs::parser::Builder::new()
         .id_generator(|_, _, _| String::new())
@@ -43,7 +61,10 @@ pub fn parse_feed(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
         .entries
         .into_iter()
         .map(|entry| {
-            let link = entry.links.first().map(|l| l.href.clone());
+            let link = entry
+                .links
+                .first()
+                .and_then(|l| web_link(base.as_ref(), &l.href));
             let title = entry.title.map(|t| t.content).unwrap_or_default();
             let html = entry
                 .content
@@ -77,4 +98,37 @@ pub fn parse_feed(bytes: &[u8]) -> Result<ParsedFeed, FeedError> {
         title: feed.title.map(|t| t.content),
         entries,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn entry_links_are_web_addresses_resolved_against_the_feed() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+            <item><title>a</title><link>/posts/a</link></item>
+            <item><title>b</title><link>b.html</link></item>
+            <item><title>c</title><link>//cdn.example/c</link></item>
+            <item><title>d</title><link>/home/me/.env</link></item>
+            <item><title>e</title><link>file:///etc/passwd</link></item>
+            <item><title>f</title><link>javascript:alert(1)</link></item>
+            </channel></rss>"#;
+        let feed = parse_feed(rss, "https://news.example/feeds/rss.xml").unwrap();
+        let links: Vec<Option<&str>> = feed.entries.iter().map(|e| e.link.as_deref()).collect();
+        assert_eq!(
+            links,
+            [
+                Some("https://news.example/posts/a"),
+                Some("https://news.example/feeds/b.html"),
+                Some("https://cdn.example/c"),
+                // A path is a path on the feed's site, never a local file.
+                Some("https://news.example/home/me/.env"),
+                None,
+                None,
+            ]
+        );
+    }
 }

@@ -76,7 +76,7 @@ async fn fetch_feed(bot: &Bot, url: &str) -> Result<(Fetched, ParsedFeed), Failu
         .get(url, &Default::default())
         .await
         .map_err(|e| user_error(format!("Could not read the feed: {e}.")))?;
-    let parsed = crate::sources::feed::parse_feed(fetched.body.as_bytes())
+    let parsed = crate::sources::feed::parse_feed(fetched.body.as_bytes(), &fetched.url)
         .map_err(|e| user_error(format!("{url} is {e}.")))?;
     Ok((fetched, parsed))
 }
