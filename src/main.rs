@@ -628,7 +628,10 @@ async fn parse(source: &str, json: bool) -> anyhow::Result<ExitCode> {
             .article
     } else {
         let text = sources::read_file(Path::new(source)).await?;
-        article::parse(&text).with_context(|| format!("parsing {source}"))?
+        Bot::read_text(&text, Some(source))
+            .await
+            .with_context(|| format!("parsing {source}"))?
+            .0
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&article)?);

@@ -792,3 +792,34 @@ mod feeds {
         );
     }
 }
+
+#[test]
+fn a_saved_web_page_is_read_as_a_page_by_name_or_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    for name in ["saved.html", "saved-page.txt"] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, ARTICLE).unwrap();
+        let file = file.to_str().unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&readingroom().args(["parse", file, "--json"]).stdout()).unwrap();
+        assert!(
+            json["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("The night shift"),
+            "{name}: {json}"
+        );
+        assert_eq!(json["byline"], "Ines Calder", "{name}");
+        let paragraphs = json["paragraphs"].to_string();
+        assert!(
+            !paragraphs.contains("<p") && !paragraphs.contains("<html"),
+            "{name}: {paragraphs}"
+        );
+    }
+    let ingested = readingroom()
+        .db(&db)
+        .args(["ingest", dir.path().join("saved.html").to_str().unwrap()])
+        .stdout();
+    assert!(ingested.starts_with("#1 The night shift"), "{ingested}");
+}

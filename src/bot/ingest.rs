@@ -41,15 +41,36 @@ impl Bot {
         Ok((ingested, title))
     }
 
-    /// Parses a text and stores it as an article, on no shelf and not in the library: the
-    /// caller places it.
+    /// Parses a text (a saved web page goes through the page extractor, with its metadata) and
+    /// stores it as an article, on no shelf and not in the library: the caller places it.
     pub async fn ingest_text(
         &self,
         text: &str,
         origin: Option<&str>,
     ) -> Result<(Ingested, String), IngestError> {
-        let article = article::parse(text)?;
-        self.store_article(&article, origin, None).await
+        let (article, canonical) = Self::read_text(text, origin).await?;
+        self.store_article(&article, origin, canonical.as_deref())
+            .await
+    }
+
+    /// The article in a file's text: a web page (by name or content) as a page, with its
+    /// metadata and canonical address; anything else as text or Markdown.
+    pub async fn read_text(
+        text: &str,
+        name: Option<&str>,
+    ) -> Result<(article::Article, Option<String>), IngestError> {
+        if !article::html::is_html(name.unwrap_or(""), text) {
+            return Ok((article::parse(text)?, None));
+        }
+        let (text, base) = (
+            text.to_owned(),
+            format!("file:///{}", name.unwrap_or("page.html")),
+        );
+        // Seconds of CPU at worst: off the runtime's workers, as for fetched pages.
+        let page = tokio::task::spawn_blocking(move || article::html::parse_html(&text, &base))
+            .await
+            .map_err(|error| IngestError::Extraction(error.to_string()))??;
+        Ok((page.article, page.canonical_url))
     }
 
     /// Fetches a web page and stores its article, unless the page (by canonical URL) or the same

@@ -49,6 +49,28 @@ pub struct Page {
     pub canonical_url: Option<String>,
 }
 
+/// Whether a file holds a web page (a saved HTML page) rather than plain text or Markdown: by
+/// its name, or else by how its text starts.
+pub fn is_html(name: &str, text: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    if [".html", ".htm", ".xhtml"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+    {
+        return true;
+    }
+    let start: String = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    start.starts_with("<!doctype html")
+        || start.starts_with("<html")
+        || (start.starts_with("<?xml") && start.contains("<html"))
+}
+
 fn meta(document: &dom_query::Document, selector: &str, attribute: &str) -> Option<String> {
     let value = document.select(selector).attr(attribute)?.trim().to_owned();
     (!value.is_empty()).then_some(value)
