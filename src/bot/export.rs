@@ -70,6 +70,36 @@ pub async fn build(
     Ok(tree(stored.id, &stored.article.title, &messages, &pins))
 }
 
+/// Levels of replies shown; deeper ones are shown flat under their ancestor at this level.
+pub const MAX_DEPTH: usize = 50;
+
+/// Each message's depth in the reply tree (a root is 0), found without recursion so a chain of
+/// any length costs one pass. A cycle of replies is cut where it closes.
+fn depths(parent: &HashMap<i64, Option<i64>>) -> HashMap<i64, usize> {
+    let mut depth: HashMap<i64, usize> = HashMap::with_capacity(parent.len());
+    for &start in parent.keys() {
+        let mut chain = Vec::new();
+        let mut on_chain = HashSet::new();
+        let mut current = Some(start);
+        let mut base = 0;
+        while let Some(id) = current {
+            if let Some(known) = depth.get(&id) {
+                base = known + 1;
+                break;
+            }
+            if !on_chain.insert(id) {
+                break;
+            }
+            chain.push(id);
+            current = parent.get(&id).copied().flatten();
+        }
+        for (offset, id) in chain.iter().rev().enumerate() {
+            depth.insert(*id, base + offset);
+        }
+    }
+    depth
+}
+
 fn tree(
     article: ArticleId,
     title: &str,
@@ -96,18 +126,41 @@ fn tree(
         }
         None
     };
-    let mut children: HashMap<Option<i64>, Vec<(&StoredMessage, &str)>> = HashMap::new();
-    let mut standing = 0;
-    for (message, channel) in messages {
-        if message.deleted_at.is_some() || message.body.is_none() {
+    let standing: Vec<(&StoredMessage, &str)> = messages
+        .iter()
+        .filter(|(m, _)| m.deleted_at.is_none() && m.body.is_some())
+        .map(|(m, channel)| (m, channel.as_str()))
+        .collect();
+    let parent: HashMap<i64, Option<i64>> =
+        standing.iter().map(|(m, _)| (m.id, parent_of(m))).collect();
+    let depth = depths(&parent);
+    // Replies deeper than MAX_DEPTH hang, flat and in order, from their ancestor at the last
+    // level shown: a chain thousands deep stays a tree anyone (and any renderer) can read.
+    let mut by_depth: Vec<i64> = parent.keys().copied().collect();
+    by_depth.sort_by_key(|id| depth[id]);
+    let mut anchor: HashMap<i64, i64> = HashMap::new();
+    for id in by_depth {
+        if depth[&id] < MAX_DEPTH {
             continue;
         }
-        standing += 1;
-        children
-            .entry(parent_of(message))
-            .or_default()
-            .push((message, channel));
+        if let Some(up) = parent[&id] {
+            let above = if depth[&up] + 1 == MAX_DEPTH {
+                up
+            } else {
+                anchor[&up]
+            };
+            anchor.insert(id, above);
+        }
     }
+    let mut children: HashMap<Option<i64>, Vec<(&StoredMessage, &str)>> = HashMap::new();
+    for (message, channel) in &standing {
+        let under = match anchor.get(&message.id) {
+            Some(above) => Some(*above),
+            None => parent[&message.id],
+        };
+        children.entry(under).or_default().push((message, channel));
+    }
+    let standing = standing.len();
     fn build(
         parent: Option<i64>,
         children: &HashMap<Option<i64>, Vec<(&StoredMessage, &str)>>,
@@ -128,9 +181,9 @@ fn tree(
                 edited_at: m.edited_at.map(|t| t.to_rfc3339()),
                 pinned: pins.contains_key(&m.id),
                 pin_note: pins.get(&m.id).cloned().flatten(),
-                // Reply chains are bounded by the message count; the depth guard is for cycles
-                // that slipped past `parent_of`.
-                replies: if depth < 10_000 {
+                // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
+                // the guard is for a cycle of replies, which has no root to start from.
+                replies: if depth <= MAX_DEPTH {
                     build(Some(m.id), children, pins, depth + 1)
                 } else {
                     Vec::new()
@@ -144,6 +197,23 @@ fn tree(
         messages: standing,
         thread: build(None, &children, pins, 0),
     }
+}
+
+/// The export as Markdown, cut (with a note saying so) once it passes `limit` bytes: chat
+/// platforms take files of a few megabytes.
+pub fn markdown_within(export: &Export, limit: usize) -> String {
+    let mut out = markdown(export);
+    if out.len() > limit {
+        let mut end = limit;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(out[..end].rfind('\n').map_or(0, |n| n + 1));
+        out.push_str(
+            "\n… cut here: the discussion is too long for one file. The operator's `readingroom export` has all of it.\n",
+        );
+    }
+    out
 }
 
 /// The export as Markdown.
@@ -188,5 +258,83 @@ pub fn render(export: &Export, format: Format) -> String {
         Format::Md => markdown(export),
         Format::Json => serde_json::to_string_pretty(export)
             .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn message(id: i64, reply_to: Option<i64>) -> (StoredMessage, String) {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let message = StoredMessage {
+            id,
+            discussion_id: 1,
+            article_id: ArticleId(1),
+            platform: "console".into(),
+            platform_id: format!("m{id}"),
+            author_id: format!("u{id}"),
+            author_name: format!("reader {id}"),
+            body: Some(format!("message {id}")),
+            reply_to: reply_to.map(|r| format!("m{r}")),
+            created_at: at + chrono::Duration::seconds(id),
+            edited_at: None,
+            deleted_at: None,
+        };
+        (message, "console:c".into())
+    }
+
+    fn deepest(nodes: &[Node]) -> usize {
+        let mut deepest = 0;
+        let mut level: Vec<&Node> = nodes.iter().collect();
+        while !level.is_empty() {
+            deepest += 1;
+            level = level.iter().flat_map(|n| n.replies.iter()).collect();
+        }
+        deepest
+    }
+
+    #[test]
+    fn a_chain_ten_thousand_deep_exports_fifty_levels_deep_and_whole() {
+        let messages: Vec<_> = (1..=10_000)
+            .map(|id| message(id, (id > 1).then(|| id - 1)))
+            .collect();
+        let started = std::time::Instant::now();
+        let export = tree(ArticleId(1), "t", &messages, &HashMap::new());
+        let text = markdown(&export);
+        println!(
+            "10,000-deep export: {:?}, {} bytes",
+            started.elapsed(),
+            text.len()
+        );
+        assert_eq!(export.messages, 10_000);
+        assert_eq!(deepest(&export.thread), MAX_DEPTH + 1);
+        assert_eq!(text.matches("> message ").count(), 10_000);
+        // Everything past the last level hangs from it, in order.
+        let mut anchor = &export.thread[0];
+        for _ in 0..MAX_DEPTH - 1 {
+            anchor = &anchor.replies[0];
+        }
+        assert_eq!(anchor.id, MAX_DEPTH as i64);
+        assert_eq!(anchor.replies.len(), 10_000 - MAX_DEPTH);
+        assert!(anchor.replies.windows(2).all(|w| w[0].id < w[1].id));
+        let cut = markdown_within(&export, 4096);
+        assert!(
+            cut.len() < 4096 + 200 && cut.ends_with("has all of it.\n"),
+            "{cut}"
+        );
+    }
+
+    #[test]
+    fn a_cycle_of_replies_does_not_hang() {
+        let mut messages = vec![message(1, Some(2)), message(2, Some(1)), message(3, None)];
+        messages.push(message(4, Some(3)));
+        let export = tree(ArticleId(1), "t", &messages, &HashMap::new());
+        assert_eq!(export.thread.len(), 1);
+        assert_eq!(export.thread[0].replies[0].id, 4);
     }
 }

@@ -13,6 +13,9 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
     |args| Ok(Box::new(parse(args)?)),
 );
 
+/// The largest file sent in chat (Discord's smallest upload limit is 8 MiB).
+const MAX_FILE_BYTES: usize = 7 * 1024 * 1024;
+
 #[derive(Debug, PartialEq, Eq)]
 struct Export(ArticleId);
 
@@ -30,7 +33,7 @@ impl Run for Export {
             quiet: false,
             body: Body::File {
                 name: format!("discussion-{}.md", article.0),
-                content: export::markdown(&export),
+                content: export::markdown_within(&export, MAX_FILE_BYTES),
                 caption: format!(
                     "The discussion of {article} {}: {} message{}.",
                     reply::truncate(&stored.article.title, 80),
