@@ -118,10 +118,11 @@ impl Bot {
         community: &str,
         name: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.store()
+        let store = self.store();
+        store
             .community(platform.as_str(), community, name, self.now())
-            .await
-            .map(drop)
+            .await?;
+        store.community_back(platform.as_str(), community).await
     }
 
     /// Purges the communities left longer ago than the grace period.

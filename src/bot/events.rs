@@ -106,11 +106,21 @@ impl Bot {
             .community(platform, change.community, None, self.now())
             .await?;
         let scope = Scope::Community(community.id);
-        match store
-            .message_by_platform_id(scope, platform, change.id)
-            .await?
-        {
-            Some(message) => {
+        // The whole store first: a message committed a moment ago by the recorder must not look
+        // like another community's for having been missed by a scoped look before it.
+        let anywhere = store
+            .message_by_platform_id(Scope::Operator, platform, change.id)
+            .await?;
+        let here = match &anywhere {
+            Some(_) => {
+                store
+                    .message_by_platform_id(scope, platform, change.id)
+                    .await?
+            }
+            None => None,
+        };
+        match (anywhere, here) {
+            (Some(_), Some(message)) => {
                 if let (Change::Edit(_), Some(sender)) = (&change.change, change.sender)
                     && sender != message.author_id
                 {
@@ -128,25 +138,21 @@ impl Bot {
                 tracing::debug!(message = %change.id, applied, "message change");
                 return Ok(applied);
             }
-            // Redacting an edit takes its text away: the message holds only the latest text,
-            // so all of it goes.
-            None if change.change == Change::Delete
-                && let Some(edited) = store.message_by_edit(scope, platform, change.id).await? =>
-            {
-                tracing::debug!(edit = %change.id, message = edited.id, "an edit was redacted");
-                return store
-                    .delete_message(platform, &edited.platform_id, change.at)
-                    .await;
-            }
-            None if store
-                .message_by_platform_id(Scope::Operator, platform, change.id)
-                .await?
-                .is_some() =>
-            {
+            (Some(_), None) => {
                 tracing::warn!(message = %change.id, community = change.community, "a change from another community is ignored");
                 return Ok(false);
             }
-            None => {}
+            (None, _) => {}
+        }
+        // Redacting an edit takes its text away: the message holds only the latest text, so
+        // all of it goes.
+        if change.change == Change::Delete
+            && let Some(edited) = store.message_by_edit(scope, platform, change.id).await?
+        {
+            tracing::debug!(edit = %change.id, message = edited.id, "an edit was redacted");
+            return store
+                .delete_message(platform, &edited.platform_id, change.at)
+                .await;
         }
         let tracked = match change.thread {
             Some(thread) => store

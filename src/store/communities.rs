@@ -51,8 +51,9 @@ pub struct Community {
 }
 
 impl Store {
-    /// The community with this platform id, created on first sight. Hearing from it means the
-    /// bot is there, so a pending purge is called off.
+    /// The community with this platform id, created on first sight. A pending purge stays
+    /// pending: events still in flight from a community the bot left do not bring it back;
+    /// only [`Store::community_back`] does.
     pub async fn community(
         &self,
         platform: &str,
@@ -61,14 +62,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Community> {
         // Every command asks: a read answers all but the first, without a write.
-        let known: Option<(i64, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(
-            "SELECT id, name, left_at FROM communities WHERE platform = ? AND external_id = ?",
+        let known: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT id, name FROM communities WHERE platform = ? AND external_id = ?",
         )
         .bind(platform)
         .bind(external_id)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some((id, known_name, None)) = known
+        if let Some((id, known_name)) = known
             && (name.is_none() || name == known_name.as_deref())
         {
             return Ok(Community {
@@ -81,7 +82,7 @@ impl Store {
         Ok(sqlx::query_as(
             "INSERT INTO communities (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (platform, external_id) DO UPDATE SET
-                 name = coalesce(excluded.name, communities.name), left_at = NULL
+                 name = coalesce(excluded.name, communities.name)
              RETURNING id, platform, external_id, name",
         )
         .bind(platform)
@@ -212,6 +213,16 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(left.flatten())
+    }
+
+    /// The bot is in the community again: a pending purge is called off.
+    pub async fn community_back(&self, platform: &str, external_id: &str) -> Result<()> {
+        sqlx::query("UPDATE communities SET left_at = NULL WHERE platform = ? AND external_id = ?")
+            .bind(platform)
+            .bind(external_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Deletes every community the bot left at or before `before`, with its channels,

@@ -107,7 +107,9 @@ impl Store {
             "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at,
                     community_id
              FROM channels WHERE digest_at IS NOT NULL AND timezone IS NOT NULL
-             AND digest_set_at IS NOT NULL ORDER BY id",
+             AND digest_set_at IS NOT NULL
+             AND community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
+             ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?)

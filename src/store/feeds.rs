@@ -273,6 +273,7 @@ impl Store {
              JOIN channels c ON c.id = d.channel_id
              LEFT JOIN feed_subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id
              WHERE d.delivered_at IS NULL AND e.article_id IS NOT NULL
+               AND c.community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
              ORDER BY d.entry_id, d.channel_id LIMIT ?",
         )
         .bind(limit)
