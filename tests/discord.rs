@@ -1488,8 +1488,8 @@ async fn guild_b_sees_nothing_of_guild_a() {
         .await;
     assert!(!reply_text(&card_2).contains("Storm"), "{}", card_2.body);
     assert_eq!(
-        reply_text(&card_2).replace('2', "N"),
-        reply_text(&missing).replace("999", "N"),
+        reply_text(&card_2),
+        reply_text(&missing).replace("999", "2"),
         "an id on another guild's shelf answers as a missing one"
     );
     let latest = world.slash_in(b, "article", json!({}), mod_b).await;
@@ -1536,7 +1536,8 @@ async fn a_moderator_of_guild_b_cannot_pin_a_message_of_guild_a() {
     );
 
     // The menu on A's message, used from B's channel by B's moderator and by the owner of
-    // both guilds (who moderates A too, but asks from B).
+    // both guilds (who moderates A too, but asks from B). Discord shows the menu only on
+    // messages of the channel it is used in; the adapter must not depend on that.
     for user in [FakeDiscord::MODERATOR_B_ID, FakeDiscord::OWNER_ID] {
         let refused = world
             .menu(

@@ -141,7 +141,7 @@ impl State {
                 gateway.ready = false;
                 let ready = self.ready_json();
                 self.dispatch("READY", ready);
-                for id in FakeDiscord::GUILDS {
+                for id in self.joined.clone() {
                     let guild = self.guild_json(id);
                     self.dispatch("GUILD_CREATE", guild);
                 }

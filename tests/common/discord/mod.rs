@@ -115,6 +115,8 @@ struct State {
     last_id: u64,
     requests: Vec<Recorded>,
     failures: Vec<Failure>,
+    /// The guilds the bot is in, which READY lists.
+    joined: Vec<u64>,
     channels: BTreeMap<u64, Value>,
     messages: BTreeMap<u64, Value>,
     global_commands: Vec<Value>,
@@ -414,12 +416,18 @@ impl FakeDiscord {
 
     /// GUILD_CREATE data of a guild: the bot (re)joins it, as on an invitation.
     pub fn guild_create(&self, guild: u64) -> Value {
-        self.state().guild_json(guild)
+        let mut state = self.state();
+        if !state.joined.contains(&guild) {
+            state.joined.push(guild);
+        }
+        state.guild_json(guild)
     }
 
     /// GUILD_DELETE data of the bot's removal from a guild (kicked, banned, or the guild
-    /// deleted): Discord leaves `unavailable` out, which is what tells it from an outage.
+    /// deleted): Discord leaves `unavailable` out, which is what tells it from an outage. The
+    /// guild is then left out of READY, as Discord does on the next connection.
     pub fn guild_removed(&self, guild: u64) -> Value {
+        self.state().joined.retain(|g| *g != guild);
         json!({ "id": guild.to_string() })
     }
 
@@ -555,6 +563,7 @@ impl State {
             last_id: 0,
             requests: Vec::new(),
             failures: Vec::new(),
+            joined: FakeDiscord::GUILDS.to_vec(),
             channels,
             messages: BTreeMap::new(),
             global_commands: Vec::new(),

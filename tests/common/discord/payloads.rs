@@ -113,7 +113,7 @@ fn member_roles(guild: u64, user_id: u64) -> Vec<u64> {
 }
 
 /// The guild-wide permissions of a member (the owner has them all).
-pub(super) fn member_permissions(guild: u64, user_id: u64) -> u64 {
+fn member_permissions(guild: u64, user_id: u64) -> u64 {
     if user_id == FakeDiscord::OWNER_ID {
         return (1u64 << 51) - 1;
     }
@@ -493,7 +493,8 @@ impl State {
 
     pub(super) fn ready_json(&self) -> Value {
         // READY lists the guilds as unavailable; each GUILD_CREATE then fills one in.
-        let guilds: Vec<Value> = FakeDiscord::GUILDS
+        let guilds: Vec<Value> = self
+            .joined
             .iter()
             .map(|id| json!({ "id": id.to_string(), "unavailable": true }))
             .collect();
