@@ -30,7 +30,7 @@ struct World {
     /// The running bot (it shares its store and limits with clones).
     bot: Bot,
     stop: watch::Sender<bool>,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 fn config(fake: &FakeDiscord) -> DiscordConfig {
@@ -98,7 +98,7 @@ impl World {
             store,
             bot,
             stop,
-            dir,
+            _dir: dir,
         }
     }
 
@@ -1665,25 +1665,19 @@ async fn removed_from_a_guild_with_no_grace_period_its_data_goes_at_once() {
     assert!(!holds(&world, &a).await);
 }
 
-/// Whether the store has marked guild A as left (read from the database file, since the
-/// store offers no read of it).
-async fn a_is_left(world: &World) -> bool {
-    let url = format!("sqlite://{}", world.dir.path().join("rr.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    let left: Option<bool> = sqlx::query_scalar(
-        "SELECT left_at IS NOT NULL FROM communities WHERE platform = 'discord' AND external_id = ?",
-    )
-    .bind(FakeDiscord::GUILD_ID.to_string())
-    .fetch_optional(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    left.unwrap_or(false)
-}
-
-async fn until_a_is(world: &World, left: bool) {
+/// Waits until guild A is marked left (`true`: returns when) or no longer (`false`).
+async fn until_a_is(world: &World, left: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+    let guild = FakeDiscord::GUILD_ID.to_string();
     let started = tokio::time::Instant::now();
-    while a_is_left(world).await != left {
+    loop {
+        let left_at = world
+            .store
+            .community_left_at("discord", &guild)
+            .await
+            .unwrap();
+        if left_at.is_some() == left {
+            return left_at;
+        }
         assert!(started.elapsed() < WAIT, "guild A never marked left={left}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -1698,8 +1692,7 @@ async fn removed_from_a_guild_its_data_goes_after_30_days_unless_it_returns() {
 
     let removed = world.fake.guild_removed(FakeDiscord::GUILD_ID);
     assert!(world.fake.dispatch("GUILD_DELETE", removed).await);
-    until_a_is(&world, true).await;
-    let left_at = chrono::Utc::now();
+    let left_at = until_a_is(&world, true).await.unwrap();
     scheduler.run_once(left_at + days(29)).await.unwrap();
     assert!(holds(&world, &a).await, "purged within the grace period");
 
@@ -1718,8 +1711,7 @@ async fn removed_from_a_guild_its_data_goes_after_30_days_unless_it_returns() {
     // Removed again and not back: 31 days on, A's data is gone and B's stays.
     let removed = world.fake.guild_removed(FakeDiscord::GUILD_ID);
     assert!(world.fake.dispatch("GUILD_DELETE", removed).await);
-    until_a_is(&world, true).await;
-    let left_at = chrono::Utc::now();
+    let left_at = until_a_is(&world, true).await.unwrap();
     scheduler.run_once(left_at + days(29)).await.unwrap();
     assert!(holds(&world, &a).await, "purged within the grace period");
     scheduler.run_once(left_at + days(31)).await.unwrap();
