@@ -1,7 +1,8 @@
 //! The Discord adapter through the real, unmodified serenity client, against a Discord-shaped
 //! server on loopback (REST and a websocket gateway built from Discord's documented payloads):
 //! registration, slash commands, autocomplete, buttons, threads, recording, moderation, mention
-//! safety, retries, deferred replies, files, and the signed HTTP interactions endpoint.
+//! safety, retries, deferred replies, files, the signed HTTP interactions endpoint, and two
+//! guilds that see nothing of each other, with the purge of a guild the bot was removed from.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 mod common;
@@ -13,11 +14,11 @@ use std::time::Duration;
 
 use discord::{FakeDiscord, Recorded};
 use ed25519_dalek::{Signer, SigningKey};
-use readingroom::bot::Bot;
+use readingroom::bot::{Bot, CommunityLimits};
 use readingroom::clock::SystemClock;
 use readingroom::config::DiscordConfig;
 use readingroom::platform::discord::{DiscordCore, endpoint, http_client};
-use readingroom::store::{Scope, Store};
+use readingroom::store::{Scope, Store, Totals};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -26,14 +27,21 @@ const WAIT: Duration = Duration::from_secs(15);
 struct World {
     fake: FakeDiscord,
     store: Store,
+    /// The running bot (it shares its store and limits with clones).
+    bot: Bot,
     stop: watch::Sender<bool>,
     _dir: tempfile::TempDir,
 }
 
 fn config(fake: &FakeDiscord) -> DiscordConfig {
+    config_for(fake, Some(FakeDiscord::GUILD_ID))
+}
+
+/// The settings with commands registered in `guild`, or globally (for every guild) if `None`.
+fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> DiscordConfig {
     DiscordConfig {
         token: FakeDiscord::TOKEN.to_owned().into(),
-        guild_id: Some(FakeDiscord::GUILD_ID),
+        guild_id: guild,
         api_base: Some(fake.base_url()),
         moderator_role: None,
         interactions: None,
@@ -59,15 +67,27 @@ async fn bot_with_fixture(dir: &tempfile::TempDir) -> (Store, Bot) {
 
 impl World {
     async fn new() -> World {
+        World::start(CommunityLimits::default(), Some(FakeDiscord::GUILD_ID)).await
+    }
+
+    /// A bot with these limits whose commands are registered globally, so both guilds have
+    /// them (registered in one guild, the other would have none).
+    async fn two_guilds(limits: CommunityLimits) -> World {
+        World::start(limits, None).await
+    }
+
+    async fn start(limits: CommunityLimits, guild: Option<u64>) -> World {
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().unwrap();
         let (store, bot) = bot_with_fixture(&dir).await;
         // The reader runs through every command in some tests; rate limits have their own.
-        let bot = bot.with_rate_limit(30, Duration::from_secs(60));
+        let bot = bot
+            .with_rate_limit(30, Duration::from_secs(60))
+            .with_community_limits(limits);
         let (stop, shutdown) = watch::channel(false);
         tokio::spawn(readingroom::platform::discord::run(
-            bot,
-            config(&fake),
+            bot.clone(),
+            config_for(&fake, guild),
             shutdown,
         ));
         fake.wait_ready(WAIT).await;
@@ -76,6 +96,7 @@ impl World {
         World {
             fake,
             store,
+            bot,
             stop,
             _dir: dir,
         }
@@ -95,11 +116,29 @@ impl World {
 
     /// `/discuss 1` as the reader; returns the thread the bot opened.
     async fn discuss(&self) -> u64 {
-        self.slash("discuss", json!({"article": "1"}), FakeDiscord::READER_ID)
-            .await;
+        self.discuss_in(FakeDiscord::CHANNEL_ID).await
+    }
+
+    /// `/discuss 1` as the reader in `channel`; returns the thread the bot opened there.
+    async fn discuss_in(&self, channel: u64) -> u64 {
+        self.slash_in(
+            channel,
+            "discuss",
+            json!({"article": "1"}),
+            FakeDiscord::READER_ID,
+        )
+        .await;
+        let prefix = format!("/channels/{channel}/");
         let request = self
             .fake
-            .wait_for_request(|r| r.method == "POST" && r.path.ends_with("/threads"), WAIT)
+            .wait_for_request(
+                |r| {
+                    r.method == "POST"
+                        && r.path.starts_with(&prefix)
+                        && r.path.ends_with("/threads")
+                },
+                WAIT,
+            )
             .await;
         request.response["id"].as_str().unwrap().parse().unwrap()
     }
@@ -126,9 +165,16 @@ impl World {
     }
 
     async fn slash(&self, name: &str, options: Value, user: u64) -> Recorded {
+        self.slash_in(FakeDiscord::CHANNEL_ID, name, options, user)
+            .await
+    }
+
+    /// A slash command used in `channel` (of either guild).
+    async fn slash_in(&self, channel: u64, name: &str, options: Value, user: u64) -> Recorded {
         let id = self.fake.snowflake();
         let interaction = self.fake.slash_command(id, name, options, user);
-        self.interact(interaction).await
+        self.interact(self.fake.in_channel(interaction, channel))
+            .await
     }
 
     /// Uses a message context menu on a message in a thread; returns the bot's callback.
@@ -1260,4 +1306,419 @@ async fn over_http_an_open_discussion_is_linked_not_reopened() {
     );
     let threads = fake.requests_matching(|r| r.method == "POST" && r.path.ends_with("/threads"));
     assert_eq!(threads.len(), 1, "{}", fake.summary());
+}
+
+// ----- two guilds -----
+
+/// What guild A holds after [`guild_a_discusses`]: texts and names no reply in B may carry.
+struct GuildA {
+    thread: u64,
+    /// The reader's two messages; the first is pinned.
+    messages: [Value; 2],
+}
+
+impl GuildA {
+    /// Everything of A that must not show in B: message texts, ids and authors, the thread.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![
+            "Lamps are infrastructure".to_owned(),
+            "Card catalogues were search engines".to_owned(),
+            "Rob".to_owned(),
+            "Maria".to_owned(),
+            self.thread.to_string(),
+        ];
+        secrets.extend(
+            self.messages
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+        secrets
+    }
+}
+
+/// In guild A: the reader discusses article 1 in a thread and posts twice, A's moderator pins
+/// the first message with the context menu; article 2 goes on A's shelf alone.
+async fn guild_a_discusses(world: &World) -> GuildA {
+    let thread = world.discuss_in(FakeDiscord::CHANNEL_ID).await;
+    let first = world
+        .post_recorded(thread, FakeDiscord::READER_ID, "Lamps are infrastructure.")
+        .await;
+    let second = world
+        .post_recorded(
+            thread,
+            FakeDiscord::READER_ID,
+            "Card catalogues were search engines.",
+        )
+        .await;
+    let pinned = world
+        .menu(
+            "Pin as commentary",
+            first.clone(),
+            thread,
+            FakeDiscord::MODERATOR_ID,
+        )
+        .await;
+    assert!(
+        pinned.body["data"]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Pinned message"),
+        "{}",
+        pinned.body
+    );
+    let (ingested, _) = world
+        .bot
+        .ingest_text(&common::fixture("news-report.md"), None)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let a = world
+        .store
+        .community("discord", &FakeDiscord::GUILD_ID.to_string(), None, now)
+        .await
+        .unwrap();
+    world
+        .store
+        .shelve(a.id, ingested.id(), Some("reader"), now)
+        .await
+        .unwrap();
+    GuildA {
+        thread,
+        messages: [first, second],
+    }
+}
+
+/// Everything a reply carries: its JSON and the files attached.
+fn reply_text(reply: &Recorded) -> String {
+    let mut text = reply.body.to_string();
+    for file in &reply.files {
+        text.push_str(&String::from_utf8_lossy(&file.data));
+    }
+    text
+}
+
+/// Panics if `reply` (named `what`) carries any of `secrets`.
+fn shows_none(what: &str, reply: &Recorded, secrets: &[String]) {
+    let text = reply_text(reply);
+    for secret in secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} shows {secret:?}: {text}"
+        );
+    }
+}
+
+fn digest_preview() -> Value {
+    json!([{ "name": "preview", "type": 1, "options": [] }])
+}
+
+#[tokio::test]
+async fn guild_b_sees_nothing_of_guild_a() {
+    let world = World::two_guilds(CommunityLimits::default()).await;
+    let a = guild_a_discusses(&world).await;
+    let secrets = a.secrets();
+    let (b, mod_b) = (FakeDiscord::CHANNEL_B_ID, FakeDiscord::MODERATOR_B_ID);
+
+    // In A, the same commands show A's discussion, so their silence in B means something.
+    let pins_a = world
+        .slash("pins", json!({}), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert!(reply_text(&pins_a).contains("Lamps are infrastructure"));
+    let card_a = world
+        .slash("article", json!({"article": "1"}), FakeDiscord::READER_ID)
+        .await;
+    assert!(reply_text(&card_a).contains("Pinned commentary"));
+    let digest_a = world
+        .slash("digest", digest_preview(), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert!(
+        reply_text(&digest_a).contains("Lamps are infrastructure"),
+        "{}",
+        digest_a.body
+    );
+
+    let export = world
+        .slash_in(b, "export", json!({"article": "1"}), mod_b)
+        .await;
+    shows_none("/export 1 in B", &export, &secrets);
+    let pins = world.slash_in(b, "pins", json!({}), mod_b).await;
+    shows_none("/pins in B", &pins, &secrets);
+    let pins_1 = world
+        .slash_in(b, "pins", json!({"article": "1"}), mod_b)
+        .await;
+    shows_none("/pins 1 in B", &pins_1, &secrets);
+
+    let card = world
+        .slash_in(b, "article", json!({"article": "1"}), mod_b)
+        .await;
+    shows_none("/article 1 in B", &card, &secrets);
+    let fields = embed(&card)["fields"].as_array().unwrap();
+    assert!(
+        fields.iter().all(|f| f["name"] != "Pinned commentary"),
+        "{fields:?}"
+    );
+    let discussion = fields.iter().find(|f| f["name"] == "Discussion").unwrap();
+    assert!(
+        discussion["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("No messages yet"),
+        "{discussion}"
+    );
+
+    // Article 2 is on A's shelf only: A's autocomplete offers it, B's does not, and in B its
+    // id is as unknown as one that does not exist.
+    let offered = |channel: u64, user: u64| {
+        let interaction =
+            world
+                .fake
+                .autocomplete(world.fake.snowflake(), "article", "article", "storm", user);
+        world.interact(world.fake.in_channel(interaction, channel))
+    };
+    let in_a = offered(FakeDiscord::CHANNEL_ID, FakeDiscord::READER_ID).await;
+    assert!(reply_text(&in_a).contains("Storm Floods"), "{}", in_a.body);
+    let in_b = offered(b, FakeDiscord::READER_ID).await;
+    assert_eq!(in_b.body["type"], 8);
+    assert!(!reply_text(&in_b).contains("Storm"), "{}", in_b.body);
+    let card_2 = world
+        .slash_in(b, "article", json!({"article": "2"}), mod_b)
+        .await;
+    let missing = world
+        .slash_in(b, "article", json!({"article": "999"}), mod_b)
+        .await;
+    assert!(!reply_text(&card_2).contains("Storm"), "{}", card_2.body);
+    assert_eq!(
+        reply_text(&card_2),
+        reply_text(&missing).replace("999", "2"),
+        "an id on another guild's shelf answers as a missing one"
+    );
+    let latest = world.slash_in(b, "article", json!({}), mod_b).await;
+    assert!(!reply_text(&latest).contains("Storm"), "{}", latest.body);
+
+    let digest = world.slash_in(b, "digest", digest_preview(), mod_b).await;
+    shows_none("/digest preview in B", &digest, &secrets);
+    assert!(!reply_text(&digest).contains("Storm"), "{}", digest.body);
+}
+
+#[tokio::test]
+async fn a_moderator_of_guild_b_cannot_pin_a_message_of_guild_a() {
+    let world = World::two_guilds(CommunityLimits::default()).await;
+    let thread = world.discuss_in(FakeDiscord::CHANNEL_ID).await;
+    let take = world
+        .post_recorded(thread, FakeDiscord::READER_ID, "Lamps are infrastructure.")
+        .await;
+    let pins = || async { world.store.pins(Scope::Operator, None, 10).await.unwrap() };
+
+    // `/pin` is not registered on Discord: pinning there is the context menu alone.
+    let registered = world
+        .fake
+        .wait_for_request(
+            |r| {
+                r.is(
+                    "PUT",
+                    &format!("/applications/{}/commands", FakeDiscord::APPLICATION_ID),
+                )
+            },
+            WAIT,
+        )
+        .await;
+    let slash_names: Vec<&str> = registered
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"].as_u64().unwrap_or(1) == 1)
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(
+        !slash_names.iter().any(|n| matches!(*n, "pin" | "unpin")),
+        "{slash_names:?}"
+    );
+
+    // The menu on A's message, used from B's channel by B's moderator and by the owner of
+    // both guilds (who moderates A too, but asks from B). Discord shows the menu only on
+    // messages of the channel it is used in; the adapter must not depend on that.
+    for user in [FakeDiscord::MODERATOR_B_ID, FakeDiscord::OWNER_ID] {
+        let refused = world
+            .menu(
+                "Pin as commentary",
+                take.clone(),
+                FakeDiscord::CHANNEL_B_ID,
+                user,
+            )
+            .await;
+        assert_eq!(refused.body["data"]["flags"], 64, "{}", refused.body);
+        assert!(
+            !reply_text(&refused).contains("Pinned message"),
+            "{}",
+            refused.body
+        );
+        assert!(pins().await.is_empty(), "pinned from B by {user}");
+    }
+
+    // A `/pin` by the stored message's number, as if it were registered.
+    let stored = world
+        .store
+        .message_by_platform_id(Scope::Operator, "discord", take["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let forged = world
+        .slash_in(
+            FakeDiscord::CHANNEL_B_ID,
+            "pin",
+            json!({"message": format!("#{}", stored.id)}),
+            FakeDiscord::MODERATOR_B_ID,
+        )
+        .await;
+    assert!(
+        pins().await.is_empty(),
+        "pinned by /pin from B: {}",
+        forged.body
+    );
+
+    // Pinned in A, B's moderator cannot unpin it either.
+    world
+        .menu(
+            "Pin as commentary",
+            take.clone(),
+            thread,
+            FakeDiscord::MODERATOR_ID,
+        )
+        .await;
+    assert_eq!(pins().await.len(), 1);
+    world
+        .menu(
+            "Unpin commentary",
+            take,
+            FakeDiscord::CHANNEL_B_ID,
+            FakeDiscord::MODERATOR_B_ID,
+        )
+        .await;
+    assert_eq!(pins().await.len(), 1, "unpinned from B");
+}
+
+/// Waits until `check` holds of the whole store's totals; panics after [`WAIT`].
+async fn until_totals(world: &World, what: &str, check: impl Fn(&Totals) -> bool) -> Totals {
+    let started = tokio::time::Instant::now();
+    loop {
+        let totals = world.store.totals(Scope::Operator).await.unwrap();
+        if check(&totals) {
+            return totals;
+        }
+        assert!(started.elapsed() < WAIT, "{what}: {totals:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Guild A with a discussion, two messages and a pin; guild B with a discussion and a message.
+async fn both_guilds_discuss(world: &World) -> GuildA {
+    let a = guild_a_discusses(world).await;
+    let thread_b = world.discuss_in(FakeDiscord::CHANNEL_B_ID).await;
+    world
+        .post_recorded(thread_b, FakeDiscord::READER_ID, "Book clubs need chairs.")
+        .await;
+    let totals = world.store.totals(Scope::Operator).await.unwrap();
+    assert_eq!(
+        (totals.discussions, totals.messages, totals.pins),
+        (2, 3, 1)
+    );
+    a
+}
+
+/// Whether the store still holds A's messages.
+async fn holds(world: &World, a: &GuildA) -> bool {
+    let id = a.messages[0]["id"].as_str().unwrap();
+    world
+        .store
+        .message_by_platform_id(Scope::Operator, "discord", id)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+#[tokio::test]
+async fn removed_from_a_guild_with_no_grace_period_its_data_goes_at_once() {
+    let limits = CommunityLimits {
+        purge_after: chrono::Duration::zero(),
+        ..CommunityLimits::default()
+    };
+    let world = World::two_guilds(limits).await;
+    let a = both_guilds_discuss(&world).await;
+
+    // An outage is not a removal: A is unavailable, then B is removed; only B's data goes.
+    let outage = json!({ "id": FakeDiscord::GUILD_ID.to_string(), "unavailable": true });
+    assert!(world.fake.dispatch("GUILD_DELETE", outage).await);
+    let removed_b = world.fake.guild_removed(FakeDiscord::GUILD_B_ID);
+    assert!(world.fake.dispatch("GUILD_DELETE", removed_b).await);
+    let totals = until_totals(&world, "B purged", |t| t.discussions == 1).await;
+    assert_eq!((totals.messages, totals.pins), (2, 1));
+    assert!(holds(&world, &a).await);
+
+    let removed_a = world.fake.guild_removed(FakeDiscord::GUILD_ID);
+    assert!(world.fake.dispatch("GUILD_DELETE", removed_a).await);
+    let totals = until_totals(&world, "A purged", |t| t.discussions == 0).await;
+    assert_eq!(
+        (totals.messages, totals.deleted_messages, totals.pins),
+        (0, 0, 0)
+    );
+    assert!(!holds(&world, &a).await);
+}
+
+/// Waits until guild A is marked left (`true`: returns when) or no longer (`false`).
+async fn until_a_is(world: &World, left: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+    let guild = FakeDiscord::GUILD_ID.to_string();
+    let started = tokio::time::Instant::now();
+    loop {
+        let left_at = world
+            .store
+            .community_left_at("discord", &guild)
+            .await
+            .unwrap();
+        if left_at.is_some() == left {
+            return left_at;
+        }
+        assert!(started.elapsed() < WAIT, "guild A never marked left={left}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn removed_from_a_guild_its_data_goes_after_30_days_unless_it_returns() {
+    let world = World::two_guilds(CommunityLimits::default()).await;
+    let a = both_guilds_discuss(&world).await;
+    let scheduler = readingroom::bot::digest::Scheduler::new(world.bot.clone());
+    let days = chrono::Duration::days;
+
+    let removed = world.fake.guild_removed(FakeDiscord::GUILD_ID);
+    assert!(world.fake.dispatch("GUILD_DELETE", removed).await);
+    let left_at = until_a_is(&world, true).await.unwrap();
+    scheduler.run_once(left_at + days(29)).await.unwrap();
+    assert!(holds(&world, &a).await, "purged within the grace period");
+
+    // Invited back before the 30 days are out: the purge is called off.
+    let back = world.fake.guild_create(FakeDiscord::GUILD_ID);
+    assert!(world.fake.dispatch("GUILD_CREATE", back).await);
+    until_a_is(&world, false).await;
+    scheduler.run_once(left_at + days(31)).await.unwrap();
+    assert!(holds(&world, &a).await, "purged after coming back");
+    let totals = world.store.totals(Scope::Operator).await.unwrap();
+    assert_eq!(
+        (totals.discussions, totals.messages, totals.pins),
+        (2, 3, 1)
+    );
+
+    // Removed again and not back: 31 days on, A's data is gone and B's stays.
+    let removed = world.fake.guild_removed(FakeDiscord::GUILD_ID);
+    assert!(world.fake.dispatch("GUILD_DELETE", removed).await);
+    let left_at = until_a_is(&world, true).await.unwrap();
+    scheduler.run_once(left_at + days(29)).await.unwrap();
+    assert!(holds(&world, &a).await, "purged within the grace period");
+    scheduler.run_once(left_at + days(31)).await.unwrap();
+    assert!(!holds(&world, &a).await, "not purged after 31 days");
+    let totals = world.store.totals(Scope::Operator).await.unwrap();
+    assert_eq!(
+        (totals.discussions, totals.messages, totals.pins),
+        (1, 1, 0)
+    );
 }

@@ -6,7 +6,9 @@
 //! By direction: `commands` (registration, options to core commands, autocomplete),
 //! `interaction` (the one path every interaction takes, from the gateway or the endpoint),
 //! `events` (thread messages, edits, deletions to the core), `send` and `render` (what goes
-//! out), `endpoint` (the HTTP way in).
+//! out), `endpoint` (the HTTP way in). Each guild is a community of the core: the handler
+//! reports joining one (GUILD_CREATE) and being removed from one (GUILD_DELETE), which starts
+//! the grace period before its data is purged.
 //!
 //! Every message goes out with empty `allowed_mentions` (set once on the HTTP client, and on
 //! every send), and all user and article text is escaped before it reaches Discord.
@@ -24,13 +26,14 @@ use anyhow::Context as _;
 use secrecy::ExposeSecret;
 use serenity::all::{
     ChannelId, Context as SerenityContext, CreateAllowedMentions, EventHandler, GatewayIntents,
-    GuildId, HttpBuilder, Interaction, Message, MessageId, MessageUpdateEvent, Ready,
+    Guild, GuildId, HttpBuilder, Interaction, Message, MessageId, MessageUpdateEvent, Ready,
+    UnavailableGuild,
 };
 use serenity::async_trait;
 use serenity::http::Http;
 use tokio::sync::watch;
 
-use crate::bot::Bot;
+use crate::bot::{Bot, Platform};
 use crate::config::DiscordConfig;
 use crate::store::ArticleId;
 
@@ -121,6 +124,39 @@ impl EventHandler for Handler {
         match registered {
             Ok(commands) => tracing::info!(count = commands.len(), "slash commands registered"),
             Err(error) => tracing::error!(%error, "registering slash commands failed"),
+        }
+    }
+
+    /// The bot is in a guild: sent for every guild at connection, and on joining one. Either
+    /// way a purge pending from an earlier removal is called off.
+    async fn guild_create(&self, _ctx: SerenityContext, guild: Guild, _is_new: Option<bool>) {
+        let id = guild.id.get().to_string();
+        let joined = self
+            .core
+            .bot
+            .community_joined(Platform::Discord, &id, Some(&guild.name))
+            .await;
+        if let Err(error) = joined {
+            tracing::error!(guild = %guild.id, "recording a guild failed: {error:#}");
+        }
+    }
+
+    /// A guild is gone. Only a removal (kicked, banned, the guild deleted) starts the purge's
+    /// grace period: an outage also sends GUILD_DELETE, marked unavailable, and the guild
+    /// comes back with its data.
+    async fn guild_delete(
+        &self,
+        _ctx: SerenityContext,
+        incomplete: UnavailableGuild,
+        _full: Option<Guild>,
+    ) {
+        if incomplete.unavailable {
+            tracing::warn!(guild = %incomplete.id, "guild unavailable (outage)");
+            return;
+        }
+        let id = incomplete.id.get().to_string();
+        if let Err(error) = self.core.bot.community_left(Platform::Discord, &id).await {
+            tracing::error!(guild = %incomplete.id, "recording a removal failed: {error:#}");
         }
     }
 

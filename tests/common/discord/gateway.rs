@@ -11,7 +11,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use super::payloads::id_of;
+use super::payloads::{id_of, members};
 use super::{FakeDiscord, Inner, InteractionState, State};
 
 /// Gateway intents, as Discord numbers them.
@@ -127,7 +127,7 @@ impl State {
                     sender.send(json!({ "op": 11, "s": null, "t": null, "d": null }).to_string());
                 None
             }
-            // IDENTIFY: a new session, READY, and the guild if the intents ask for it.
+            // IDENTIFY: a new session, READY, and the guilds if the intents ask for them.
             Some(2) if *identified => Some((4005, "Already authenticated.")),
             Some(2) if !token_ok => Some((4004, "Authentication failed.")),
             Some(2) => {
@@ -141,8 +141,8 @@ impl State {
                 gateway.ready = false;
                 let ready = self.ready_json();
                 self.dispatch("READY", ready);
-                if self.gateway.intents & intents::GUILDS != 0 {
-                    let guild = self.guild_json();
+                for id in self.joined.clone() {
+                    let guild = self.guild_json(id);
                     self.dispatch("GUILD_CREATE", guild);
                 }
                 self.gateway.ready = true;
@@ -218,6 +218,15 @@ impl State {
             self.strip_content(&mut data);
         }
         if event == "INTERACTION_CREATE" {
+            // Discord delivers no interaction from outside the guild it comes from.
+            let (guild, user) = (
+                id_of(&data["guild_id"]),
+                id_of(&data["member"]["user"]["id"]),
+            );
+            assert!(
+                members(guild).contains(&user),
+                "fake discord: user {user} is not a member of guild {guild}"
+            );
             self.register_interaction(&data);
         }
         self.gateway.seq += 1;

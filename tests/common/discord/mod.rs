@@ -9,7 +9,10 @@
 //! Every REST request is recorded with what was answered.
 //!
 //! What it does as Discord does:
-//! - The gateway says HELLO, answers IDENTIFY with READY and GUILD_CREATE, acknowledges
+//! - Two guilds, A ([`FakeDiscord::GUILD_ID`]) and B ([`FakeDiscord::GUILD_B_ID`]), each with
+//!   its own channels, roles and moderator; the owner and the reader are members of both. Every
+//!   payload takes its guild from its channel.
+//! - The gateway says HELLO, answers IDENTIFY with READY and a GUILD_CREATE per guild, acknowledges
 //!   heartbeats, and refuses a second IDENTIFY, a wrong token or a RESUME (there is never a
 //!   session to resume).
 //! - Events are delivered only for the intents the IDENTIFY asked for, and without
@@ -112,6 +115,8 @@ struct State {
     last_id: u64,
     requests: Vec<Recorded>,
     failures: Vec<Failure>,
+    /// The guilds the bot is in, which READY lists.
+    joined: Vec<u64>,
     channels: BTreeMap<u64, Value>,
     messages: BTreeMap<u64, Value>,
     global_commands: Vec<Value>,
@@ -159,23 +164,31 @@ impl FakeDiscord {
     pub const APPLICATION_ID: u64 = 1_100_000_000_000_000_001;
     const BOT_USER_ID: u64 = Self::APPLICATION_ID;
     const BOT_NAME: &'static str = "Reading Room";
-    /// The one guild.
+    /// Guild A.
     pub const GUILD_ID: u64 = 1_100_000_000_000_000_100;
-    /// A text channel, `#reading-room`.
+    /// Guild B, another server the bot is in.
+    pub const GUILD_B_ID: u64 = 1_100_000_000_000_000_110;
+    const GUILDS: [u64; 2] = [Self::GUILD_ID, Self::GUILD_B_ID];
+    /// A text channel of guild A, `#reading-room`.
     pub const CHANNEL_ID: u64 = 1_100_000_000_000_000_200;
-    /// Another text channel, `#general`, the guild's system channel.
+    /// Another text channel of guild A, `#general`, its system channel.
     const OTHER_CHANNEL_ID: u64 = 1_100_000_000_000_000_201;
-    /// The `@everyone` role, whose id is the guild's.
-    const EVERYONE_ROLE_ID: u64 = Self::GUILD_ID;
-    /// The "Moderators" role.
+    /// Guild B's text channel, `#book-club`, also its system channel.
+    pub const CHANNEL_B_ID: u64 = 1_100_000_000_000_000_210;
+    /// Guild A's "Moderators" role (`@everyone`'s id is the guild's).
     pub const MODERATOR_ROLE_ID: u64 = 1_100_000_000_000_000_300;
     const BOT_ROLE_ID: u64 = 1_100_000_000_000_000_301;
-    /// The guild's owner, who has every permission without a role.
-    const OWNER_ID: u64 = 1_100_000_000_000_000_400;
-    /// A member with the "Moderators" role.
+    /// Guild B's "Moderators" role and the bot's role there.
+    const MODERATOR_ROLE_B_ID: u64 = 1_100_000_000_000_000_310;
+    const BOT_ROLE_B_ID: u64 = 1_100_000_000_000_000_311;
+    /// The owner of both guilds, who has every permission without a role.
+    pub const OWNER_ID: u64 = 1_100_000_000_000_000_400;
+    /// A member of guild A with its "Moderators" role; not a member of guild B.
     pub const MODERATOR_ID: u64 = 1_100_000_000_000_000_401;
-    /// A member with no role but `@everyone`.
+    /// A member of both guilds with no role but `@everyone`.
     pub const READER_ID: u64 = 1_100_000_000_000_000_402;
+    /// A member of guild B with its "Moderators" role; not a member of guild A.
+    pub const MODERATOR_B_ID: u64 = 1_100_000_000_000_000_403;
     /// Discord's own limit: a later callback gets 404 Unknown interaction.
     const INTERACTION_DEADLINE: Duration = Duration::from_secs(3);
 
@@ -216,8 +229,8 @@ impl FakeDiscord {
         self.inner.lock()
     }
 
-    /// Waits until serenity has IDENTIFYed and was sent READY (and GUILD_CREATE, with the
-    /// `GUILDS` intent). Panics after `timeout`.
+    /// Waits until serenity has IDENTIFYed and was sent READY (and the GUILD_CREATEs, with
+    /// the `GUILDS` intent). Panics after `timeout`.
     pub async fn wait_ready(&self, timeout: Duration) {
         self.wait_for(timeout, "READY", |state| state.gateway.ready.then_some(()))
             .await;
@@ -365,13 +378,13 @@ impl FakeDiscord {
                 "type": 0,
                 "message_id": parent.to_string(),
                 "channel_id": channel_id.to_string(),
-                "guild_id": Self::GUILD_ID.to_string(),
+                "guild_id": state.guild_of(channel_id).to_string(),
             });
             message["referenced_message"] =
                 state.messages.get(&parent).cloned().unwrap_or(Value::Null);
         }
         state.messages.insert(id, message.clone());
-        State::gateway_message(message)
+        state.gateway_message(message)
     }
 
     /// MESSAGE_UPDATE data: the full message with new content and `edited_timestamp` (as Discord
@@ -387,17 +400,35 @@ impl FakeDiscord {
         message["mentions"] = json!(mentioned_users(content));
         message["edited_timestamp"] = json!(now_iso());
         state.messages.insert(id, message.clone());
-        State::gateway_message(message)
+        state.gateway_message(message)
     }
 
     /// MESSAGE_DELETE data. The stored message, if any, is forgotten.
     pub fn message_delete(&self, id: u64, channel_id: u64) -> Value {
-        self.state().messages.remove(&id);
+        let mut state = self.state();
+        state.messages.remove(&id);
         json!({
             "id": id.to_string(),
             "channel_id": channel_id.to_string(),
-            "guild_id": Self::GUILD_ID.to_string(),
+            "guild_id": state.guild_of(channel_id).to_string(),
         })
+    }
+
+    /// GUILD_CREATE data of a guild: the bot (re)joins it, as on an invitation.
+    pub fn guild_create(&self, guild: u64) -> Value {
+        let mut state = self.state();
+        if !state.joined.contains(&guild) {
+            state.joined.push(guild);
+        }
+        state.guild_json(guild)
+    }
+
+    /// GUILD_DELETE data of the bot's removal from a guild (kicked, banned, or the guild
+    /// deleted): Discord leaves `unavailable` out, which is what tells it from an outage. The
+    /// guild is then left out of READY, as Discord does on the next connection.
+    pub fn guild_removed(&self, guild: u64) -> Value {
+        self.state().joined.retain(|g| *g != guild);
+        json!({ "id": guild.to_string() })
     }
 
     /// INTERACTION_CREATE data of a slash command (type 2, data.type 1) used in
@@ -482,10 +513,10 @@ impl FakeDiscord {
         state.interaction(id, 2, data, channel_id, user_id, None)
     }
 
-    /// Moves an interaction payload built here to another channel (a thread, say).
+    /// Moves an interaction payload built here to another channel (a thread, say, or a
+    /// channel of the other guild, with the member's roles and permissions there).
     pub fn in_channel(&self, mut interaction: Value, channel_id: u64) -> Value {
-        interaction["channel_id"] = json!(channel_id.to_string());
-        interaction["channel"] = self.state().partial_channel(channel_id);
+        self.state().place(&mut interaction, channel_id);
         interaction
     }
 }
@@ -503,17 +534,36 @@ impl Inner {
 impl State {
     fn new(port: u16) -> State {
         let channels = [
-            (FakeDiscord::CHANNEL_ID, "reading-room", 1),
-            (FakeDiscord::OTHER_CHANNEL_ID, "general", 0),
+            (
+                FakeDiscord::CHANNEL_ID,
+                FakeDiscord::GUILD_ID,
+                "reading-room",
+                1,
+            ),
+            (
+                FakeDiscord::OTHER_CHANNEL_ID,
+                FakeDiscord::GUILD_ID,
+                "general",
+                0,
+            ),
+            (
+                FakeDiscord::CHANNEL_B_ID,
+                FakeDiscord::GUILD_B_ID,
+                "book-club",
+                0,
+            ),
         ]
         .into_iter()
-        .map(|(id, name, position)| (id, payloads::text_channel_json(id, name, position)))
+        .map(|(id, guild, name, position)| {
+            (id, payloads::text_channel_json(id, guild, name, position))
+        })
         .collect();
         State {
             port,
             last_id: 0,
             requests: Vec::new(),
             failures: Vec::new(),
+            joined: FakeDiscord::GUILDS.to_vec(),
             channels,
             messages: BTreeMap::new(),
             global_commands: Vec::new(),

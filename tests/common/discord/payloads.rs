@@ -1,5 +1,5 @@
-//! The fake's fixed world (its guild, members, roles and channels) and the messages,
-//! interactions and commands in it, as the JSON objects Discord documents.
+//! The fake's fixed world (its two guilds, their members, roles and channels) and the
+//! messages, interactions and commands in it, as the JSON objects Discord documents.
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -65,13 +65,14 @@ pub(super) fn id_of(value: &Value) -> u64 {
     }
 }
 
-/// A user object: the bot, the owner, the moderator, the reader, or a stranger `user<ID>`.
+/// A user object: the bot, the owner, the moderators, the reader, or a stranger `user<ID>`.
 pub(super) fn user_json(id: u64) -> Value {
     let (username, global_name) = match id {
         FakeDiscord::BOT_USER_ID => ("readingroom".to_owned(), Some(FakeDiscord::BOT_NAME)),
         FakeDiscord::OWNER_ID => ("owner_olga".to_owned(), Some("Olga")),
         FakeDiscord::MODERATOR_ID => ("mod_maria".to_owned(), Some("Maria")),
         FakeDiscord::READER_ID => ("reader_rob".to_owned(), Some("Rob")),
+        FakeDiscord::MODERATOR_B_ID => ("mod_bea".to_owned(), Some("Bea")),
         _ => (format!("user{id}"), None),
     };
     let mut user = json!({
@@ -92,35 +93,47 @@ pub(super) fn user_json(id: u64) -> Value {
     user
 }
 
-fn member_roles(user_id: u64) -> Vec<u64> {
-    match user_id {
-        FakeDiscord::MODERATOR_ID => vec![FakeDiscord::MODERATOR_ROLE_ID],
-        FakeDiscord::BOT_USER_ID => vec![FakeDiscord::BOT_ROLE_ID],
+/// A guild's "Moderators" role and the bot's role: role ids are snowflakes of their own, so
+/// guild B's differ from guild A's.
+fn guild_roles(guild: u64) -> (u64, u64) {
+    match guild {
+        FakeDiscord::GUILD_B_ID => (FakeDiscord::MODERATOR_ROLE_B_ID, FakeDiscord::BOT_ROLE_B_ID),
+        _ => (FakeDiscord::MODERATOR_ROLE_ID, FakeDiscord::BOT_ROLE_ID),
+    }
+}
+
+fn member_roles(guild: u64, user_id: u64) -> Vec<u64> {
+    let (moderators, bot) = guild_roles(guild);
+    match (guild, user_id) {
+        (FakeDiscord::GUILD_ID, FakeDiscord::MODERATOR_ID)
+        | (FakeDiscord::GUILD_B_ID, FakeDiscord::MODERATOR_B_ID) => vec![moderators],
+        (_, FakeDiscord::BOT_USER_ID) => vec![bot],
         _ => vec![],
     }
 }
 
 /// The guild-wide permissions of a member (the owner has them all).
-fn member_permissions(user_id: u64) -> u64 {
+fn member_permissions(guild: u64, user_id: u64) -> u64 {
     if user_id == FakeDiscord::OWNER_ID {
         return (1u64 << 51) - 1;
     }
-    member_roles(user_id)
+    let (moderators, bot) = guild_roles(guild);
+    member_roles(guild, user_id)
         .into_iter()
         .fold(EVERYONE_PERMISSIONS, |permissions, role| {
             permissions
                 | match role {
-                    FakeDiscord::MODERATOR_ROLE_ID => MODERATOR_PERMISSIONS,
-                    FakeDiscord::BOT_ROLE_ID => BOT_PERMISSIONS,
+                    r if r == moderators => MODERATOR_PERMISSIONS,
+                    r if r == bot => BOT_PERMISSIONS,
                     _ => 0,
                 }
         })
 }
 
 /// A member without `user`, as in messages.
-fn partial_member_json(user_id: u64) -> Value {
+fn partial_member_json(guild: u64, user_id: u64) -> Value {
     json!({
-        "roles": member_roles(user_id).iter().map(u64::to_string).collect::<Vec<_>>(),
+        "roles": member_roles(guild, user_id).iter().map(u64::to_string).collect::<Vec<_>>(),
         "nick": null,
         "avatar": null,
         "banner": null,
@@ -135,23 +148,29 @@ fn partial_member_json(user_id: u64) -> Value {
     })
 }
 
-/// The guild's members; any other user is a stranger to it.
-pub(super) const MEMBERS: [u64; 4] = [
-    FakeDiscord::BOT_USER_ID,
-    FakeDiscord::OWNER_ID,
-    FakeDiscord::MODERATOR_ID,
-    FakeDiscord::READER_ID,
-];
+/// A guild's members; any other user is a stranger to it. The owner and the reader are in
+/// both guilds, each guild has its own moderator.
+pub(super) fn members(guild: u64) -> [u64; 4] {
+    let moderator = match guild {
+        FakeDiscord::GUILD_B_ID => FakeDiscord::MODERATOR_B_ID,
+        _ => FakeDiscord::MODERATOR_ID,
+    };
+    [
+        FakeDiscord::BOT_USER_ID,
+        FakeDiscord::OWNER_ID,
+        moderator,
+        FakeDiscord::READER_ID,
+    ]
+}
 
 /// A guild member object (with `user`).
-pub(super) fn member_json(user_id: u64) -> Value {
-    let mut member = partial_member_json(user_id);
+pub(super) fn member_json(guild: u64, user_id: u64) -> Value {
+    let mut member = partial_member_json(guild, user_id);
     member["user"] = user_json(user_id);
     member
 }
 
-fn role_json(id: u64, name: &str, permissions: u64, position: u64) -> Value {
-    let managed = id == FakeDiscord::BOT_ROLE_ID;
+fn role_json(id: u64, name: &str, permissions: u64, position: u64, managed: bool) -> Value {
     let mut role = json!({
         "id": id.to_string(),
         "name": name,
@@ -172,34 +191,21 @@ fn role_json(id: u64, name: &str, permissions: u64, position: u64) -> Value {
     role
 }
 
-pub(super) fn roles_json() -> Value {
+/// A guild's roles; `@everyone`'s id is the guild's.
+pub(super) fn roles_json(guild: u64) -> Value {
+    let (moderators, bot) = guild_roles(guild);
     json!([
-        role_json(
-            FakeDiscord::EVERYONE_ROLE_ID,
-            "@everyone",
-            EVERYONE_PERMISSIONS,
-            0
-        ),
-        role_json(
-            FakeDiscord::MODERATOR_ROLE_ID,
-            "Moderators",
-            MODERATOR_PERMISSIONS,
-            1
-        ),
-        role_json(
-            FakeDiscord::BOT_ROLE_ID,
-            FakeDiscord::BOT_NAME,
-            BOT_PERMISSIONS,
-            2
-        ),
+        role_json(guild, "@everyone", EVERYONE_PERMISSIONS, 0, false),
+        role_json(moderators, "Moderators", MODERATOR_PERMISSIONS, 1, false),
+        role_json(bot, FakeDiscord::BOT_NAME, BOT_PERMISSIONS, 2, true),
     ])
 }
 
-pub(super) fn text_channel_json(id: u64, name: &str, position: u64) -> Value {
+pub(super) fn text_channel_json(id: u64, guild: u64, name: &str, position: u64) -> Value {
     json!({
         "id": id.to_string(),
         "type": 0,
-        "guild_id": FakeDiscord::GUILD_ID.to_string(),
+        "guild_id": guild.to_string(),
         "name": name,
         "position": position,
         "permission_overwrites": [],
@@ -214,14 +220,15 @@ pub(super) fn text_channel_json(id: u64, name: &str, position: u64) -> Value {
     })
 }
 
-/// A public thread the bot started on message `id` of `parent_id`, the bot a member of it.
-pub(super) fn thread_json(id: u64, parent_id: u64, name: &str, auto_archive: u64) -> Value {
+/// A public thread the bot started on message `id` of `parent` (a channel object), the bot
+/// a member of it.
+pub(super) fn thread_json(id: u64, parent: &Value, name: &str, auto_archive: u64) -> Value {
     let now = now_iso();
     json!({
         "id": id.to_string(),
         "type": 11,
-        "guild_id": FakeDiscord::GUILD_ID.to_string(),
-        "parent_id": parent_id.to_string(),
+        "guild_id": parent["guild_id"],
+        "parent_id": parent["id"],
         "owner_id": FakeDiscord::BOT_USER_ID.to_string(),
         "name": name,
         "last_message_id": null,
@@ -399,19 +406,34 @@ fn normalize_component(component: &Value) -> Value {
 }
 
 impl State {
+    /// The guild of a channel or thread the fake knows; guild A for any other.
+    pub(super) fn guild_of(&self, channel_id: u64) -> u64 {
+        self.channels
+            .get(&channel_id)
+            .map_or(FakeDiscord::GUILD_ID, |c| id_of(&c["guild_id"]))
+    }
+
     /// GUILD_CREATE's guild: the guild object with its members, channels and threads.
-    pub(super) fn guild_json(&self) -> Value {
-        let members: Vec<Value> = MEMBERS.into_iter().map(member_json).collect();
+    pub(super) fn guild_json(&self, id: u64) -> Value {
+        let members: Vec<Value> = members(id)
+            .into_iter()
+            .map(|user| member_json(id, user))
+            .collect();
         let of_types = |types: &[u64]| -> Vec<Value> {
             self.channels
                 .values()
+                .filter(|c| id_of(&c["guild_id"]) == id)
                 .filter(|c| c["type"].as_u64().is_some_and(|t| types.contains(&t)))
                 .cloned()
                 .collect()
         };
+        let (name, system_channel) = match id {
+            FakeDiscord::GUILD_B_ID => ("Book Club", FakeDiscord::CHANNEL_B_ID),
+            _ => ("Reading Room Test Guild", FakeDiscord::OTHER_CHANNEL_ID),
+        };
         let mut guild = json!({
-            "id": FakeDiscord::GUILD_ID.to_string(),
-            "name": "Reading Room Test Guild",
+            "id": id.to_string(),
+            "name": name,
             "icon": null,
             "icon_hash": null,
             "splash": null,
@@ -424,12 +446,12 @@ impl State {
             "verification_level": 1,
             "default_message_notifications": 1,
             "explicit_content_filter": 2,
-            "roles": roles_json(),
+            "roles": roles_json(id),
             "emojis": [],
             "features": [],
             "mfa_level": 0,
             "application_id": null,
-            "system_channel_id": FakeDiscord::OTHER_CHANNEL_ID.to_string(),
+            "system_channel_id": system_channel.to_string(),
             "system_channel_flags": 0,
             "rules_channel_id": null,
             "max_presences": null,
@@ -470,6 +492,12 @@ impl State {
     }
 
     pub(super) fn ready_json(&self) -> Value {
+        // READY lists the guilds as unavailable; each GUILD_CREATE then fills one in.
+        let guilds: Vec<Value> = self
+            .joined
+            .iter()
+            .map(|id| json!({ "id": id.to_string(), "unavailable": true }))
+            .collect();
         json!({
             "v": 10,
             "user": {
@@ -485,7 +513,7 @@ impl State {
                 "flags": 0,
                 "public_flags": 0,
             },
-            "guilds": [{ "id": FakeDiscord::GUILD_ID.to_string(), "unavailable": true }],
+            "guilds": guilds,
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -502,13 +530,14 @@ impl State {
 
     /// The partial channel of an interaction, with the bot's permissions in it.
     pub(super) fn partial_channel(&self, channel_id: u64) -> Value {
-        let permissions = member_permissions(FakeDiscord::BOT_USER_ID).to_string();
+        let guild = self.guild_of(channel_id);
+        let permissions = member_permissions(guild, FakeDiscord::BOT_USER_ID).to_string();
         let Some(channel) = self.channels.get(&channel_id) else {
             return json!({
                 "id": channel_id.to_string(),
                 "type": 0,
                 "name": format!("channel-{channel_id}"),
-                "guild_id": FakeDiscord::GUILD_ID.to_string(),
+                "guild_id": guild.to_string(),
                 "permissions": permissions,
             });
         };
@@ -553,17 +582,18 @@ impl State {
         })
     }
 
-    /// The message as the gateway sends it: with `guild_id`, and `member` for its author and
-    /// each mentioned user (a webhook's message has no member).
-    pub(super) fn gateway_message(mut message: Value) -> Value {
+    /// The message as the gateway sends it: with its channel's `guild_id`, and `member` for
+    /// its author and each mentioned user (a webhook's message has no member).
+    pub(super) fn gateway_message(&self, mut message: Value) -> Value {
         let author_id = id_of(&message["author"]["id"]);
-        message["guild_id"] = json!(FakeDiscord::GUILD_ID.to_string());
+        let guild = self.guild_of(id_of(&message["channel_id"]));
+        message["guild_id"] = json!(guild.to_string());
         if message.get("webhook_id").is_none_or(Value::is_null) {
-            message["member"] = partial_member_json(author_id);
+            message["member"] = partial_member_json(guild, author_id);
         }
         if let Some(mentions) = message["mentions"].as_array_mut() {
             for user in mentions {
-                user["member"] = partial_member_json(id_of(&user["id"]));
+                user["member"] = partial_member_json(guild, id_of(&user["id"]));
             }
         }
         message
@@ -589,31 +619,45 @@ impl State {
         user_id: u64,
         message: Option<Value>,
     ) -> Value {
-        let mut member = member_json(user_id);
-        member["permissions"] = json!(member_permissions(user_id).to_string());
         let mut interaction = json!({
             "id": id.to_string(),
             "application_id": FakeDiscord::APPLICATION_ID.to_string(),
             "type": kind,
             "data": data,
-            "guild": { "id": FakeDiscord::GUILD_ID.to_string(), "locale": "en-US", "features": [] },
-            "guild_id": FakeDiscord::GUILD_ID.to_string(),
-            "channel": self.partial_channel(channel_id),
-            "channel_id": channel_id.to_string(),
-            "member": member,
+            "member": { "user": user_json(user_id) },
             "token": format!("fake-interaction-token-{id}"),
             "version": 1,
-            "app_permissions": member_permissions(FakeDiscord::BOT_USER_ID).to_string(),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": { "0": FakeDiscord::GUILD_ID.to_string() },
             "context": 0,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
         });
         if let Some(message) = message {
             interaction["message"] = message;
         }
+        self.place(&mut interaction, channel_id);
         interaction
+    }
+
+    /// Puts an interaction in a channel: the channel, its guild, and the member and bot
+    /// permissions there.
+    pub(super) fn place(&self, interaction: &mut Value, channel_id: u64) {
+        let guild = self.guild_of(channel_id);
+        let user_id = id_of(&interaction["member"]["user"]["id"]);
+        let mut member = member_json(guild, user_id);
+        member["permissions"] = json!(member_permissions(guild, user_id).to_string());
+        let bot = member_permissions(guild, FakeDiscord::BOT_USER_ID).to_string();
+        interaction["guild"] =
+            json!({ "id": guild.to_string(), "locale": "en-US", "features": [] });
+        interaction["guild_id"] = json!(guild.to_string());
+        interaction["channel"] = self.partial_channel(channel_id);
+        interaction["channel_id"] = json!(channel_id.to_string());
+        interaction["member"] = member;
+        interaction["app_permissions"] = json!(bot);
+        interaction["authorizing_integration_owners"] = json!({ "0": guild.to_string() });
+        if interaction["data"].get("guild_id").is_some() {
+            interaction["data"]["guild_id"] = json!(guild.to_string());
+        }
     }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::payloads::{
-    MEMBERS, apply_message_body, command_json, id_of, member_json, now_iso, roles_json,
+    apply_message_body, command_json, id_of, member_json, members, now_iso, roles_json,
     thread_json, user_json,
 };
 use super::validate::{
@@ -255,15 +255,15 @@ impl State {
                 self.channel_post(parse_id(channel)?, rest, body, files)
             }
             ("GET", ["guilds", guild, rest @ ..]) => {
-                guild_id(guild)?;
+                let guild = guild_id(guild)?;
                 match rest {
-                    ["roles"] => Ok(Reply::ok(roles_json())),
+                    ["roles"] => Ok(Reply::ok(roles_json(guild))),
                     ["members", user] => {
                         let user = parse_id(user)?;
-                        if !MEMBERS.contains(&user) {
+                        if !members(guild).contains(&user) {
                             return Err(Reply::error(404, 10007, "Unknown Member"));
                         }
-                        Ok(Reply::ok(member_json(user)))
+                        Ok(Reply::ok(member_json(guild, user)))
                     }
                     _ => Err(Reply::not_found()),
                 }
@@ -336,7 +336,8 @@ impl State {
                 }
                 let name = validate_thread_name(body)?;
                 let archive = body["auto_archive_duration"].as_u64().unwrap_or(4320);
-                let thread = thread_json(message_id, channel_id, &name, archive);
+                let parent = self.channels.get(&channel_id).cloned().unwrap_or_default();
+                let thread = thread_json(message_id, &parent, &name, archive);
                 self.channels.insert(message_id, thread.clone());
                 let mut event = thread.clone();
                 event["newly_created"] = json!(true);
@@ -356,7 +357,8 @@ impl State {
     fn sent(&mut self, event: &str, message: Value) {
         self.messages.insert(id_of(&message["id"]), message.clone());
         if message["flags"].as_u64().unwrap_or(0) & 64 == 0 {
-            self.dispatch(event, State::gateway_message(message));
+            let message = self.gateway_message(message);
+            self.dispatch(event, message);
         }
     }
 
@@ -447,7 +449,7 @@ impl State {
             "id": interaction_id.to_string(),
             "type": kind,
             "user": user,
-            "authorizing_integration_owners": { "0": FakeDiscord::GUILD_ID.to_string() },
+            "authorizing_integration_owners": { "0": self.guild_of(channel_id).to_string() },
         });
         if kind == 3 {
             metadata["interacted_message_id"] =
@@ -540,7 +542,7 @@ impl State {
 
 fn guild_id(raw: &str) -> Result<u64> {
     match parse_id(raw)? {
-        FakeDiscord::GUILD_ID => Ok(FakeDiscord::GUILD_ID),
+        id if FakeDiscord::GUILDS.contains(&id) => Ok(id),
         _ => Err(Reply::error(404, 10004, "Unknown Guild")),
     }
 }
