@@ -919,3 +919,42 @@ async fn a_redacted_edit_leaves_none_of_its_text() {
         .unwrap();
     assert_eq!(gone.body, None);
 }
+
+#[test]
+fn the_operator_forgets_a_reader_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rr.db");
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+    bin::readingroom()
+        .db(&db)
+        .args(["ingest", &format!("{data}news-report.md")])
+        .stdout();
+    for community in ["console", "garden"] {
+        let said = bin::readingroom()
+            .db(&db)
+            .env("READINGROOM_CONSOLE_COMMUNITY", community)
+            .env("READINGROOM_CONSOLE_USER", "ana")
+            .stdin(b"/discuss 1\nAna's take on the bridge.\n/done\n")
+            .stdout();
+        assert!(said.contains("recorded as #"), "{said}");
+    }
+    let forgot = bin::readingroom()
+        .db(&db)
+        .args(["forget", "--user", "console:console:ana"])
+        .stdout();
+    assert_eq!(forgot.trim(), "2 messages forgotten");
+    let export = bin::readingroom()
+        .db(&db)
+        .args(["export", "--article", "1"])
+        .stdout();
+    assert!(
+        !export.contains("**ana**") && !export.contains("Ana's take"),
+        "{export}"
+    );
+    let refused = bin::readingroom()
+        .db(&db)
+        .args(["forget", "--user", "ana"])
+        .output();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("PLATFORM:ID"));
+}

@@ -1722,3 +1722,48 @@ async fn removed_from_a_guild_its_data_goes_after_30_days_unless_it_returns() {
         (1, 1, 0)
     );
 }
+
+#[tokio::test]
+async fn forget_me_asks_with_a_button_then_forgets() {
+    let world = World::new().await;
+    let thread_id = world.discuss().await;
+    let take = world
+        .post_recorded(thread_id, FakeDiscord::READER_ID, "a take to forget")
+        .await;
+    let asked = world
+        .slash("forget-me", json!({}), FakeDiscord::READER_ID)
+        .await;
+    assert_eq!(asked.body["data"]["flags"], 64, "asked privately");
+    let button = &asked.body["data"]["components"][0]["components"][0];
+    assert_eq!(
+        button["custom_id"], "rr:forget-me:confirm",
+        "{}",
+        asked.body
+    );
+    let id = take["id"].as_str().unwrap();
+    let row = || async {
+        world
+            .store
+            .message_by_platform_id(Scope::Operator, "discord", id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    assert!(
+        row().await.body.is_some(),
+        "nothing forgotten before the button"
+    );
+    let done = world
+        .interact(world.fake.button(
+            world.fake.snowflake(),
+            "rr:forget-me:confirm",
+            world.fake.snowflake(),
+            FakeDiscord::READER_ID,
+        ))
+        .await;
+    let text = done.body["data"]["content"].as_str().unwrap();
+    assert!(text.contains("1 message forgotten"), "{text}");
+    let forgotten = row().await;
+    assert_eq!(forgotten.body, None);
+    assert_eq!(forgotten.author_name, readingroom::store::FORGOTTEN);
+}

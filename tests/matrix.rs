@@ -1353,3 +1353,54 @@ async fn a_kicked_bot_keeps_the_room_for_the_grace_period_and_a_rejoin_keeps_it(
     let text = seen_text(&world.alice, &export).await;
     assert!(text.contains("Still here after the kick."), "{text}");
 }
+
+#[tokio::test]
+async fn forget_me_asks_then_forgets_the_reader_here() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let card = world.ask("!discuss 1").await;
+    let root = card.event_id.clone();
+    let room = world.room.clone();
+    let take = world
+        .alice
+        .send(&room, in_thread(&root, "A take I would rather forget."))
+        .await;
+    let store = world.store().clone();
+    let started = Instant::now();
+    while store
+        .message_by_platform_id(Scope::Operator, "matrix", take.as_str())
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(started.elapsed() < WAIT, "the take was never recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let asked = world.ask("!forget-me").await;
+    assert!(
+        asked.content.body().contains("!forget-me confirm"),
+        "{}",
+        asked.content.body()
+    );
+    assert!(
+        store
+            .message_by_platform_id(Scope::Operator, "matrix", take.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .body
+            .is_some(),
+        "nothing is forgotten before the confirmation"
+    );
+    let done = world.ask("!forget-me confirm").await;
+    assert!(
+        done.content.body().contains("Done: 1 message forgotten."),
+        "{}",
+        done.content.body()
+    );
+    let row = recorded(&store, &take).await;
+    assert_eq!(row.body, None);
+    assert_eq!(row.author_id, "");
+    assert_eq!(row.author_name, readingroom::store::FORGOTTEN);
+}
