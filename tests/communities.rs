@@ -568,6 +568,8 @@ async fn a_database_from_before_communities_migrates_in_place() {
     for statement in [
         "INSERT INTO channels (id, platform, external_id, name, created_at) VALUES (1, 'discord', '555', 'books', '2026-03-01T11:00:00Z')",
         "INSERT INTO channels (id, platform, external_id, name, created_at) VALUES (2, 'matrix', '!room:x', NULL, '2026-03-01T11:00:00Z')",
+        "INSERT INTO channels (id, platform, external_id, name, created_at) VALUES (3, 'discord', '556', 'other', '2026-03-01T11:00:00Z')",
+        "INSERT INTO discussions (id, article_id, channel_id, thread_ref, created_at) VALUES (2, 1, 3, 't2', '2026-03-01T11:00:00Z')",
         "INSERT INTO discussions (id, article_id, channel_id, thread_ref, created_at) VALUES (1, 2, 1, 't1', '2026-03-01T11:00:00Z')",
         "INSERT INTO messages (id, discussion_id, platform, platform_id, author_id, author_name, body, created_at) VALUES (1, 1, 'discord', 'm1', 'u1', 'ana', 'the garden take', '2026-03-01T11:05:00Z')",
         "INSERT INTO pins (message_id, pinned_by, note, pinned_at) VALUES (1, 'mod', 'best', '2026-03-01T11:06:00Z')",
@@ -598,6 +600,28 @@ async fn a_database_from_before_communities_migrates_in_place() {
         },
         prefix: "/".into(),
     };
+    // The guild's arrival (GUILD_CREATE lists its channels) moves a channel nobody used yet.
+    let moved = bot
+        .adopt_channels(Platform::Discord, "777", &["556".into(), "999".into()])
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    let totals = bot
+        .store()
+        .totals(Scope::Community(
+            bot.store()
+                .find_community("discord:777")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        totals.discussions, 1,
+        "the adopted channel's discussion is the guild's"
+    );
     let pins = render(&bot.handle_text(&guild, "pins").await, "/");
     assert!(
         pins.contains("the garden take") && pins.contains("best"),

@@ -125,6 +125,38 @@ impl Bot {
         store.community_back(platform.as_str(), community).await
     }
 
+    /// The platform says these channels belong to `community`: any of them still under a
+    /// stand-in from before communities moves there, shelf and all. Returns how many moved.
+    pub async fn adopt_channels(
+        &self,
+        platform: Platform,
+        community: &str,
+        channels: &[String],
+    ) -> Result<u64, StoreError> {
+        let store = self.store();
+        let home = store
+            .community(platform.as_str(), community, None, self.now())
+            .await?;
+        let mut moved = 0;
+        for channel in channels {
+            if store.is_stand_in(platform.as_str(), channel).await? {
+                store
+                    .channel(platform.as_str(), channel, None, home.id, self.now())
+                    .await?;
+                moved += 1;
+            }
+        }
+        if moved > 0 {
+            tracing::info!(
+                platform = platform.as_str(),
+                community,
+                moved,
+                "channels from before communities moved to their community"
+            );
+        }
+        Ok(moved)
+    }
+
     /// Purges the communities left longer ago than the grace period.
     pub async fn purge(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let purged = self

@@ -215,6 +215,19 @@ impl Store {
         Ok(left.flatten())
     }
 
+    /// Whether a channel is still under the stand-in community of a database from before
+    /// communities.
+    pub async fn is_stand_in(&self, platform: &str, channel: &str) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) > 0 FROM channels c JOIN communities co ON co.id = c.community_id
+             WHERE c.platform = ? AND c.external_id = ? AND co.external_id LIKE 'channel:%'",
+        )
+        .bind(platform)
+        .bind(channel)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// The bot is in the community again: a pending purge is called off.
     pub async fn community_back(&self, platform: &str, external_id: &str) -> Result<()> {
         sqlx::query("UPDATE communities SET left_at = NULL WHERE platform = ? AND external_id = ?")

@@ -139,6 +139,17 @@ impl EventHandler for Handler {
         if let Err(error) = joined {
             tracing::error!(guild = %guild.id, "recording a guild failed: {error:#}");
         }
+        // Channels known from before communities move to their guild now, not when they are
+        // next used, so a removal from the guild purges them too.
+        let channels: Vec<String> = guild.channels.keys().map(|c| c.get().to_string()).collect();
+        let adopted = self
+            .core
+            .bot
+            .adopt_channels(Platform::Discord, &id, &channels)
+            .await;
+        if let Err(error) = adopted {
+            tracing::error!(guild = %guild.id, "moving known channels to their guild failed: {error:#}");
+        }
     }
 
     /// A guild is gone. Only a removal (kicked, banned, the guild deleted) starts the purge's
