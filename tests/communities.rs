@@ -982,3 +982,15 @@ fn the_operator_forgets_a_reader_everywhere() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("PLATFORM:ID"));
 }
+
+#[tokio::test]
+async fn handled_event_ids_are_forgotten_after_thirty_days() {
+    let app = common::spawn_app().await;
+    let (bot, store) = (&app.bot, app.bot.store());
+    let now = bot.now();
+    store.mark_handled("matrix", "$old", now).await.unwrap();
+    bot.purge(now + chrono::Duration::days(29)).await.unwrap();
+    assert!(store.was_handled("matrix", "$old").await.unwrap());
+    bot.purge(now + chrono::Duration::days(31)).await.unwrap();
+    assert!(!store.was_handled("matrix", "$old").await.unwrap());
+}

@@ -10,6 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 use super::{Bot, Failure, Platform, user_error};
 use crate::store::StoreError;
 
+/// Days a handled event id is remembered.
+pub const HANDLED_EVENTS_DAYS: i64 = 30;
+
 /// Per-community limits; each refusal names the variable that raises it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommunityLimits {
@@ -165,6 +168,14 @@ impl Bot {
             .await?;
         if purged > 0 {
             tracing::info!(target: "audit", purged, "communities purged after the bot left them");
+        }
+        // Handled event ids are kept only as long as a platform might deliver an event again.
+        let pruned = self
+            .store()
+            .prune_handled(now - Duration::days(HANDLED_EVENTS_DAYS))
+            .await?;
+        if pruned > 0 {
+            tracing::debug!(pruned, "old handled event ids forgotten");
         }
         Ok(purged)
     }

@@ -42,6 +42,17 @@ impl Store {
         .await?)
     }
 
+    /// Forgets handled event ids older than `before`: an event that old is not delivered again.
+    pub async fn prune_handled(&self, before: DateTime<Utc>) -> Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM handled_events WHERE handled_at < ?")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// Notes that this event was handled.
     pub async fn mark_handled(
         &self,

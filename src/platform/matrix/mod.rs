@@ -722,14 +722,60 @@ async fn session_for_token(homeserver: &str, token: &str) -> anyhow::Result<Matr
 }
 
 fn save_session(path: &Path, session: &MatrixSession) -> anyhow::Result<()> {
+    use std::io::Write as _;
     let json = serde_json::to_string(session)?;
-    std::fs::write(path, json)
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // It holds the access token: readable by the bot's user alone from the moment it exists,
+    // not after a window in which it had the default mode.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("saving the Matrix session to {}", path.display()))?;
+    file.write_all(json.as_bytes())
         .with_context(|| format!("saving the Matrix session to {}", path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        // It holds the access token.
+        // A file left by an older version keeps its mode on truncation.
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn the_session_file_is_private_from_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.json");
+        let session = MatrixSession {
+            meta: SessionMeta {
+                user_id: matrix_sdk::ruma::user_id!("@bot:example.org").to_owned(),
+                device_id: matrix_sdk::ruma::device_id!("DEV").to_owned(),
+            },
+            tokens: SessionTokens {
+                access_token: "secret".into(),
+                refresh_token: None,
+            },
+        };
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        save_session(&path, &session).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let fresh = dir.path().join("new.json");
+        save_session(&fresh, &session).unwrap();
+        assert_eq!(
+            std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
 }
