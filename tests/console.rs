@@ -736,3 +736,18 @@ async fn quotes_lists_every_quotation_with_its_speaker() {
         "{reply:?}"
     );
 }
+
+#[tokio::test]
+async fn autocomplete_has_a_cheap_limit_of_its_own() {
+    let app = spawn_app().await;
+    let allowed = (0..40)
+        .filter(|_| app.bot.may_autocomplete(Platform::Discord, "typist"))
+        .count();
+    assert_eq!(allowed, 30, "a burst of keystrokes, then nothing");
+    assert!(
+        app.bot.may_autocomplete(Platform::Discord, "someone-else"),
+        "per user"
+    );
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert!(app.bot.may_autocomplete(Platform::Discord, "typist"));
+}

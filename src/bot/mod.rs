@@ -31,6 +31,10 @@ pub use reply::{Action, Body, Card, Effect, Field, Quoted, Reply};
 use crate::clock::Clock;
 use crate::store::{ArticleId, Community, Scope, Store, StoreError, StoredArticle};
 
+/// Autocomplete answers a user may have at once, and how often one comes back.
+const AUTOCOMPLETE_BURST: u32 = 30;
+const AUTOCOMPLETE_REFILL: Duration = Duration::from_millis(250);
+
 /// Longest discussion message stored, in characters; longer ones are cut (and marked), since a
 /// record must not be lost for being long.
 pub const MAX_MESSAGE_CHARS: usize = 16_000;
@@ -112,6 +116,7 @@ pub struct Bot {
     fetcher: crate::sources::web::Fetcher,
     started: Instant,
     limiter: Arc<limits::RateLimiter>,
+    completions: Arc<limits::RateLimiter>,
     limits: CommunityLimits,
     ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -138,6 +143,12 @@ impl Bot {
             fetcher,
             started: Instant::now(),
             limiter: Arc::new(limits::RateLimiter::default()),
+            // Autocomplete fires per keystroke: a generous bucket of its own, so typing is
+            // never slowed, but a script cannot turn it into a search flood.
+            completions: Arc::new(limits::RateLimiter::new(
+                AUTOCOMPLETE_BURST,
+                AUTOCOMPLETE_REFILL,
+            )),
             limits: CommunityLimits::default(),
             ingests: Arc::default(),
             metrics: Arc::default(),
@@ -154,6 +165,16 @@ impl Bot {
     pub fn with_rate_limit(mut self, burst: u32, refill: std::time::Duration) -> Self {
         self.limiter = Arc::new(limits::RateLimiter::new(burst, refill));
         self
+    }
+
+    /// Whether `user` may have another autocomplete answer now (on its own limit, separate
+    /// from commands); a refused one gets no choices.
+    pub fn may_autocomplete(&self, platform: Platform, user: &str) -> bool {
+        let key = format!("{}:{user}", platform.as_str());
+        matches!(
+            self.completions.check(&key, self.now()),
+            limits::Verdict::Allowed
+        )
     }
 
     /// The same bot with these per-community limits.

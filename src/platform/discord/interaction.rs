@@ -91,6 +91,13 @@ pub async fn handle(
                 .autocomplete()
                 .map(|o| o.value.to_owned())
                 .unwrap_or_default();
+            let user = autocomplete.user.id.get().to_string();
+            if !core.bot.may_autocomplete(Platform::Discord, &user) {
+                let none = serenity::all::CreateAutocompleteResponse::new();
+                return respond
+                    .respond(CreateInteractionResponse::Autocomplete(none))
+                    .await;
+            }
             let community =
                 super::events::community(autocomplete.guild_id, autocomplete.channel_id);
             let choices = commands::choices(&core.bot, &community, &typed).await;
