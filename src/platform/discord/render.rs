@@ -34,6 +34,8 @@ pub mod limits {
     pub const THREAD_NAME: usize = 100;
     /// An autocomplete choice name.
     pub const CHOICE_NAME: usize = 100;
+    /// An embed's URL.
+    pub const URL: usize = 2048;
 }
 
 /// Escapes Discord markdown and breaks mentions: `@everyone`, `@here`, `<@id>`, `<@&role>` and
@@ -172,37 +174,43 @@ fn buttons(actions: &[Action]) -> Vec<CreateActionRow> {
 /// The embed for a card, within every per-field limit and the 6000-character total.
 pub fn embed(card: &Card) -> CreateEmbed {
     let mut used = 0;
-    let mut take = |text: String| {
-        used += text.chars().count();
+    let take = |used: &mut usize, text: String| {
+        *used += text.chars().count();
         text
     };
-    let title = take(fit(&card.title, limits::TITLE));
+    let title = take(&mut used, fit(&card.title, limits::TITLE));
     let mut embed = CreateEmbed::new().title(title);
-    let url = card
-        .url
-        .as_deref()
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+    // Discord refuses the whole message for an embed URL over its limit: such a link is left
+    // out rather than cut (a cut URL leads somewhere else).
+    let url = card.url.as_deref().filter(|u| {
+        (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= limits::URL
+    });
     if let Some(url) = url {
         embed = embed.url(url);
     }
     if let Some(subtitle) = &card.subtitle {
-        embed = embed.author(CreateEmbedAuthor::new(take(fit(subtitle, limits::AUTHOR))));
+        embed = embed.author(CreateEmbedAuthor::new(take(
+            &mut used,
+            fit(subtitle, limits::AUTHOR),
+        )));
     }
     let footer = card.footer.as_deref().map(|f| fit(f, limits::FOOTER));
     let footer_len = footer.as_deref().map_or(0, |f| f.chars().count());
     if !card.description.is_empty() {
+        // The description may not push the embed past Discord's total either.
+        let limit = limits::DESCRIPTION.min(limits::EMBED_TOTAL.saturating_sub(used + footer_len));
         let full = escape(&card.description);
-        let description = if full.chars().count() <= limits::DESCRIPTION {
+        let description = if full.chars().count() <= limit {
             full
         } else {
             // Cut, and point to the rest.
             let more = url
                 .map(|u| format!("\n[Read the whole article]({u})"))
                 .unwrap_or_default();
-            let room = limits::DESCRIPTION - more.chars().count();
+            let room = limit.saturating_sub(more.chars().count());
             format!("{}{more}", fit(&card.description, room))
         };
-        embed = embed.description(take(description));
+        embed = embed.description(take(&mut used, description));
     }
     let mut fields = Vec::new();
     if let Some(quote) = &card.quote {
@@ -211,7 +219,7 @@ pub fn embed(card: &Card) -> CreateEmbed {
             .as_deref()
             .map(|s| format!("\n— {}", fit(s, 200)))
             .unwrap_or_default();
-        let room = limits::FIELD_VALUE - speaker.chars().count() - 4;
+        let room = limits::FIELD_VALUE.saturating_sub(speaker.chars().count() + 4);
         fields.push((
             "Key quotation".to_owned(),
             format!("“{}”{speaker}", fit(&quote.text, room)),
@@ -322,5 +330,60 @@ mod tests {
         }
         assert_eq!(parse_action("rr:drop:1"), None);
         assert_eq!(parse_action("other"), None);
+    }
+
+    #[test]
+    fn a_ten_kilobyte_url_is_left_out_and_nothing_overflows() {
+        let url = format!("https://example.org/{}", "a".repeat(10 * 1024));
+        let card = Card {
+            title: "t".repeat(300),
+            url: Some(url.clone()),
+            description: "d ".repeat(5000),
+            quote: Some(crate::bot::Quoted {
+                text: "q".repeat(3000),
+                speaker: Some("s".repeat(3000)),
+            }),
+            footer: Some("f".repeat(3000)),
+            ..Card::default()
+        };
+        let json = serde_json::to_value(embed(&card)).unwrap();
+        assert!(
+            json.get("url").is_none_or(serde_json::Value::is_null),
+            "{json}"
+        );
+        assert!(!json.to_string().contains(&url[..100]));
+        let chars = |key: &str| json[key].as_str().map_or(0, |s| s.chars().count());
+        assert!(chars("description") <= limits::DESCRIPTION);
+        assert!(chars("title") <= limits::TITLE);
+        let total: usize = ["title", "description"]
+            .iter()
+            .map(|k| chars(k))
+            .sum::<usize>()
+            + json["footer"]["text"]
+                .as_str()
+                .map_or(0, |s| s.chars().count())
+            + json["fields"].as_array().map_or(0, |fields| {
+                fields
+                    .iter()
+                    .map(|f| {
+                        f["name"].as_str().unwrap().chars().count()
+                            + f["value"].as_str().unwrap().chars().count()
+                    })
+                    .sum()
+            });
+        assert!(total <= limits::EMBED_TOTAL, "{total}");
+        let short = Card {
+            url: Some("https://example.org/a".into()),
+            description: "d ".repeat(5000),
+            ..Card::default()
+        };
+        let json = serde_json::to_value(embed(&short)).unwrap();
+        assert_eq!(json["url"], "https://example.org/a");
+        assert!(
+            json["description"]
+                .as_str()
+                .unwrap()
+                .ends_with("(https://example.org/a)")
+        );
     }
 }
