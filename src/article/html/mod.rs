@@ -49,6 +49,28 @@ pub struct Page {
     pub canonical_url: Option<String>,
 }
 
+/// Whether two addresses are on the same site: the same registrable domain (`news.example.co.uk`
+/// and `www.example.co.uk`), by the public suffix list; an address without a domain (an IP, a
+/// file) only matches the same host.
+pub fn same_site(a: &str, b: &str) -> bool {
+    let host = |u: &str| {
+        url::Url::parse(u).ok().and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        })
+    };
+    let (Some(a), Some(b)) = (host(a), host(b)) else {
+        return false;
+    };
+    if a == b {
+        return true;
+    }
+    match (psl::domain_str(&a), psl::domain_str(&b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// Whether a file holds a web page (a saved HTML page) rather than plain text or Markdown: by
 /// its name, or else by how its text starts.
 pub fn is_html(name: &str, text: &str) -> bool {
@@ -100,9 +122,12 @@ pub fn parse_html(html: &str, url: &str) -> Result<Page, HtmlError> {
     let document =
         nesting::parse(html, MAX_NESTING).ok_or(HtmlError::TooDeep { limit: MAX_NESTING })?;
     let absolute = |href: String| absolute_url(url, &href);
+    // A page may name its own address, not another site's: a canonical link to a different
+    // site would let any page take the place of a real article there.
     let canonical = meta(&document, "link[rel=canonical]", "href")
         .or_else(|| meta(&document, "meta[property='og:url']", "content"))
-        .and_then(absolute);
+        .and_then(absolute)
+        .filter(|canonical| same_site(canonical, url));
     let og_site = meta(&document, "meta[property='og:site_name']", "content");
     let meta_author = meta(&document, "meta[name=author]", "content");
     let published_meta = meta(
@@ -326,6 +351,52 @@ mod tests {
         assert_eq!(
             absolute_url("http://lantern.example.org", "//cdn.example.net/").as_deref(),
             Some("http://cdn.example.net/")
+        );
+    }
+
+    #[test]
+    fn a_canonical_address_counts_only_on_the_same_site() {
+        assert!(same_site(
+            "https://news.example.co.uk/a",
+            "http://www.example.co.uk/b"
+        ));
+        assert!(!same_site(
+            "https://evil.co.uk/a",
+            "https://example.co.uk/a"
+        ));
+        assert!(!same_site(
+            "https://victim.example/story",
+            "https://attacker.example/p"
+        ));
+        assert!(same_site(
+            "http://127.0.0.1:8080/a",
+            "http://127.0.0.1:9090/b"
+        ));
+        assert!(!same_site("file:///tmp/a.html", "https://example.org/"));
+        let page = |canonical: &str| {
+            format!(
+                "<html><head><title>A page</title><link rel=canonical href=\"{canonical}\"></head><body><article><p>{}</p></article></body></html>",
+                "Sentences about the reading room and its lamps go on for a while here. "
+                    .repeat(12)
+            )
+        };
+        let own = parse_html(
+            &page("https://www.blog.example/post"),
+            "https://blog.example/p?x=1",
+        )
+        .unwrap();
+        assert_eq!(
+            own.canonical_url.as_deref(),
+            Some("https://www.blog.example/post")
+        );
+        let other = parse_html(
+            &page("https://victim.example/story"),
+            "https://blog.example/p",
+        )
+        .unwrap();
+        assert_eq!(
+            other.canonical_url, None,
+            "another site's address is not trusted"
         );
     }
 }
