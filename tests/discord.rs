@@ -887,16 +887,25 @@ async fn slow_page() -> String {
     let page = format!(
         "<html><head><title>Storm Floods Riverside Town</title></head><body><article>{page}</article></body></html>"
     );
-    let site = axum::Router::new().route(
-        "/storm",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move {
+    let site = axum::Router::new()
+        .route(
+            "/storm",
+            axum::routing::get(move || {
+                let page = page.clone();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(2500)).await;
+                    axum::response::Html(page)
+                }
+            }),
+        )
+        .route(
+            // As slow, with no article on it.
+            "/empty",
+            axum::routing::get(|| async {
                 tokio::time::sleep(Duration::from_millis(2500)).await;
-                axum::response::Html(page)
-            }
-        }),
-    );
+                axum::response::Html("<html><body><nav>Home</nav></body></html>")
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/storm", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, site).await });
@@ -1766,4 +1775,54 @@ async fn forget_me_asks_with_a_button_then_forgets() {
     let forgotten = row().await;
     assert_eq!(forgotten.body, None);
     assert_eq!(forgotten.author_name, readingroom::store::FORGOTTEN);
+}
+
+#[tokio::test]
+async fn a_private_answer_is_deferred_privately_and_never_shown_to_the_channel() {
+    let world = World::new().await;
+    let slow = slow_page().await;
+    // A private command (a preview) is acknowledged privately.
+    let preview = world
+        .slash(
+            "feed",
+            json!([{ "name": "preview", "type": 1, "options": [
+                { "name": "url", "type": 3, "value": slow }
+            ]}]),
+            FakeDiscord::READER_ID,
+        )
+        .await;
+    assert_eq!(preview.body["type"], 5, "deferred: {}", preview.body);
+    assert_eq!(preview.body["data"]["flags"], 64, "privately");
+    // A public command whose answer turns out private (an error): the public deferral is
+    // removed and the answer comes privately.
+    let empty = slow.replace("/storm", "/empty");
+    let ingest = world
+        .slash("ingest", json!({ "url": empty }), FakeDiscord::MODERATOR_ID)
+        .await;
+    assert_eq!(ingest.body["type"], 5);
+    let token = ingest.path.split('/').nth(3).unwrap().to_owned();
+    let original = format!(
+        "/webhooks/{}/{token}/messages/@original",
+        FakeDiscord::APPLICATION_ID
+    );
+    let removed = world
+        .fake
+        .wait_for_request(|r| r.is("DELETE", &original), WAIT)
+        .await;
+    assert!(removed.succeeded(), "{}", world.fake.summary());
+    let followup = format!("/webhooks/{}/{token}", FakeDiscord::APPLICATION_ID);
+    let private = world
+        .fake
+        .wait_for_request(|r| r.is("POST", &followup), WAIT)
+        .await;
+    assert_eq!(private.body["flags"], 64, "{}", private.body);
+    assert!(
+        private.body["content"]
+            .as_str()
+            .unwrap()
+            .contains("Nothing was added"),
+        "{}",
+        private.body
+    );
+    no_mentions(&private.body["allowed_mentions"]);
 }

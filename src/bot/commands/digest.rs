@@ -51,7 +51,8 @@ pub const SPEC: CommandSpec = CommandSpec::group(
             false,
             "",
             |_| Ok(Box::new(Show { preview: true })),
-        ),
+        )
+        .private(),
     ],
 );
 

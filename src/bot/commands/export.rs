@@ -11,7 +11,8 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
     true,
     "12",
     |args| Ok(Box::new(parse(args)?)),
-);
+)
+.private();
 
 /// The largest file sent in chat (Discord's smallest upload limit is 8 MiB).
 const MAX_FILE_BYTES: usize = 7 * 1024 * 1024;

@@ -66,7 +66,8 @@ pub const SPEC: CommandSpec = CommandSpec::group(
             false,
             "https://example.org/feed.xml",
             |args| Ok(Box::new(Preview(args.url("url")?))),
-        ),
+        )
+        .private(),
     ],
 );
 

@@ -16,7 +16,8 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
     false,
     "confirm",
     |args| Ok(Box::new(parse(args)?)),
-);
+)
+.private();
 
 #[derive(Debug, PartialEq, Eq)]
 struct ForgetMe {

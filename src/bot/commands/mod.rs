@@ -138,6 +138,9 @@ pub struct CommandSpec {
     pub subcommands: &'static [CommandSpec],
     /// Its parser; `None` for a command run only through its subcommands.
     pub parse: Option<Parser>,
+    /// It answers the caller alone (stats, previews, files): platforms that must acknowledge
+    /// before the answer is ready (Discord) acknowledge privately too.
+    pub private: bool,
 }
 
 impl CommandSpec {
@@ -158,7 +161,14 @@ impl CommandSpec {
             example,
             subcommands: &[],
             parse: Some(parse),
+            private: false,
         }
+    }
+
+    /// The same command, answering the caller alone.
+    pub const fn private(mut self) -> Self {
+        self.private = true;
+        self
     }
 
     /// A command made of subcommands.
@@ -175,6 +185,7 @@ impl CommandSpec {
             example: "",
             subcommands,
             parse: None,
+            private: false,
         }
     }
 

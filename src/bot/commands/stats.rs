@@ -10,7 +10,8 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
     true,
     "",
     |args| Ok(Box::new(parse(args)?)),
-);
+)
+.private();
 
 #[derive(Debug)]
 struct Stats;

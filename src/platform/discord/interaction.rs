@@ -189,6 +189,7 @@ async fn answer(
     http: &Http,
     token: &str,
     respond: &dyn Respond,
+    private: bool,
     reply: impl std::future::Future<Output = Reply>,
 ) -> anyhow::Result<Reply> {
     tokio::pin!(reply);
@@ -205,9 +206,33 @@ async fn answer(
             reply
         }
         _ = tokio::time::sleep(DEFER_AFTER) => {
-            let message = CreateInteractionResponseMessage::new();
+            let message = CreateInteractionResponseMessage::new().ephemeral(private);
             respond.respond(CreateInteractionResponse::Defer(message)).await?;
-            reply.await
+            let reply = reply.await;
+            if reply.ephemeral && !private {
+                // A public "thinking…" cannot become private: it goes, and the answer comes as
+                // a follow-up only the caller sees.
+                with_retry("removing a public deferral", || {
+                    http.delete_original_interaction_response(token)
+                })
+                .await
+                .context("removing a public deferral")?;
+                let rendered = render::render(&reply);
+                let mut followup = CreateInteractionResponseFollowup::new()
+                    .ephemeral(true)
+                    .embeds(rendered.embeds)
+                    .components(rendered.components)
+                    .add_files(rendered.files)
+                    .allowed_mentions(CreateAllowedMentions::new());
+                if let Some(content) = rendered.content {
+                    followup = followup.content(content);
+                }
+                with_retry("answering privately", || followup.clone().execute(http, (None, token)))
+                    .await
+                    .context("answering privately")?;
+                return Ok(reply);
+            }
+            reply
         }
     };
     let rendered = render::render(&deferred);
@@ -244,13 +269,15 @@ async fn slash(
         &interaction.user,
     )
     .await;
+    let command = commands::command_for(&interaction.data);
+    let private = command.as_ref().is_ok_and(|c| c.spec().private);
     let run = async {
-        match commands::command_for(&interaction.data) {
+        match command {
             Ok(command) => core.bot.handle(&ctx, command).await,
             Err(message) => Reply::error(message),
         }
     };
-    let reply = answer(client.http, &interaction.token, respond, run).await?;
+    let reply = answer(client.http, &interaction.token, respond, private, run).await?;
     let Some(Effect::Discussion {
         discussion_id,
         article_id,
@@ -361,7 +388,14 @@ async fn button(
         }) => notice(continues_in(*article_id, existing), true),
         None => {
             let token = interaction.token.clone();
-            answer(client.http, &token, respond, std::future::ready(reply)).await?;
+            answer(
+                client.http,
+                &token,
+                respond,
+                false,
+                std::future::ready(reply),
+            )
+            .await?;
             return Ok(());
         }
     };

@@ -532,6 +532,16 @@ impl State {
                         self.sent("MESSAGE_UPDATE", message.clone());
                         Ok(Reply::ok(message))
                     }
+                    "DELETE" => {
+                        let id = id_of(&message["id"]);
+                        self.messages.remove(&id);
+                        if message["flags"].as_u64().unwrap_or(0) & 64 == 0 {
+                            let gone =
+                                json!({ "id": message["id"], "channel_id": message["channel_id"] });
+                            self.dispatch("MESSAGE_DELETE", gone);
+                        }
+                        Ok(Reply::no_content())
+                    }
                     _ => Err(Reply::error(405, 0, "405: Method Not Allowed")),
                 }
             }
