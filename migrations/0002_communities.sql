@@ -75,3 +75,17 @@ CREATE TABLE message_edits (
     message_id  INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     PRIMARY KEY (platform, edit_id)
 );
+
+-- Feed posts back off one by one: a post that keeps failing waits longer each time and is set
+-- aside after a limit, so it cannot hold up the others.
+ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
+ALTER TABLE deliveries ADD COLUMN failed_at TEXT;
+
+-- What the bot has to tell a channel's moderators the next time they look (a feed dropped
+-- because the platform refused its posts there).
+CREATE TABLE channel_notices (
+    id          INTEGER PRIMARY KEY,
+    channel_id  INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    text        TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);

@@ -442,11 +442,29 @@ mod feeds {
         posts: Mutex<Vec<(String, String)>>,
         failures: Mutex<usize>,
         threads: Mutex<Vec<String>>,
+        /// Channels where every send fails for a while (a platform hiccup).
+        broken: Mutex<Vec<String>>,
+        /// Channels the platform refuses for good (the bot lost its permissions).
+        gone: Mutex<Vec<String>>,
+        /// Sends tried, by channel.
+        tries: Mutex<std::collections::HashMap<String, usize>>,
     }
 
     #[async_trait::async_trait]
     impl DigestSink for Sink {
         async fn post(&self, channel: &str, reply: &Reply, _key: &str) -> anyhow::Result<()> {
+            *self
+                .tries
+                .lock()
+                .unwrap()
+                .entry(channel.to_owned())
+                .or_default() += 1;
+            if self.broken.lock().unwrap().iter().any(|c| c == channel) {
+                anyhow::bail!("the platform is having a bad day");
+            }
+            if self.gone.lock().unwrap().iter().any(|c| c == channel) {
+                return Err(readingroom::bot::digest::Refused("403 Missing Access".into()).into());
+            }
             let mut failures = self.failures.lock().unwrap();
             if *failures > 0 {
                 *failures -= 1;
@@ -652,6 +670,108 @@ mod feeds {
             panic!("{list:?}")
         };
         assert!(card.fields[0].value.contains("OK"), "{card:?}");
+    }
+
+    #[tokio::test]
+    async fn a_failing_channel_backs_off_and_holds_up_no_other() {
+        let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
+        for channel in ["c1", "broken", "gone"] {
+            let moderator = context(Platform::Console, channel, "mod", true);
+            bot.handle_text(&moderator, &format!("feed add {url}"))
+                .await;
+        }
+        sink.broken.lock().unwrap().push("broken".into());
+        sink.gone.lock().unwrap().push("gone".into());
+        {
+            let mut site = site.lock().unwrap();
+            site.entries.insert(0, (30, "Essay 30".into()));
+            site.etag += 1;
+        }
+        let first = poller.run_once(at(16)).await.unwrap();
+        assert_eq!((first.delivered, first.refused), (1, 1), "{first:?}");
+        let tries = |channel: &str| {
+            sink.tries
+                .lock()
+                .unwrap()
+                .get(channel)
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut attempts_at = vec![16];
+        for minute in 16..=300 {
+            let before = tries("broken");
+            let report = poller.run_once(at(minute)).await.unwrap();
+            assert_eq!(report.delivered, 0);
+            if tries("broken") > before {
+                attempts_at.push(minute);
+            }
+        }
+        // Each wait doubles; after eight attempts the post is set aside.
+        assert_eq!(
+            attempts_at,
+            [16, 17, 19, 23, 31, 47, 79, 143],
+            "{attempts_at:?}"
+        );
+        assert_eq!(tries("gone"), 1, "a refusal is not retried");
+        assert_eq!(tries("c1"), 1);
+        let moderator = |channel| context(Platform::Console, channel, "mod", true);
+        let list = bot.handle_text(&moderator("broken"), "feed list").await;
+        let Body::Card(card) = &list.body else {
+            panic!("{list:?}")
+        };
+        assert!(
+            card.fields[0]
+                .value
+                .contains("1 post could not be delivered here"),
+            "{card:?}"
+        );
+        let list = bot.handle_text(&moderator("gone"), "feed list").await;
+        let Body::Card(card) = &list.body else {
+            panic!("{list:?}")
+        };
+        assert_eq!(card.fields.len(), 1, "no feed left, one notice: {card:?}");
+        assert!(
+            card.fields[0].value.contains("403 Missing Access"),
+            "{card:?}"
+        );
+        let again = bot.handle_text(&moderator("gone"), "feed list").await;
+        assert!(
+            matches!(&again.body, Body::Text(t) if t.contains("follows no feeds")),
+            "the notice is shown once: {again:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unsubscribing_drops_the_posts_still_owed() {
+        let (_dir, bot, _clock, site, url, sink, poller) = setup().await;
+        let moderator = context(Platform::Console, "c1", "mod", true);
+        bot.handle_text(&moderator, &format!("feed add {url}"))
+            .await;
+        // Another channel keeps the feed followed (and its entries known) throughout.
+        let other = context(Platform::Console, "c2", "mod", true);
+        bot.handle_text(&other, &format!("feed add {url}")).await;
+        sink.broken.lock().unwrap().push("c1".into());
+        {
+            let mut site = site.lock().unwrap();
+            site.entries.insert(0, (30, "Essay 30".into()));
+            site.etag += 1;
+        }
+        poller.run_once(at(16)).await.unwrap();
+        bot.handle_text(&moderator, &format!("feed remove {url}"))
+            .await;
+        bot.handle_text(&moderator, &format!("feed add {url}"))
+            .await;
+        sink.broken.lock().unwrap().clear();
+        let report = poller.run_once(at(40)).await.unwrap();
+        assert_eq!(
+            report.delivered, 0,
+            "the old post went with the subscription"
+        );
+        let posts = sink.posts.lock().unwrap();
+        assert!(
+            posts.iter().all(|(channel, _)| channel == "c2"),
+            "{posts:?}"
+        );
     }
 
     #[tokio::test]

@@ -226,6 +226,12 @@ pub struct RunReport {
     pub status: RunStatus,
 }
 
+/// A send the platform refused for good (the channel is gone, or the bot may not post there):
+/// sinks return it (inside their `anyhow::Error`) so callers stop retrying.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
 /// Each platform's sink, by platform name: where the scheduler and the feed poller post.
 #[derive(Debug, Default, Clone)]
 pub struct Sinks(HashMap<&'static str, Arc<dyn DigestSink>>);

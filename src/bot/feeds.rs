@@ -12,7 +12,7 @@ use reqwest::header::{
 };
 use tokio::sync::watch;
 
-use super::digest::{DigestSink, Sinks};
+use super::digest::{DigestSink, Refused, Sinks};
 use super::{Bot, Platform};
 use crate::article::html::parse_html;
 use crate::bot::reply::Reply;
@@ -97,7 +97,12 @@ pub struct PollReport {
     pub new_entries: usize,
     /// Posts delivered.
     pub delivered: usize,
+    /// Channels unsubscribed because the platform refused their posts for good.
+    pub refused: usize,
 }
+
+/// Attempts at one post before it is set aside (about four hours of doubling waits).
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 8;
 
 /// Polls due feeds and delivers what is owed.
 #[derive(Debug, Clone)]
@@ -217,7 +222,7 @@ impl Poller {
 
     async fn deliver(&self, now: DateTime<Utc>, report: &mut PollReport) -> Result<(), StoreError> {
         let store = self.bot.store();
-        for delivery in store.pending_deliveries(200).await? {
+        for delivery in store.pending_deliveries(now, 200).await? {
             let Some(sink) = self.sinks.get(delivery.platform.as_str()) else {
                 continue;
             };
@@ -265,16 +270,42 @@ impl Poller {
                         }
                     }
                 }
-                Err(error) => {
+                Err(error) if error.downcast_ref::<Refused>().is_some() => {
                     tracing::warn!(
                         channel = delivery.channel_id,
-                        "posting a feed entry failed, will retry: {error:#}"
+                        "the platform refuses feed posts here; unsubscribing: {error:#}"
+                    );
+                    let notice = format!(
+                        "This channel no longer follows a feed: the platform refused its posts here ({error}). Check the bot's permissions, then {prefix}feed add it again."
                     );
                     store
-                        .delivery_done(
+                        .feed_refused(delivery.entry_id, delivery.channel_id, &notice, now)
+                        .await?;
+                    report.refused += 1;
+                }
+                Err(error) => {
+                    let attempts = store
+                        .delivery_attempts(delivery.entry_id, delivery.channel_id)
+                        .await?
+                        + 1;
+                    // Each post backs off on its own, so one channel's trouble holds up no other.
+                    let retry = (attempts < MAX_DELIVERY_ATTEMPTS).then(|| {
+                        let wait = Span::minutes(1 << (attempts - 1).clamp(0, 9));
+                        now + wait.min(Span::hours(6))
+                    });
+                    tracing::warn!(
+                        channel = delivery.channel_id,
+                        attempts,
+                        ?retry,
+                        "posting a feed entry failed: {error:#}"
+                    );
+                    store
+                        .delivery_failed(
                             delivery.entry_id,
                             delivery.channel_id,
-                            Err(&format!("{error:#}")),
+                            &format!("{error:#}"),
+                            now,
+                            retry,
                         )
                         .await?;
                 }

@@ -123,6 +123,16 @@ impl Store {
     /// did not follow it.
     pub async fn unsubscribe(&self, url: &str, channel_id: i64) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
+        // Posts still owed to the channel go with the subscription.
+        sqlx::query(
+            "DELETE FROM deliveries WHERE channel_id = ? AND delivered_at IS NULL
+             AND entry_id IN (SELECT e.id FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
+                              WHERE f.url = ?)",
+        )
+        .bind(channel_id)
+        .bind(url)
+        .execute(&mut *tx)
+        .await?;
         let removed = sqlx::query(
             "DELETE FROM feed_subscriptions WHERE channel_id = ? AND feed_id = (SELECT id FROM feeds WHERE url = ?)",
         )
@@ -264,7 +274,11 @@ impl Store {
     }
 
     /// Posts still owed, oldest first.
-    pub async fn pending_deliveries(&self, limit: u32) -> Result<Vec<Delivery>> {
+    pub async fn pending_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
         Ok(sqlx::query_as(
             "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id,
                     coalesce(s.open_thread, 0) AS open_thread, c.community_id
@@ -272,12 +286,114 @@ impl Store {
              JOIN feed_entries e ON e.id = d.entry_id
              JOIN channels c ON c.id = d.channel_id
              LEFT JOIN feed_subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id
-             WHERE d.delivered_at IS NULL AND e.article_id IS NOT NULL
+             WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND e.article_id IS NOT NULL
+               AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
                AND c.community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
              ORDER BY d.entry_id, d.channel_id LIMIT ?",
         )
+        .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// A post could not be sent: tried again at `retry`, or set aside for good when `retry` is
+    /// `None` (too many attempts).
+    pub async fn delivery_failed(
+        &self,
+        entry_id: i64,
+        channel_id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+        retry: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
+                 failed_at = CASE WHEN ? IS NULL THEN ? END
+             WHERE entry_id = ? AND channel_id = ?",
+        )
+        .bind(error)
+        .bind(retry)
+        .bind(retry)
+        .bind(now)
+        .bind(entry_id)
+        .bind(channel_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many attempts a post has had.
+    pub async fn delivery_attempts(&self, entry_id: i64, channel_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT attempts FROM deliveries WHERE entry_id = ? AND channel_id = ?",
+        )
+        .bind(entry_id)
+        .bind(channel_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or_default())
+    }
+
+    /// The platform refused a feed's posts in a channel for good (the channel is gone, or the
+    /// bot may not post there): the channel stops following the feed, its owed posts go, and
+    /// a notice waits for the moderators' next `/feed list`.
+    pub async fn feed_refused(
+        &self,
+        entry_id: i64,
+        channel_id: i64,
+        notice: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let feed: Option<i64> = sqlx::query_scalar("SELECT feed_id FROM feed_entries WHERE id = ?")
+            .bind(entry_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(feed) = feed {
+            sqlx::query("DELETE FROM feed_subscriptions WHERE feed_id = ? AND channel_id = ?")
+                .bind(feed)
+                .bind(channel_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM deliveries WHERE channel_id = ? AND delivered_at IS NULL
+                 AND entry_id IN (SELECT id FROM feed_entries WHERE feed_id = ?)",
+            )
+            .bind(channel_id)
+            .bind(feed)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO channel_notices (channel_id, text, created_at) VALUES (?, ?, ?)")
+            .bind(channel_id)
+            .bind(notice)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The notices waiting for a channel's moderators, oldest first; they are shown once.
+    pub async fn take_notices(&self, channel_id: i64) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("DELETE FROM channel_notices WHERE channel_id = ? RETURNING text")
+                .bind(channel_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// How many posts of a feed were set aside in a channel after too many failures.
+    pub async fn failed_posts(&self, feed_id: i64, channel_id: i64) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT count(*) FROM deliveries d JOIN feed_entries e ON e.id = d.entry_id
+             WHERE e.feed_id = ? AND d.channel_id = ? AND d.failed_at IS NOT NULL",
+        )
+        .bind(feed_id)
+        .bind(channel_id)
+        .fetch_one(&self.pool)
         .await?)
     }
 

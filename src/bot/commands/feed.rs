@@ -178,22 +178,43 @@ fn health(feed: &Feed) -> String {
 impl Run for List {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let channel = bot.channel(ctx).await?;
-        let feeds = bot.store().channel_feeds(channel.id).await?;
-        if feeds.is_empty() {
+        let store = bot.store();
+        let feeds = store.channel_feeds(channel.id).await?;
+        // Notices are for the moderators, who act on them; they see each once.
+        let notices = if ctx.user.moderator {
+            store.take_notices(channel.id).await?
+        } else {
+            Vec::new()
+        };
+        if feeds.is_empty() && notices.is_empty() {
             return Ok(Reply::text(format!(
                 "This channel follows no feeds. {}feed add <url> follows one.",
                 ctx.prefix
             )));
         }
+        let mut fields = Vec::new();
+        for feed in &feeds {
+            let mut value = health(feed);
+            let failed = store.failed_posts(feed.id, channel.id).await?;
+            if failed > 0 {
+                value.push_str(&format!(
+                    "\n{failed} post{} could not be delivered here and {} given up.",
+                    if failed == 1 { "" } else { "s" },
+                    if failed == 1 { "was" } else { "were" }
+                ));
+            }
+            fields.push(Field {
+                name: feed.title.clone().unwrap_or_else(|| feed.url.clone()),
+                value,
+            });
+        }
+        fields.extend(notices.into_iter().map(|notice| Field {
+            name: "Notice".into(),
+            value: notice,
+        }));
         Ok(Reply::card(Card {
             title: "Feeds followed here".into(),
-            fields: feeds
-                .iter()
-                .map(|feed| Field {
-                    name: feed.title.clone().unwrap_or_else(|| feed.url.clone()),
-                    value: health(feed),
-                })
-                .collect(),
+            fields,
             ..Card::default()
         }))
     }

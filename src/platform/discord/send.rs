@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::render::{self, limits};
 use crate::bot::Reply;
-use crate::bot::digest::DigestSink;
+use crate::bot::digest::{DigestSink, Refused};
 
 /// Retries a Discord call on 5xx answers and transport errors, with exponential backoff.
 /// (429s are serenity's rate limiter's to handle.)
@@ -124,11 +124,29 @@ impl DiscordDigests {
         if let Some(content) = rendered.content {
             message = message.content(content);
         }
-        Ok(with_retry("posting to a channel", || {
+        with_retry("posting to a channel", || {
             channel.send_message(&self.http, message.clone())
         })
-        .await?)
+        .await
+        .map_err(refused_for_good)
     }
+}
+
+/// A 403 (missing access or permissions) or 404 (unknown channel) will not go away by retrying:
+/// it is [`Refused`], so the caller stops.
+fn refused_for_good(error: serenity::Error) -> anyhow::Error {
+    use serenity::http::HttpError;
+    if let serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) = &error
+        && matches!(response.status_code.as_u16(), 403 | 404)
+    {
+        return Refused(format!(
+            "Discord answered {} ({})",
+            response.status_code.as_u16(),
+            response.error.message
+        ))
+        .into();
+    }
+    error.into()
 }
 
 fn channel_id(channel: &str) -> anyhow::Result<ChannelId> {

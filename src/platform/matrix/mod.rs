@@ -38,7 +38,7 @@ use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::bot::digest::DigestSink;
+use crate::bot::digest::{DigestSink, Refused};
 use crate::bot::{
     Bot, Change, Changed, Command, Context, Effect, MessageRef, Platform, Posted, Reply, User,
 };
@@ -584,21 +584,34 @@ impl MatrixBot {
         key: &str,
     ) -> anyhow::Result<OwnedEventId> {
         let room_id = matrix_sdk::ruma::RoomId::parse(channel).context("not a Matrix room id")?;
-        let room = self
+        let Some(room) = self
             .client
             .get_room(&room_id)
-            .context("the bot is not in that room")?;
+            .filter(|room| room.state() == matrix_sdk::RoomState::Joined)
+        else {
+            return Err(Refused("the bot is not in that room".into()).into());
+        };
         let (body, html) = render(reply, &self.config.prefix);
         let mut content = RoomMessageEventContent::notice_html(body, html);
         content.mentions = Some(Mentions::new());
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        let response = room
+        let sent = room
             .send(content)
             .with_transaction_id(OwnedTransactionId::from(format!("rr-post-{hex}")))
-            .await
-            .context("sending to the room")?;
-        Ok(response.response.event_id)
+            .await;
+        match sent {
+            Ok(response) => Ok(response.response.event_id),
+            // The room's power levels forbid the bot to post: retrying will not help.
+            Err(error)
+                if error
+                    .as_client_api_error()
+                    .is_some_and(|e| e.status_code.as_u16() == 403) =>
+            {
+                Err(Refused(format!("the room does not let the bot post: {error}")).into())
+            }
+            Err(error) => Err(error).context("sending to the room"),
+        }
     }
 }
 
