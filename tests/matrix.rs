@@ -152,7 +152,25 @@ impl Reader {
     }
 
     async fn sync(&mut self) {
-        let mut settings = SyncSettings::default().timeout(Duration::from_millis(300));
+        // Synapse gives 10 timeline events per room by default and drops older ones from a
+        // "limited" sync: a flood of commands and answers between two syncs would lose some.
+        let filter = {
+            use matrix_sdk::ruma::api::client::filter::{
+                FilterDefinition, RoomEventFilter, RoomFilter,
+            };
+            let mut timeline = RoomEventFilter::default();
+            timeline.limit = Some(100u32.into());
+            let mut room = RoomFilter::default();
+            room.timeline = timeline;
+            let mut definition = FilterDefinition::default();
+            definition.room = room;
+            matrix_sdk::ruma::api::client::sync::sync_events::v3::Filter::FilterDefinition(
+                definition,
+            )
+        };
+        let mut settings = SyncSettings::default()
+            .filter(filter)
+            .timeout(Duration::from_millis(300));
         if let Some(token) = &self.token {
             settings = settings.token(token.clone());
         }
