@@ -181,20 +181,7 @@ async fn edits_and_deletes_reach_the_store_and_a_deleted_pin_leaves_the_board() 
     let article = app.ingest_fixture().await;
     let store = app.bot.store();
     let now = app.bot.now();
-    let channel = store
-        .channel(
-            "discord",
-            "c1",
-            Some("books"),
-            store
-                .community("discord", "c1", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let channel = common::channel(store, "discord", "c1", Some("books"), now).await;
     let (discussion, created) = store
         .open_discussion(article, channel.id, now)
         .await
@@ -414,20 +401,7 @@ async fn changes_racing_the_creation_are_never_lost() {
     let article = app.ingest_fixture().await;
     let store = app.bot.store().clone();
     let now = app.bot.now();
-    let channel = store
-        .channel(
-            "discord",
-            "c1",
-            None,
-            store
-                .community("discord", "c1", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let channel = common::channel(&store, "discord", "c1", None, now).await;
     let (discussion, _) = store
         .open_discussion(article, channel.id, now)
         .await
@@ -585,20 +559,7 @@ async fn prometheus_metrics_count_commands_outcomes_and_recorded_messages() {
     app.bot.handle_text(&reader, "no such command").await;
     let store = app.bot.store();
     let now = app.bot.now();
-    let channel = store
-        .channel(
-            "discord",
-            "c1",
-            None,
-            store
-                .community("discord", "c1", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let channel = common::channel(store, "discord", "c1", None, now).await;
     let (discussion, _) = store
         .open_discussion(readingroom::store::ArticleId(1), channel.id, now)
         .await

@@ -285,20 +285,7 @@ async fn the_digest_holds_articles_discussions_pins_and_a_quote() {
         scheduled("09:00", "Europe/Berlin", local(BERLIN, 2026, 6, 1, 7, 0)).await;
     let store = app.bot.store();
     let now = app.bot.now();
-    let channel = store
-        .channel(
-            "console",
-            "console",
-            None,
-            store
-                .community("console", "console", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let channel = common::channel(store, "console", "console", None, now).await;
     let (discussion, _) = store
         .open_discussion(readingroom::store::ArticleId(1), channel.id, now)
         .await
@@ -428,20 +415,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
             reply_to: reply_to.map(str::to_owned),
             created_at: now + Duration::minutes(minutes),
         };
-    let first = store
-        .channel(
-            "discord",
-            "c1",
-            Some("books"),
-            store
-                .community("discord", "c1", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let first = common::channel(store, "discord", "c1", Some("books"), now).await;
     let (d1, _) = store.open_discussion(article, first.id, now).await.unwrap();
     app.bot
         .record_message(d1.id, message("a", "ana", "Root take", None, 0))
@@ -462,20 +436,7 @@ async fn export_is_a_reply_tree_with_pins_and_without_deleted_messages() {
         )
         .await
         .unwrap();
-    let matrix = store
-        .channel(
-            "matrix",
-            "!room:x",
-            None,
-            store
-                .community("matrix", "!room:x", None, now)
-                .await
-                .unwrap()
-                .id,
-            now,
-        )
-        .await
-        .unwrap();
+    let matrix = common::channel(store, "matrix", "!room:x", None, now).await;
     let (d2, _) = store
         .open_discussion(article, matrix.id, now)
         .await

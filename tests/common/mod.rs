@@ -78,6 +78,24 @@ pub fn context(platform: Platform, channel: &str, user: &str, moderator: bool) -
     }
 }
 
+/// The channel `external` of `platform`, in a community of its own (as a Matrix room is).
+pub async fn channel(
+    store: &Store,
+    platform: &str,
+    external: &str,
+    name: Option<&str>,
+    now: chrono::DateTime<Utc>,
+) -> readingroom::store::Channel {
+    let community = store
+        .community(platform, external, None, now)
+        .await
+        .unwrap();
+    store
+        .channel(platform, external, name, community.id, now)
+        .await
+        .unwrap()
+}
+
 /// One line per moderator-only action (prefix omitted), for checking refusals on every
 /// platform: each moderator command's own example, so a new one is checked as soon as it is
 /// in the command list.
