@@ -255,7 +255,7 @@ impl Poller {
             match sent {
                 Ok(thread) => {
                     store
-                        .delivery_done(delivery.entry_id, delivery.channel_id, Ok(now))
+                        .delivered(delivery.entry_id, delivery.channel_id, now)
                         .await?;
                     report.delivered += 1;
                     if let Some(community) = delivery.community_id {

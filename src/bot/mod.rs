@@ -287,7 +287,10 @@ impl Bot {
     ) -> Result<StoredArticle, Failure> {
         // An article of another community's shelf gets the same answer as one that does not
         // exist, so ids tell nothing.
-        let scope = self.scope(ctx).await?;
+        self.find_in(self.scope(ctx).await?, id).await
+    }
+
+    async fn find_in(&self, scope: Scope, id: ArticleId) -> Result<StoredArticle, Failure> {
         self.store
             .article_in(scope, id)
             .await?
@@ -305,11 +308,11 @@ impl Bot {
             None => self.store.latest_article(scope).await?.ok_or_else(|| {
                 user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
             }),
-            Some(Target::Id(id)) => self.find(ctx, id).await,
+            Some(Target::Id(id)) => self.find_in(scope, id).await,
             Some(Target::Words(words)) => {
                 let hit = self.store.search(scope, &words, 1).await?.into_iter().next();
                 match hit {
-                    Some(hit) => self.find(ctx, hit.id).await,
+                    Some(hit) => self.find_in(scope, hit.id).await,
                     None => Err(user_error(format!(
                         "No article matches “{}”. Try {}search with other words.",
                         reply::truncate(&words, 60),

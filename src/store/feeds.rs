@@ -397,23 +397,14 @@ impl Store {
         .await?)
     }
 
-    /// Marks a post delivered (only after the send succeeded) or counts a failed attempt.
-    pub async fn delivery_done(
-        &self,
-        entry_id: i64,
-        channel_id: i64,
-        outcome: std::result::Result<DateTime<Utc>, &str>,
-    ) -> Result<()> {
-        let (delivered, error) = match outcome {
-            Ok(at) => (Some(at), None),
-            Err(error) => (None, Some(error)),
-        };
+    /// Marks a post delivered; called only after the send succeeded (failures go through
+    /// [`Store::delivery_failed`]).
+    pub async fn delivered(&self, entry_id: i64, channel_id: i64, at: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = ?
+            "UPDATE deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = NULL
              WHERE entry_id = ? AND channel_id = ?",
         )
-        .bind(delivered)
-        .bind(error)
+        .bind(at)
         .bind(entry_id)
         .bind(channel_id)
         .execute(&self.pool)
