@@ -104,6 +104,9 @@ pub struct Settings {
     /// Seconds after which a command (e.g. sent while the bot was down) is no longer answered.
     #[arg(long, env = "MATRIX_MAX_COMMAND_AGE", value_parser = Checked(age), default_value = "3600", allow_negative_numbers = true)]
     matrix_max_command_age: Duration,
+    /// Seconds an encrypted event waits for its room key before the bot gives up on it.
+    #[arg(long, env = "MATRIX_KEY_WAIT", value_parser = Checked(age), default_value = "600", allow_negative_numbers = true)]
+    matrix_key_wait: Duration,
 }
 
 /// The bot's configuration.
@@ -187,6 +190,8 @@ pub struct MatrixConfig {
     pub allowed_users: Vec<String>,
     /// Older commands (sent while the bot was down) are recorded but not answered.
     pub max_command_age: Duration,
+    /// How long an encrypted event waits for its room key before it is given up.
+    pub key_wait: Duration,
 }
 
 impl Settings {
@@ -261,6 +266,7 @@ impl TryFrom<Settings> for Config {
             matrix_allowed_servers,
             matrix_allowed_users,
             matrix_max_command_age,
+            matrix_key_wait,
         } = settings;
         let discord = match discord_token {
             None => None,
@@ -308,6 +314,7 @@ impl TryFrom<Settings> for Config {
                 allowed_servers: nonblank(matrix_allowed_servers),
                 allowed_users: nonblank(matrix_allowed_users),
                 max_command_age: matrix_max_command_age,
+                key_wait: matrix_key_wait,
             }),
         };
         let fetch_allow = nonblank(fetch_allow)
@@ -654,6 +661,7 @@ mod tests {
         assert_eq!(matrix.moderator_level, 50);
         assert!(matrix.allowed_servers.is_empty() && matrix.allowed_users.is_empty());
         assert_eq!(matrix.max_command_age, Duration::from_secs(3600));
+        assert_eq!(matrix.key_wait, Duration::from_secs(600));
     }
 
     #[test]

@@ -28,6 +28,8 @@ use readingroom::bot::{Bot, CommunityLimits};
 use readingroom::clock::SystemClock;
 use readingroom::config::{MatrixAuth, MatrixConfig};
 use readingroom::platform::matrix::MatrixBot;
+use readingroom::sources::reach::Reach;
+use readingroom::sources::web::FetchOptions;
 use readingroom::store::{Scope, Store};
 use synapse::{Registered, Synapse};
 use tokio::sync::watch;
@@ -47,6 +49,10 @@ struct RunningBot {
 struct Setup {
     allowed_servers: Vec<String>,
     limits: Option<CommunityLimits>,
+    /// How long an undecryptable event waits for its key (600 s unless said).
+    key_wait: Option<Duration>,
+    /// Let chat fetch pages from loopback, where the test's web server is.
+    fetch_loopback: bool,
 }
 
 async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot {
@@ -64,8 +70,16 @@ async fn start_bot_with(
         .unwrap();
     // Readers get 12 commands, then one a minute: enough for every test's reader, and a flood
     // test knows exactly where the limit falls.
-    let bot =
-        Bot::new(store.clone(), Arc::new(SystemClock)).with_rate_limit(12, Duration::from_secs(60));
+    let fetch = FetchOptions {
+        reach: if setup.fetch_loopback {
+            Reach::Public(vec!["127.0.0.1".parse().unwrap()])
+        } else {
+            FetchOptions::default().reach
+        },
+        ..FetchOptions::default()
+    };
+    let bot = Bot::with_fetcher(store.clone(), Arc::new(SystemClock), fetch)
+        .with_rate_limit(12, Duration::from_secs(60));
     let bot = match setup.limits {
         Some(limits) => bot.with_community_limits(limits),
         None => bot,
@@ -81,6 +95,7 @@ async fn start_bot_with(
         allowed_servers: setup.allowed_servers,
         allowed_users: Vec::new(),
         max_command_age: Duration::from_secs(3600),
+        key_wait: setup.key_wait.unwrap_or(Duration::from_secs(600)),
     };
     let adapter = MatrixBot::connect(bot, config)
         .await
@@ -1182,6 +1197,7 @@ fn who_may_invite_the_bot() {
         allowed_servers: servers.iter().map(|s| s.to_string()).collect(),
         allowed_users: users.iter().map(|s| s.to_string()).collect(),
         max_command_age: Duration::from_secs(3600),
+        key_wait: Duration::from_secs(600),
     };
     let me = UserId::parse("@readingroom:home.example").unwrap();
     let home = UserId::parse("@ann:home.example").unwrap();
@@ -1421,4 +1437,397 @@ async fn forget_me_asks_then_forgets_the_reader_here() {
     assert_eq!(row.body, None);
     assert_eq!(row.author_id, "");
     assert_eq!(row.author_name, readingroom::store::FORGOTTEN);
+}
+
+impl Reader {
+    /// A room in which only its creator may send messages (`events_default: 100`): the bot is
+    /// invited and joins, but may not post.
+    async fn create_muted_room(&mut self, invite: &[&str]) -> Room {
+        let mut request = CreateRoom::new();
+        request.invite = invite.iter().map(|u| UserId::parse(*u).unwrap()).collect();
+        request.power_level_content_override = Some(
+            matrix_sdk::ruma::serde::Raw::new(&serde_json::json!({ "events_default": 100 }))
+                .unwrap()
+                .cast_unchecked(),
+        );
+        let room = self.client.create_room(request).await.unwrap();
+        self.sync().await;
+        room
+    }
+}
+
+impl World {
+    /// Alice stops sharing room keys with the bot's device and starts a new key session: what
+    /// she sends next reaches the bot undecryptable.
+    async fn withhold_keys_from_bot(&mut self) {
+        // A first exchange, so Alice knows the bot's device.
+        self.ask("!help").await;
+        let adapter = &self.bot.as_ref().unwrap().adapter;
+        let device = adapter.client().device_id().unwrap().to_owned();
+        let bot = UserId::parse(self.bot_id()).unwrap();
+        let encryption = self.alice.client.encryption();
+        encryption
+            .get_device(&bot, &device)
+            .await
+            .unwrap()
+            .expect("Alice knows the bot's device")
+            .set_local_trust(matrix_sdk::encryption::LocalTrust::BlackListed)
+            .await
+            .unwrap();
+        let room = self.alice.client.get_room(self.room.room_id()).unwrap();
+        room.discard_room_key().await.unwrap();
+    }
+}
+
+/// The events of a room's community the bot gave up on.
+async fn failures(store: &Store, room: &Room) -> readingroom::store::Failures {
+    let Some(community) = store
+        .find_community(&format!("matrix:{}", room.room_id()))
+        .await
+        .unwrap()
+    else {
+        return readingroom::store::Failures::default();
+    };
+    let since = chrono::Utc::now() - chrono::Duration::days(1);
+    store.failures(community.id, since).await.unwrap()
+}
+
+/// Waits for the bot's answer to `asked`, which must come within five seconds of `since`;
+/// returns how long it took.
+async fn answered_soon(
+    reader: &mut Reader,
+    room: &Room,
+    bot: &str,
+    asked: &EventId,
+    since: Instant,
+) -> Duration {
+    reader.wait_for(room, bot, |m| replies_to(m, asked)).await;
+    let took = since.elapsed();
+    assert!(took < Duration::from_secs(5), "answered after {took:?}");
+    took
+}
+
+/// Waits until the bot has given up on `count` events of the room.
+async fn wait_failures(store: &Store, room: &Room, count: i64) -> readingroom::store::Failures {
+    let started = Instant::now();
+    loop {
+        let seen = failures(store, room).await;
+        if seen.count >= count {
+            return seen;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "{count} failures never recorded: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_room_where_the_bot_may_not_post_holds_up_no_other_room() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let bot = world.bot_id();
+    let muted = world.alice.create_muted_room(&[&bot]).await;
+    world.alice.wait_joined(&muted, &bot).await;
+    let open = world.room.clone();
+
+    // Live: the command in the muted room fails; the other room is answered meanwhile.
+    world.alice.say(&muted, "!help").await;
+    let asked = world.alice.say(&open, "!article 1").await;
+    let live = answered_soon(&mut world.alice, &open, &bot, &asked, Instant::now()).await;
+    let store = world.store().clone();
+    let failed = wait_failures(&store, &muted, 1).await;
+    assert_eq!(
+        failed.latest.as_ref().unwrap().0,
+        "the room does not let the bot post"
+    );
+
+    // Stopped with commands waiting in both rooms: the restarted bot answers the open room
+    // and gives up on the muted one's command without holding up the rest.
+    world.bot.take().unwrap().shutdown().await;
+    world.alice.say(&muted, "!pins").await;
+    let asked = world.alice.say(&open, "!search lamps").await;
+    let restarted = Instant::now();
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    let after_restart = answered_soon(&mut world.alice, &open, &bot, &asked, restarted).await;
+    let store = world.store().clone();
+    wait_failures(&store, &muted, 2).await;
+
+    // Let the bot post there: a moderator sees what was given up on in /stats.
+    let room = world.alice.client.get_room(muted.room_id()).unwrap();
+    room.update_power_levels(vec![(UserId::parse(&bot).unwrap().as_ref(), 100.into())])
+        .await
+        .unwrap();
+    let stats = ask_in(&mut world.alice, &muted, &bot, "!stats").await;
+    assert!(
+        stats
+            .content
+            .body()
+            .contains("2 events could not be handled in the last 30 days; the latest")
+            && stats
+                .content
+                .body()
+                .contains("the room does not let the bot post."),
+        "{}",
+        stats.content.body()
+    );
+
+    // Nothing given up on is tried again after another restart, and nothing is answered twice.
+    world.bot.take().unwrap().shutdown().await;
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    world.ask("!pins").await;
+    assert_eq!(failures(world.store(), &muted).await.count, 2);
+    let answers_in_muted = world
+        .alice
+        .count(&muted, &bot, Duration::from_secs(1), |_| true)
+        .await;
+    assert_eq!(answers_in_muted, 1, "only the /stats answer");
+    assert_eq!(
+        world
+            .alice
+            .count(&open, &bot, Duration::ZERO, |m| replies_to(m, &asked))
+            .await,
+        1
+    );
+    eprintln!(
+        "poison room: the other room answered in {} ms live and {} ms after a restart with commands waiting; 2 commands given up in the muted room",
+        live.as_millis(),
+        after_restart.as_millis()
+    );
+}
+
+#[tokio::test]
+async fn a_reply_over_the_event_size_limit_is_shortened_not_lost() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    // An author's summary of about 100 KiB: the whole of it is the reply to /summary.
+    let words = [
+        "the",
+        "council",
+        "heard",
+        "residents",
+        "speak",
+        "about",
+        "library",
+        "budget",
+        "hours",
+    ];
+    let mut text = String::from("# The Longest Summary\n\nBy A Reporter\n\n## Summary\n\n");
+    for paragraph in 0..60 {
+        for sentence in 0..8 {
+            let words: Vec<&str> = (0..40)
+                .map(|i| words[(paragraph * 7 + sentence * 3 + i * i) % words.len()])
+                .collect();
+            text.push_str(&format!(
+                "Sentence {paragraph}-{sentence}: {}. ",
+                words.join(" ")
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    text.push_str("## The story\n\nThe council met on Tuesday. It heard residents.\n");
+    assert!(text.len() > 100 * 1024);
+    let id = Bot::new(world.store().clone(), Arc::new(SystemClock))
+        .ingest(&text, None)
+        .await
+        .unwrap()
+        .0
+        .id();
+    let answer = world.ask(&format!("!summary {}", id.0)).await;
+    let body = answer.content.body();
+    assert!(
+        body.starts_with("The author's summary: The Longest Summary"),
+        "{body}"
+    );
+    assert!(body.contains("Sentence 0-0: "), "{body}");
+    assert!(
+        body.contains(readingroom::platform::matrix::SHORTENED),
+        "{body}"
+    );
+    let size = serde_json::to_vec(&answer.content).unwrap().len();
+    assert!(size < 64 * 1024, "{size} bytes");
+}
+
+#[tokio::test]
+async fn an_encrypted_command_waits_for_its_key_and_is_answered_once() {
+    let Some(mut world) = World::new(true).await else {
+        return;
+    };
+    world.withhold_keys_from_bot().await;
+    let bot = world.bot_id();
+    let room = world.room.clone();
+    let command = world.alice.say(&room, "!summary 1 1").await;
+    let store = world.store().clone();
+    let started = Instant::now();
+    while store.waiting("matrix", None).await.unwrap().is_empty() {
+        assert!(
+            started.elapsed() < WAIT,
+            "the command never waited for its key"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, Duration::from_secs(1), |m| replies_to(
+                m, &command
+            ))
+            .await,
+        0,
+        "not answered without its key"
+    );
+    assert!(!store.was_handled("matrix", command.as_str()).await.unwrap());
+
+    // The key arrives (here by import, as from a key backup): the command is answered.
+    let keys = world.dir.path().join("alice-keys.txt");
+    let room_id = world.room.room_id().to_owned();
+    world
+        .alice
+        .client
+        .encryption()
+        .export_room_keys(keys.clone(), "passphrase", |s| s.room_id() == room_id)
+        .await
+        .unwrap();
+    world
+        .bot
+        .as_ref()
+        .unwrap()
+        .adapter
+        .client()
+        .encryption()
+        .import_room_keys(keys, "passphrase")
+        .await
+        .unwrap();
+    let answer = world
+        .alice
+        .wait_for(&room, &bot, |m| replies_to(m, &command))
+        .await;
+    assert!(
+        answer.content.body().starts_with("Summary: Quiet Rooms"),
+        "{}",
+        answer.content.body()
+    );
+
+    // Once only, also after a restart.
+    world.bot.take().unwrap().shutdown().await;
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    world.ask("!pins").await;
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, Duration::from_secs(1), |m| replies_to(
+                m, &command
+            ))
+            .await,
+        1
+    );
+    assert!(
+        world
+            .store()
+            .waiting("matrix", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn an_encrypted_event_whose_key_never_comes_is_given_up_with_a_reason() {
+    let setup = Setup {
+        key_wait: Some(Duration::from_secs(1)),
+        ..Setup::default()
+    };
+    let Some(mut world) = World::with(true, setup).await else {
+        return;
+    };
+    world.withhold_keys_from_bot().await;
+    let bot = world.bot_id();
+    let room = world.room.clone();
+    let command = world.alice.say(&room, "!summary 1 1").await;
+    let store = world.store().clone();
+    // The bot checks on waiting events after each sync; later messages make syncs return.
+    let started = Instant::now();
+    let failed = loop {
+        let seen = failures(&store, &room).await;
+        if seen.count >= 1 {
+            break seen;
+        }
+        assert!(started.elapsed() < WAIT, "never given up");
+        world.alice.say(&room, "still there?").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(
+        failed.latest.unwrap().0,
+        "it stayed encrypted: no key to read it reached the bot in time"
+    );
+    assert!(store.was_handled("matrix", command.as_str()).await.unwrap());
+    assert_eq!(
+        world
+            .alice
+            .count(&room, &bot, Duration::from_secs(1), |m| replies_to(
+                m, &command
+            ))
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_slow_command_in_one_room_holds_up_no_other_room() {
+    let setup = Setup {
+        fetch_loopback: true,
+        ..Setup::default()
+    };
+    let Some(mut world) = World::with(false, setup).await else {
+        return;
+    };
+    // A site that takes six seconds to answer.
+    let app = axum::Router::new().route(
+        "/slow",
+        axum::routing::get(|| async {
+            tokio::time::sleep(Duration::from_secs(6)).await;
+            let paragraphs: String = [
+                "The council met on Tuesday evening and heard residents speak about the library budget for the coming year.",
+                "Several readers asked that the reading room stay open late on Thursdays, when the school day is over.",
+                "The librarian said the lamps in the east wing had been replaced and the heating repaired over the summer.",
+                "A member of the council proposed moving the newspaper archive to the ground floor, where it is easier to reach.",
+                "After an hour of discussion the council agreed to keep the reading room open until nine on Thursdays.",
+                "The decision takes effect next month, and the council will review the opening hours again in the spring.",
+            ]
+            .iter()
+            .map(|p| format!("<p>{p}</p>"))
+            .collect();
+            axum::response::Html(format!(
+                "<html><head><title>Slow News</title></head><body><article><h1>Slow News</h1>{paragraphs}</article></body></html>"
+            ))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let bot = world.bot_id();
+    let other = world.alice.create_room(&[&bot], false).await;
+    world.alice.wait_joined(&other, &bot).await;
+    let slow_room = world.room.clone();
+    let started = Instant::now();
+    let slow = world
+        .alice
+        .say(&slow_room, &format!("!ingest {site}"))
+        .await;
+    let quick = world.alice.say(&other, "!article 1").await;
+    answered_soon(&mut world.alice, &other, &bot, &quick, started).await;
+    let ingested = world
+        .alice
+        .wait_for(&slow_room, &bot, |m| replies_to(m, &slow))
+        .await;
+    assert!(started.elapsed() >= Duration::from_secs(6));
+    assert!(
+        ingested.content.body().contains("Slow News"),
+        "{}",
+        ingested.content.body()
+    );
 }

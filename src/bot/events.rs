@@ -226,4 +226,24 @@ impl Bot {
         }
         recorded
     }
+
+    /// A platform gave up on one of its events after its retries: the reason (short, fit for
+    /// the community's moderators, who see it in `/stats`) is kept and the event counts as
+    /// handled, so it is not tried again. The full error is the adapter's to log.
+    pub async fn event_failed(
+        &self,
+        platform: Platform,
+        community: &str,
+        event_id: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let store = self.store();
+        let now = self.now();
+        let community = store
+            .community(platform.as_str(), community, None, now)
+            .await?;
+        store
+            .event_failed(platform.as_str(), event_id, Some(community.id), reason, now)
+            .await
+    }
 }

@@ -29,6 +29,7 @@ pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};
 pub use feeds::{Delivery, Feed};
 pub use pins::{Pin, PinOutcome};
+pub use platform::{Failures, WaitingEvent};
 
 /// Errors from the store. Callers turn them into a user-facing "something went wrong".
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,34 @@
-//! Bookkeeping for platform adapters: durable state such as sync tokens, and the set of events
-//! already handled, which makes redelivery harmless.
+//! Bookkeeping for platform adapters: durable state such as sync tokens, the set of events
+//! already handled, which makes redelivery harmless, the events given up on, and encrypted
+//! events waiting for their key.
 
 use chrono::{DateTime, Utc};
 
 use super::{Result, Store};
+
+/// Events given up on in one community, for `/stats`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failures {
+    /// How many since the time asked about.
+    pub count: i64,
+    /// The latest one's reason and time.
+    pub latest: Option<(String, DateTime<Utc>)>,
+}
+
+/// An encrypted event waiting for its room key.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WaitingEvent {
+    /// The platform's id for it.
+    pub event_id: String,
+    /// The room it was sent in.
+    pub room: String,
+    /// The key session it needs, when the event names one.
+    pub session_id: Option<String>,
+    /// The event as received (JSON).
+    pub raw: String,
+    /// When the bot first saw it.
+    pub first_seen: DateTime<Utc>,
+}
 
 impl Store {
     /// A saved value, if any.
@@ -42,14 +67,20 @@ impl Store {
         .await?)
     }
 
-    /// Forgets handled event ids older than `before`: an event that old is not delivered again.
+    /// Forgets handled event ids older than `before` (an event that old is not delivered again),
+    /// and failures as old.
     pub async fn prune_handled(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(
             sqlx::query("DELETE FROM handled_events WHERE handled_at < ?")
                 .bind(before)
                 .execute(&self.pool)
                 .await?
-                .rows_affected(),
+                .rows_affected()
+                + sqlx::query("DELETE FROM failed_events WHERE failed_at < ?")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected(),
         )
     }
 
@@ -69,6 +100,112 @@ impl Store {
         .bind(at)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Gives up on an event: records why (for `/stats`) and marks it handled, in one
+    /// transaction, so it is neither retried nor lost from view. It stops waiting for a key too.
+    pub async fn event_failed(
+        &self,
+        platform: &str,
+        event_id: &str,
+        community_id: Option<i64>,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO failed_events (platform, event_id, community_id, reason, failed_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (platform, event_id) DO UPDATE SET
+                 reason = excluded.reason, failed_at = excluded.failed_at",
+        )
+        .bind(platform)
+        .bind(event_id)
+        .bind(community_id)
+        .bind(reason)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO handled_events (platform, event_id, handled_at) VALUES (?, ?, ?)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(platform)
+        .bind(event_id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM waiting_events WHERE platform = ? AND event_id = ?")
+            .bind(platform)
+            .bind(event_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The events of a community given up on since `since`.
+    pub async fn failures(&self, community_id: i64, since: DateTime<Utc>) -> Result<Failures> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM failed_events WHERE community_id = ? AND failed_at >= ?",
+        )
+        .bind(community_id)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        let latest = sqlx::query_as(
+            "SELECT reason, failed_at FROM failed_events WHERE community_id = ? AND failed_at >= ?
+             ORDER BY failed_at DESC LIMIT 1",
+        )
+        .bind(community_id)
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(Failures { count, latest })
+    }
+
+    /// Keeps an encrypted event until its key arrives. Seen again (a sync replayed after a
+    /// restart), it keeps its first sighting, so the wait is not restarted.
+    pub async fn wait_for_key(&self, platform: &str, event: &WaitingEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO waiting_events (platform, event_id, room, session_id, raw, first_seen)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(platform)
+        .bind(&event.event_id)
+        .bind(&event.room)
+        .bind(&event.session_id)
+        .bind(&event.raw)
+        .bind(event.first_seen)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Encrypted events still waiting: those of one key session, or all of them.
+    pub async fn waiting(
+        &self,
+        platform: &str,
+        session: Option<&str>,
+    ) -> Result<Vec<WaitingEvent>> {
+        Ok(sqlx::query_as(
+            "SELECT event_id, room, session_id, raw, first_seen FROM waiting_events
+             WHERE platform = ? AND (?2 IS NULL OR session_id = ?2) ORDER BY first_seen",
+        )
+        .bind(platform)
+        .bind(session)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// An encrypted event no longer waits (it was decrypted and handed on).
+    pub async fn stop_waiting(&self, platform: &str, event_id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM waiting_events WHERE platform = ? AND event_id = ?")
+            .bind(platform)
+            .bind(event_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

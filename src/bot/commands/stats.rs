@@ -13,6 +13,9 @@ pub const SPEC: CommandSpec = CommandSpec::leaf(
 )
 .private();
 
+/// How far back `/stats` reports events the bot gave up on.
+const FAILURES_SHOWN: chrono::Duration = chrono::Duration::days(30);
+
 #[derive(Debug)]
 struct Stats;
 
@@ -24,8 +27,13 @@ fn parse(_: &mut Args<'_>) -> Result<Stats, CommandError> {
 impl Run for Stats {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let totals = bot.store().totals(bot.scope(ctx).await?).await?;
+        let community = bot.community(ctx).await?;
+        let failures = bot
+            .store()
+            .failures(community.id, bot.now() - FAILURES_SHOWN)
+            .await?;
         let uptime = bot.uptime().as_secs();
-        Ok(Reply::text(format!(
+        let mut text = format!(
             "Reading Room holds {} articles here ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
             totals.articles,
             totals.quotes,
@@ -38,7 +46,16 @@ impl Run for Stats {
             uptime / 86_400,
             uptime % 86_400 / 3600,
             uptime % 3600 / 60
-        ))
-        .ephemeral())
+        );
+        if let Some((reason, at)) = &failures.latest {
+            text.push_str(&format!(
+                "\n{} {} could not be handled in the last {} days; the latest ({}): {reason}.",
+                failures.count,
+                if failures.count == 1 { "event" } else { "events" },
+                FAILURES_SHOWN.num_days(),
+                at.format("%Y-%m-%d %H:%M UTC"),
+            ));
+        }
+        Ok(Reply::text(text).ephemeral())
     }
 }

@@ -6,9 +6,13 @@
 //! event id, and sends each reply with a transaction id derived from the command's event id, so
 //! the homeserver drops a resend of a reply that went out just before a crash.
 
+mod failure;
+mod keys;
+mod queue;
 mod render;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -22,6 +26,7 @@ use matrix_sdk::ruma::events::relation::{InReplyTo, Replacement, Reply as Relate
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+    RoomMessageEventContentWithoutRelation,
 };
 use matrix_sdk::ruma::events::room::power_levels::UserPowerLevel;
 use matrix_sdk::ruma::events::room::redaction::SyncRoomRedactionEvent;
@@ -44,13 +49,19 @@ use crate::bot::{
 };
 use crate::config::{MatrixAuth, MatrixConfig};
 
-pub use render::{defuse, escape, render};
+pub use render::{SHORTENED, defuse, escape, render};
 
 const PLATFORM: &str = "matrix";
 const SYNC_TOKEN: &str = "sync_token";
 /// How many timeline events a sync may return per room: enough to cover the commands sent
 /// while the bot was down for a while.
 const TIMELINE_LIMIT: u32 = 200;
+/// The most a reply's content may take as JSON. Homeservers refuse events over 64 KiB; the
+/// envelope (ids, hashes, signatures) takes some of that, and in an encrypted room the content
+/// grows by a third (the ciphertext in base64).
+const MAX_CONTENT_BYTES: usize = 40_000;
+/// How many times a sync's joins and leaves are tried before its events go on without them.
+const BOOKKEEPING_ATTEMPTS: u32 = 5;
 
 /// The running Matrix side of the bot.
 #[derive(Debug, Clone)]
@@ -134,9 +145,28 @@ impl MatrixBot {
         &self.me
     }
 
-    /// Syncs until `shutdown` turns true, handling every event once. When the homeserver is
-    /// unreachable it backs off (up to a minute) and resumes where it stopped.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    /// The matrix-sdk client the adapter uses (to inspect it, or import room keys).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Syncs until `shutdown` turns true, handling every event once, off the sync loop (see
+    /// `queue`). When the homeserver is unreachable it backs off (up to a minute) and resumes
+    /// where it stopped.
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let events = queue::Events::new(self.clone(), shutdown.clone());
+        let keys = tokio::spawn(keys::listen(self.clone(), Arc::clone(&events)));
+        let synced = self.sync(&events, shutdown).await;
+        keys.abort();
+        events.stop().await;
+        synced
+    }
+
+    async fn sync(
+        &self,
+        events: &Arc<queue::Events>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
         let filter = {
             let mut timeline = RoomEventFilter::default();
             timeline.limit = Some(UInt::from(TIMELINE_LIMIT));
@@ -151,6 +181,8 @@ impl MatrixBot {
             .timeout(Duration::from_secs(30));
         let mut token = self.bot.store().state(PLATFORM, SYNC_TOKEN).await?;
         let mut backoff = Duration::from_millis(500);
+        let mut bookkeeping_failures = 0;
+        let mut keys_tried = false;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -166,21 +198,47 @@ impl MatrixBot {
             match response {
                 Ok(response) => {
                     backoff = Duration::from_millis(500);
+                    if let Err(error) = self.bookkeeping(&response.rooms).await {
+                        bookkeeping_failures += 1;
+                        if bookkeeping_failures < BOOKKEEPING_ATTEMPTS {
+                            // Nothing of this batch was handed out yet: ask for it again.
+                            tracing::error!(
+                                error = format!("{error:#}"),
+                                "noting joins and leaves failed; syncing again"
+                            );
+                            tokio::time::sleep(backoff * bookkeeping_failures).await;
+                            continue;
+                        }
+                        tracing::error!(
+                            error = format!("{error:#}"),
+                            "noting joins and leaves kept failing; going on without"
+                        );
+                    }
+                    bookkeeping_failures = 0;
                     // The first sync ever only learns the rooms: what happened before the bot
                     // existed is history, not commands for it.
                     let history = token.is_none();
-                    if let Err(error) = self.handle_sync(response.rooms, history).await {
-                        // Keep the old token: the same events come again and the handled ones
-                        // are skipped.
-                        tracing::error!(%error, "handling a Matrix sync failed; retrying");
-                        tokio::time::sleep(backoff).await;
-                        continue;
-                    }
-                    self.bot
-                        .store()
-                        .set_state(PLATFORM, SYNC_TOKEN, &response.next_batch)
-                        .await?;
+                    let batch = events.open(response.next_batch.clone());
+                    self.dispatch(events, response.rooms, history, batch);
+                    events.close(batch).await;
                     token = Some(response.next_batch);
+                    if !keys_tried {
+                        // Keys for events that waited when the bot stopped may have come since;
+                        // after the first sync, which brings the keys sent meanwhile.
+                        keys_tried = true;
+                        if let Err(error) = self.retry_waiting(events, None).await {
+                            tracing::warn!(
+                                error = format!("{error:#}"),
+                                "trying waiting events failed"
+                            );
+                        }
+                    }
+                    if let Err(error) = self.give_up_waiting().await {
+                        tracing::warn!(
+                            error = format!("{error:#}"),
+                            "checking events waiting for keys failed"
+                        );
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(%error, retry_in = ?backoff, "Matrix sync failed");
@@ -194,11 +252,8 @@ impl MatrixBot {
         }
     }
 
-    async fn handle_sync(
-        &self,
-        rooms: matrix_sdk::sync::RoomUpdates,
-        history: bool,
-    ) -> anyhow::Result<()> {
+    /// Invites, leaves and the bot's own joins of a sync, before its events are handed out.
+    async fn bookkeeping(&self, rooms: &matrix_sdk::sync::RoomUpdates) -> anyhow::Result<()> {
         for room_id in rooms.invited.keys() {
             if let Some(room) = self.client.get_room(room_id) {
                 self.invited(room).await;
@@ -214,28 +269,39 @@ impl MatrixBot {
                 .community_left(Platform::Matrix, room_id.as_str())
                 .await?;
         }
+        for (room_id, update) in &rooms.joined {
+            if update.timeline.events.iter().any(|e| self.is_my_join(e)) {
+                // Joined, or back after a kick within one sync: a pending purge is called off.
+                // Before the events, so a command right after the join finds its community.
+                let name = self.client.get_room(room_id).and_then(|room| room.name());
+                self.bot
+                    .community_joined(Platform::Matrix, room_id.as_str(), name.as_deref())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the events of a sync to their rooms' queues.
+    fn dispatch(
+        &self,
+        events: &Arc<queue::Events>,
+        rooms: matrix_sdk::sync::RoomUpdates,
+        history: bool,
+        batch: u64,
+    ) {
         for (room_id, update) in rooms.joined {
             let Some(room) = self.client.get_room(&room_id) else {
                 continue;
             };
             // Commands from before the bot joined a room were not meant for it.
-            let events = update.timeline.events;
-            let joined_at = events.iter().rposition(|event| self.is_my_join(event));
-            if joined_at.is_some() {
-                // Joined, or back after a kick within one sync: a pending purge is called off.
-                // Before the events, so a command right after the join finds its community.
-                let name = room.name();
-                self.bot
-                    .community_joined(Platform::Matrix, room_id.as_str(), name.as_deref())
-                    .await?;
-            }
-            for (i, event) in events.into_iter().enumerate() {
+            let timeline = update.timeline.events;
+            let joined_at = timeline.iter().rposition(|event| self.is_my_join(event));
+            for (i, event) in timeline.into_iter().enumerate() {
                 let before_join = joined_at.is_some_and(|j| i < j);
-                self.handle_event(&room, event, history || before_join)
-                    .await?;
+                events.push(room.clone(), event, history || before_join, Some(batch));
             }
         }
-        Ok(())
     }
 
     fn is_my_join(&self, event: &TimelineEvent) -> bool {
@@ -283,6 +349,7 @@ impl MatrixBot {
         may_invite(&self.config, &self.me, inviter)
     }
 
+    /// Handles one event of `room` once: records it, answers it, or keeps it for its key.
     async fn handle_event(
         &self,
         room: &Room,
@@ -295,6 +362,10 @@ impl MatrixBot {
         let store = self.bot.store();
         if store.was_handled(PLATFORM, event_id.as_str()).await? {
             return Ok(());
+        }
+        if event.kind.is_utd() {
+            // Not handled: it is handled once its key arrives (see `keys`).
+            return self.wait_for_key(room, &event).await;
         }
         match event.raw().deserialize() {
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
@@ -310,7 +381,7 @@ impl MatrixBot {
                 }
             }
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
-                tracing::warn!(room = %room.room_id(), event = %event_id, "cannot decrypt an event (no room key shared with the bot)");
+                return self.wait_for_key(room, &event).await;
             }
             Ok(_) => {}
             Err(error) => {
@@ -558,13 +629,13 @@ impl MatrixBot {
                 .context("sending a Matrix file")?;
             return Ok(response.event_id);
         }
-        let (body, html) = render(reply, &self.config.prefix);
-        let mut content = RoomMessageEventContent::notice_html(body, html);
-        content.mentions = Some(Mentions::new());
-        content.relates_to = Some(match thread {
-            Some(root) => Relation::Thread(Thread::reply(root.to_owned(), cause.to_owned())),
-            None => Relation::Reply(RelatesToReply::new(InReplyTo::new(cause.to_owned()))),
-        });
+        let content = self.notice(
+            reply,
+            Some(match thread {
+                Some(root) => Relation::Thread(Thread::reply(root.to_owned(), cause.to_owned())),
+                None => Relation::Reply(RelatesToReply::new(InReplyTo::new(cause.to_owned()))),
+            }),
+        );
         let txn = transaction_id(cause, part);
         let response = room
             .send(content)
@@ -576,6 +647,26 @@ impl MatrixBot {
 }
 
 impl MatrixBot {
+    /// A reply as a notice that mentions no one, shortened to fit one event.
+    fn notice(
+        &self,
+        reply: &Reply,
+        relates_to: Option<Relation<RoomMessageEventContentWithoutRelation>>,
+    ) -> RoomMessageEventContent {
+        let build = |body: &str, html: &str| {
+            let mut content = RoomMessageEventContent::notice_html(body, html);
+            content.mentions = Some(Mentions::new());
+            content.relates_to = relates_to.clone();
+            content
+        };
+        let size = |body: &str, html: &str| {
+            serde_json::to_vec(&build(body, html)).map_or(usize::MAX, |json| json.len())
+        };
+        let (body, html) =
+            render::render_within(reply, &self.config.prefix, MAX_CONTENT_BYTES, size);
+        build(&body, &html)
+    }
+
     /// Sends a notice into a room with an idempotency key; returns its event id.
     async fn post_keyed(
         &self,
@@ -591,9 +682,7 @@ impl MatrixBot {
         else {
             return Err(Refused("the bot is not in that room".into()).into());
         };
-        let (body, html) = render(reply, &self.config.prefix);
-        let mut content = RoomMessageEventContent::notice_html(body, html);
-        content.mentions = Some(Mentions::new());
+        let content = self.notice(reply, None);
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
         let sent = room

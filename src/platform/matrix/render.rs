@@ -2,8 +2,17 @@
 //! Every piece of text is escaped, so nothing a user or an article wrote becomes markup or a
 //! mention pill, and `@room` is broken up so no client reads it as a room ping.
 
+use std::borrow::Cow;
+
+use crate::bot::reply::truncate;
 use crate::bot::{Body, Reply};
 use crate::platform::plain;
+
+/// The note a shortened reply carries.
+pub const SHORTENED: &str = "Shortened: the whole reply is too long for one Matrix message.";
+
+/// The most fields a shortened card keeps.
+const SHORTENED_FIELDS: usize = 25;
 
 /// Escapes text for HTML.
 pub fn escape(text: &str) -> String {
@@ -107,6 +116,87 @@ pub fn render(reply: &Reply, prefix: &str) -> (String, String) {
     (body, html)
 }
 
+/// `render`, shortened until `measure(body, html)` is at most `max`: each text of the reply is cut
+/// (halving the allowance until it fits) and the reply says it was shortened, so a long card
+/// still goes out instead of being refused by the homeserver. If even the shortest card does
+/// not fit, its plain text goes out, cut to fit.
+pub fn render_within(
+    reply: &Reply,
+    prefix: &str,
+    max: usize,
+    measure: impl Fn(&str, &str) -> usize,
+) -> (String, String) {
+    let mut keep: Option<usize> = None;
+    loop {
+        let shown = match keep {
+            None => Cow::Borrowed(reply),
+            Some(keep) => Cow::Owned(shortened(reply, keep)),
+        };
+        let (body, html) = render(&shown, prefix);
+        if measure(&body, &html) <= max {
+            return (body, html);
+        }
+        match keep {
+            Some(k) if k <= 64 => break,
+            Some(k) => keep = Some(k / 2),
+            None => keep = Some(16_000),
+        }
+    }
+    let mut allowance = max / 8;
+    loop {
+        let text = format!(
+            "{}\n\n({SHORTENED})",
+            truncate(&plain::render(reply, prefix), allowance)
+        );
+        let (body, html) = render(&Reply::text(text), prefix);
+        if measure(&body, &html) <= max || allowance <= 16 {
+            return (body, html);
+        }
+        allowance /= 2;
+    }
+}
+
+/// `reply` with each text cut to `keep` characters, at most [`SHORTENED_FIELDS`] fields, and the
+/// note that it was shortened.
+pub fn shortened(reply: &Reply, keep: usize) -> Reply {
+    let cut = |text: &str| truncate(text, keep);
+    let mut short = reply.clone();
+    short.body = match &reply.body {
+        Body::Text(text) => Body::Text(format!("{}\n\n({SHORTENED})", cut(text))),
+        Body::Error(text) => Body::Error(cut(text)),
+        Body::File {
+            name,
+            content,
+            caption,
+        } => Body::File {
+            name: name.clone(),
+            content: content.clone(),
+            caption: cut(caption),
+        },
+        Body::Card(card) => {
+            let mut card = card.clone();
+            card.title = cut(&card.title);
+            card.subtitle = card.subtitle.as_deref().map(cut);
+            card.description = cut(&card.description);
+            if let Some(quote) = &mut card.quote {
+                quote.text = cut(&quote.text);
+                quote.speaker = quote.speaker.as_deref().map(cut);
+            }
+            card.fields.truncate(SHORTENED_FIELDS);
+            for field in &mut card.fields {
+                field.name = cut(&field.name);
+                field.value = cut(&field.value);
+            }
+            card.footer = Some(match &card.footer {
+                Some(footer) => format!("{} · {SHORTENED}", cut(footer)),
+                None => SHORTENED.to_owned(),
+            });
+            Body::Card(card)
+        }
+    };
+    short
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +226,49 @@ mod tests {
         for text in [&body, &html] {
             assert!(!text.to_lowercase().contains("@room"), "{text}");
         }
+    }
+
+    fn json_size(body: &str, html: &str) -> usize {
+        serde_json::to_string(&(body, html)).unwrap().len()
+    }
+
+    #[test]
+    fn a_reply_too_long_for_one_event_is_shortened_with_a_note() {
+        let long = "A sentence that goes on. ".repeat(8_000);
+        let card = Reply::card(Card {
+            title: "Long".into(),
+            description: long.clone(),
+            fields: (0..200)
+                .map(|i| crate::bot::Field {
+                    name: format!("field {i}"),
+                    value: "\"<quoted>\" & more ".repeat(100),
+                })
+                .collect(),
+            ..Card::default()
+        });
+        for reply in [card, Reply::text(long.clone())] {
+            let (whole_body, whole_html) = render(&reply, "!");
+            assert!(json_size(&whole_body, &whole_html) > 100_000);
+            let (body, html) = render_within(&reply, "!", 40_000, json_size);
+            assert!(
+                json_size(&body, &html) <= 40_000,
+                "{}",
+                json_size(&body, &html)
+            );
+            assert!(
+                body.contains(SHORTENED) && html.contains(SHORTENED),
+                "{body}"
+            );
+            assert!(
+                body.starts_with("Long") || body.starts_with("A sentence"),
+                "{body}"
+            );
+        }
+        let short = Reply::text("short");
+        assert_eq!(
+            render_within(&short, "!", 40_000, json_size),
+            render(&short, "!")
+        );
     }
 
     #[test]
