@@ -1831,3 +1831,125 @@ async fn a_slow_command_in_one_room_holds_up_no_other_room() {
         ingested.content.body()
     );
 }
+
+/// Waits until `event` is recorded, and returns its row.
+async fn wait_recorded(store: &Store, event: &EventId) -> readingroom::store::StoredMessage {
+    let started = Instant::now();
+    loop {
+        if let Some(row) = store
+            .message_by_platform_id(Scope::Operator, "matrix", event.as_str())
+            .await
+            .unwrap()
+        {
+            return row;
+        }
+        assert!(started.elapsed() < WAIT * 4, "{event} was never recorded");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn what_was_said_while_the_bot_was_away_is_caught_up() {
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let card = world.ask("!discuss 1").await;
+    let root = card.event_id.clone();
+    let room = world.room.clone();
+    let kept = world
+        .alice
+        .send(&room, in_thread(&root, "Before the stop, to edit."))
+        .await;
+    let gone = world
+        .alice
+        .send(&room, in_thread(&root, "Before the stop, to redact."))
+        .await;
+    let store = world.store().clone();
+    wait_recorded(&store, &kept).await;
+    wait_recorded(&store, &gone).await;
+    world.bot.take().unwrap().shutdown().await;
+
+    // While the bot is away: more thread messages than one sync shows (Synapse gives at most
+    // 100 per room), every tenth a reply to the one before, an edit and a redaction.
+    let mut posted: Vec<OwnedEventId> = Vec::new();
+    for i in 0..250 {
+        let text = format!("Said while away, number {i}.");
+        let content = match posted.last() {
+            Some(parent) if i % 10 == 9 => reply_in_thread(&root, parent, &text),
+            _ => in_thread(&root, &text),
+        };
+        posted.push(world.alice.send(&room, content).await);
+    }
+    world
+        .alice
+        .send(&room, edit(&kept, "Edited while the bot was away."))
+        .await;
+    world
+        .alice
+        .client
+        .get_room(room.room_id())
+        .unwrap()
+        .redact(&gone, None, None)
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    // Live messages while the catch-up runs: each is recorded once too.
+    let mut live = Vec::new();
+    for i in 0..20 {
+        let text = format!("Said during the catch-up, number {i}.");
+        live.push(world.alice.send(&room, in_thread(&root, &text)).await);
+    }
+    let store = world.store().clone();
+    let mut rows = Vec::new();
+    for event in &posted {
+        rows.push(wait_recorded(&store, event).await);
+    }
+    for event in &live {
+        wait_recorded(&store, event).await;
+    }
+    let edited_row = loop {
+        let row = wait_recorded(&store, &kept).await;
+        let gone_row = wait_recorded(&store, &gone).await;
+        if row.edited_at.is_some() && gone_row.body.is_none() {
+            break row;
+        }
+        assert!(
+            started.elapsed() < WAIT * 4,
+            "edit or redaction not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let took = started.elapsed();
+    assert_eq!(
+        edited_row.body.as_deref(),
+        Some("Edited while the bot was away.")
+    );
+    assert!(
+        rows.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "recorded in the order posted"
+    );
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(
+            row.body.as_deref(),
+            Some(format!("Said while away, number {i}.").as_str())
+        );
+        let parent = (i % 10 == 9).then(|| posted[i - 1].to_string());
+        assert_eq!(row.reply_to, parent, "message {i}");
+    }
+
+    // Another restart records nothing twice.
+    world.bot.take().unwrap().shutdown().await;
+    world.bot = Some(start_bot(&world.hs, &world.bot_account, world.dir.path()).await);
+    world.ask("!pins").await;
+    let store = world.store().clone();
+    let totals = store.totals(Scope::Operator).await.unwrap();
+    assert_eq!(totals.messages + totals.deleted_messages, 2 + 250 + 20);
+    eprintln!(
+        "catch-up (matrix): posted while away 250, recorded {}, edited 1, deleted 1, live during it 20 recorded, duplicates {}, took {:.2} s from the start",
+        rows.len(),
+        totals.messages + totals.deleted_messages - 272,
+        took.as_secs_f64()
+    );
+}

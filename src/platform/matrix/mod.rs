@@ -6,6 +6,7 @@
 //! event id, and sends each reply with a transaction id derived from the command's event id, so
 //! the homeserver drops a resend of a reply that went out just before a crash.
 
+mod catchup;
 mod failure;
 mod keys;
 mod queue;
@@ -62,6 +63,19 @@ const TIMELINE_LIMIT: u32 = 200;
 const MAX_CONTENT_BYTES: usize = 40_000;
 /// How many times a sync's joins and leaves are tried before its events go on without them.
 const BOOKKEEPING_ATTEMPTS: u32 = 5;
+
+/// What handling an event did to the record, for catch-up reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// Nothing was recorded (a command, an event of no interest, one handled before).
+    Nothing,
+    /// A reader's message in a discussion thread was recorded.
+    Recorded,
+    /// A recorded message was edited.
+    Updated,
+    /// A recorded message was deleted (its text forgotten).
+    Deleted,
+}
 
 /// The running Matrix side of the bot.
 #[derive(Debug, Clone)]
@@ -294,6 +308,13 @@ impl MatrixBot {
             let Some(room) = self.client.get_room(&room_id) else {
                 continue;
             };
+            // More happened than one sync shows: what it skipped is fetched and handled first.
+            if update.timeline.limited
+                && !history
+                && let Some(prev_batch) = update.timeline.prev_batch
+            {
+                events.catch_up(room.clone(), prev_batch, batch);
+            }
             // Commands from before the bot joined a room were not meant for it.
             let timeline = update.timeline.events;
             let joined_at = timeline.iter().rposition(|event| self.is_my_join(event));
@@ -355,43 +376,53 @@ impl MatrixBot {
         room: &Room,
         event: TimelineEvent,
         history: bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Record> {
         let Some(event_id) = event.event_id() else {
-            return Ok(());
+            return Ok(Record::Nothing);
         };
         let store = self.bot.store();
         if store.was_handled(PLATFORM, event_id.as_str()).await? {
-            return Ok(());
+            return Ok(Record::Nothing);
         }
         if event.kind.is_utd() {
             // Not handled: it is handled once its key arrives (see `keys`).
-            return self.wait_for_key(room, &event).await;
+            self.wait_for_key(room, &event).await?;
+            return Ok(Record::Nothing);
         }
-        match event.raw().deserialize() {
+        let record = match event.raw().deserialize() {
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomMessage(
                 SyncMessageLikeEvent::Original(message),
             ))) if message.sender != self.me => self.message(room, message, history).await?,
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomRedaction(
                 SyncRoomRedactionEvent::Original(redaction),
-            ))) => {
-                if let Some(redacted) = redaction.content.redacts.or(redaction.redacts) {
+            ))) => match redaction.content.redacts.or(redaction.redacts) {
+                Some(redacted) => {
                     let at = timestamp(redaction.origin_server_ts);
-                    self.changed(room, &redacted, &redaction.sender, Change::Delete, at)
+                    let deleted = self
+                        .changed(room, &redacted, &redaction.sender, Change::Delete, at)
                         .await?;
+                    if deleted {
+                        Record::Deleted
+                    } else {
+                        Record::Nothing
+                    }
                 }
-            }
+                None => Record::Nothing,
+            },
             Ok(AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_))) => {
-                return self.wait_for_key(room, &event).await;
+                self.wait_for_key(room, &event).await?;
+                return Ok(Record::Nothing);
             }
-            Ok(_) => {}
+            Ok(_) => Record::Nothing,
             Err(error) => {
-                tracing::debug!(event = %event_id, %error, "skipping an event that does not parse")
+                tracing::debug!(event = %event_id, %error, "skipping an event that does not parse");
+                Record::Nothing
             }
-        }
+        };
         store
             .mark_handled(PLATFORM, event_id.as_str(), self.bot.now())
             .await?;
-        Ok(())
+        Ok(record)
     }
 
     async fn message(
@@ -399,7 +430,7 @@ impl MatrixBot {
         room: &Room,
         message: OriginalSyncRoomMessageEvent,
         history: bool,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Record> {
         let at = timestamp(message.origin_server_ts);
         let (thread_root, reply_to) = match &message.content.relates_to {
             Some(Relation::Replacement(Replacement {
@@ -408,21 +439,22 @@ impl MatrixBot {
                 ..
             })) => {
                 let edit = Change::Edit(new_content.msgtype.body().to_owned());
-                if self
+                if !self
                     .changed(room, event_id, &message.sender, edit, at)
                     .await?
                 {
-                    // A later redaction of this edit event must take its text away.
-                    self.bot
-                        .edit_seen(
-                            Platform::Matrix,
-                            room.room_id().as_str(),
-                            message.event_id.as_str(),
-                            event_id.as_str(),
-                        )
-                        .await?;
+                    return Ok(Record::Nothing);
                 }
-                return Ok(());
+                // A later redaction of this edit event must take its text away.
+                self.bot
+                    .edit_seen(
+                        Platform::Matrix,
+                        room.room_id().as_str(),
+                        message.event_id.as_str(),
+                        event_id.as_str(),
+                    )
+                    .await?;
+                return Ok(Record::Updated);
             }
             Some(Relation::Thread(Thread {
                 event_id,
@@ -446,7 +478,7 @@ impl MatrixBot {
             .filter(|_| !is_notice)
         {
             if history {
-                return Ok(());
+                return Ok(Record::Nothing);
             }
             let age = Utc::now()
                 .signed_duration_since(at)
@@ -454,14 +486,14 @@ impl MatrixBot {
                 .unwrap_or_default();
             if age > self.config.max_command_age {
                 tracing::info!(event = %message.event_id, ?age, "not answering a command older than MATRIX_MAX_COMMAND_AGE");
-                return Ok(());
+                return Ok(Record::Nothing);
             }
-            return self
-                .command(room, &message, command.trim(), thread_root, reply_to)
-                .await;
+            self.command(room, &message, command.trim(), thread_root, reply_to)
+                .await?;
+            return Ok(Record::Nothing);
         }
         let Some(root) = thread_root else {
-            return Ok(());
+            return Ok(Record::Nothing);
         };
         let posted = Posted {
             platform: Platform::Matrix,
@@ -474,8 +506,10 @@ impl MatrixBot {
             reply_to: reply_to.map(|id| id.to_string()),
             at,
         };
-        self.bot.message_posted(posted).await?;
-        Ok(())
+        Ok(match self.bot.message_posted(posted).await? {
+            Some(_) => Record::Recorded,
+            None => Record::Nothing,
+        })
     }
 
     /// An edit or redaction of event `target`, sent by `sender` in `room`, for the core.

@@ -21,7 +21,8 @@ use matrix_sdk::ruma::OwnedRoomId;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::{MatrixBot, PLATFORM, SYNC_TOKEN};
+use super::catchup::CatchUpCounts;
+use super::{MatrixBot, PLATFORM, Record, SYNC_TOKEN};
 use crate::bot::Platform;
 
 /// How many events are handled at once, across rooms.
@@ -34,14 +35,20 @@ const FIRST_RETRY: Duration = Duration::from_millis(500);
 /// replayed after the restart, since the sync position was not saved past them).
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// One event to handle.
+/// One piece of a room's work.
 struct Job {
     room: Room,
-    event: TimelineEvent,
-    /// From before the bot was there: recorded, not answered.
-    history: bool,
+    work: Work,
     /// The sync batch it came in; none for an event decrypted after its key arrived.
     batch: Option<u64>,
+}
+
+enum Work {
+    /// An event; `history` when it is from before the bot was there (recorded, not answered).
+    Event { event: TimelineEvent, history: bool },
+    /// The room's sync came back limited: the events between the last one handled and
+    /// `prev_batch` (where the sync's window starts) are fetched and handled first.
+    CatchUp { prev_batch: String },
 }
 
 /// The batches of events handed out and not yet all done, oldest first.
@@ -141,15 +148,26 @@ impl Events {
         history: bool,
         batch: Option<u64>,
     ) {
-        if let Some(seq) = batch {
+        self.queue(Job {
+            room,
+            work: Work::Event { event, history },
+            batch,
+        });
+    }
+
+    /// Queues a catch-up of `room` before the events of batch `batch` that follow it.
+    pub fn catch_up(self: &Arc<Self>, room: Room, prev_batch: String, batch: u64) {
+        self.queue(Job {
+            room,
+            work: Work::CatchUp { prev_batch },
+            batch: Some(batch),
+        });
+    }
+
+    fn queue(self: &Arc<Self>, job: Job) {
+        if let Some(seq) = job.batch {
             lock(&self.progress).add(seq);
         }
-        let job = Job {
-            room,
-            event,
-            history,
-            batch,
-        };
         let mut rooms = lock(&self.rooms);
         let queue = rooms
             .entry(job.room.room_id().to_owned())
@@ -168,7 +186,13 @@ impl Events {
             if *self.shutdown.borrow() {
                 return;
             }
-            if !self.handle(&job).await {
+            let done = match &job.work {
+                Work::Event { event, history } => {
+                    self.handle(&job.room, event, *history).await.is_some()
+                }
+                Work::CatchUp { prev_batch } => self.catch_up_room(&job.room, prev_batch).await,
+            };
+            if !done {
                 return;
             }
             if let Some(seq) = job.batch {
@@ -177,24 +201,24 @@ impl Events {
         }
     }
 
-    /// Handles one event with retries; `false` when a stop interrupted it.
-    async fn handle(&self, job: &Job) -> bool {
+    /// Handles one event with retries: what it did to the record (nothing, when it was given
+    /// up), or `None` when a stop interrupted it.
+    async fn handle(&self, room: &Room, event: &TimelineEvent, history: bool) -> Option<Record> {
         let mut shutdown = self.shutdown.clone();
         let mut delay = FIRST_RETRY;
         for attempt in 1.. {
             let outcome = {
-                let Ok(_permit) = self.permits.acquire().await else {
-                    return false;
-                };
+                let _permit = self.permits.acquire().await.ok()?;
                 self.adapter
-                    .handle_event(&job.room, job.event.clone(), job.history)
+                    .handle_event(room, event.clone(), history)
                     .await
             };
-            let Err(error) = outcome else {
-                return true;
+            let error = match outcome {
+                Ok(record) => return Some(record),
+                Err(error) => error,
             };
-            let room = job.room.room_id();
-            let event = job.event.event_id();
+            let room = room.room_id();
+            let event = event.event_id();
             let event = event.as_ref().map(|id| id.as_str()).unwrap_or_default();
             let permanent = super::failure::is_permanent(&error);
             if attempt >= ATTEMPTS || permanent {
@@ -208,15 +232,50 @@ impl Events {
                 {
                     tracing::error!(%room, event, %error, "recording a failed Matrix event failed too");
                 }
-                return true;
+                return Some(Record::Nothing);
             }
             tracing::warn!(%room, event, attempt, retry_in = ?delay, error = format!("{error:#}"), "handling a Matrix event failed; trying again");
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                _ = shutdown.changed() => return false,
+                _ = shutdown.changed() => return None,
             }
             delay *= 2;
         }
+        Some(Record::Nothing)
+    }
+
+    /// Fetches the events a limited sync skipped in `room` and handles them, oldest first;
+    /// `false` when a stop interrupted it.
+    async fn catch_up_room(&self, room: &Room, prev_batch: &str) -> bool {
+        let started = std::time::Instant::now();
+        let gap = {
+            let Ok(_permit) = self.permits.acquire().await else {
+                return false;
+            };
+            self.adapter.fill_gap(room, prev_batch).await
+        };
+        let gap = match gap {
+            Ok(gap) => gap,
+            Err(error) => {
+                // The gap's events are not lost from the homeserver; a later limited sync of
+                // the room tries again from its own window.
+                tracing::warn!(room = %room.room_id(), error = format!("{error:#}"), "catching up on a Matrix room failed");
+                return true;
+            }
+        };
+        let mut report = CatchUpCounts::default();
+        for event in &gap.events {
+            match self.handle(room, event, false).await {
+                None => return false,
+                Some(Record::Recorded) => report.recorded += 1,
+                Some(Record::Updated) => report.updated += 1,
+                Some(Record::Deleted) => report.deleted += 1,
+                Some(Record::Nothing) => {}
+            }
+        }
+        self.adapter
+            .caught_up(room, &gap, report, started.elapsed())
+            .await;
         true
     }
 
