@@ -1401,16 +1401,7 @@ async fn forget_me_asks_then_forgets_the_reader_here() {
         .send(&room, in_thread(&root, "A take I would rather forget."))
         .await;
     let store = world.store().clone();
-    let started = Instant::now();
-    while store
-        .message_by_platform_id(Scope::Operator, "matrix", take.as_str())
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(started.elapsed() < WAIT, "the take was never recorded");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_recorded(&store, &take).await;
     let asked = world.ask("!forget-me").await;
     assert!(
         asked.content.body().contains("!forget-me confirm"),
