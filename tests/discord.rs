@@ -16,7 +16,7 @@ use discord::{FakeDiscord, Recorded};
 use ed25519_dalek::{Signer, SigningKey};
 use readingroom::bot::{Bot, CommunityLimits};
 use readingroom::clock::SystemClock;
-use readingroom::config::DiscordConfig;
+use readingroom::config::{CatchUpLimits, DiscordConfig};
 use readingroom::platform::discord::{DiscordCore, endpoint, http_client};
 use readingroom::store::{Scope, Store, Totals};
 use serde_json::{Value, json};
@@ -45,6 +45,7 @@ fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> DiscordConfig {
         api_base: Some(fake.base_url()),
         moderator_role: None,
         interactions: None,
+        catch_up: CatchUpLimits::default(),
     }
 }
 

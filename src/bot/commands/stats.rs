@@ -23,9 +23,11 @@ fn parse(_: &mut Args<'_>) -> Result<Stats, CommandError> {
 #[async_trait::async_trait]
 impl Run for Stats {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
-        let totals = bot.store().totals(bot.scope(ctx).await?).await?;
+        let scope = bot.scope(ctx).await?;
+        let totals = bot.store().totals(scope).await?;
+        let caught_up = bot.store().last_catch_up(scope).await?;
         let uptime = bot.uptime().as_secs();
-        Ok(Reply::text(format!(
+        let mut text = format!(
             "Reading Room holds {} articles here ({} quotations), {} discussions with {} messages ({} deleted), {} pinned comments, {} digests posted and {} feeds. Up {}d {:02}h {:02}m.",
             totals.articles,
             totals.quotes,
@@ -38,7 +40,11 @@ impl Run for Stats {
             uptime / 86_400,
             uptime % 86_400 / 3600,
             uptime % 3600 / 60
-        ))
-        .ephemeral())
+        );
+        if let Some(record) = caught_up {
+            text.push(' ');
+            text.push_str(&crate::bot::catchup::describe(&record));
+        }
+        Ok(Reply::text(text).ephemeral())
     }
 }
