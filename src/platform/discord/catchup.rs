@@ -4,11 +4,11 @@
 //!
 //! For each guild of the session: the tracked threads (from the store) that Discord lists as
 //! active, or as archived within `READINGROOM_CATCHUP_DAYS`, with activity in that window.
-//! Each is read oldest first from the last recorded message (or from the window's start,
-//! whichever is earlier, so that recorded messages in the window are checked too), 100 per
-//! page: missing messages are recorded with their reply parents, newer edits applied, and
-//! recorded messages Discord no longer returns are marked deleted. Every REST page counts
-//! against one budget per start (`READINGROOM_CATCHUP_PAGES`); when it runs out the rest is
+//! Each is read oldest first from its last recorded message, 100 per page, and what is missing
+//! is recorded with its reply parents; then, budget permitting, the messages recorded within
+//! the window are read again: newer edits (`edited_timestamp`) are applied, and recorded
+//! messages Discord no longer returns are marked deleted. Every REST page counts against one
+//! budget per start (`READINGROOM_CATCHUP_PAGES`); when it runs out the rest is
 //! left and the guild's catch-up says it was cut short. Serenity's HTTP client keeps to
 //! Discord's rate limits. It runs in its own task, and live events meanwhile go through the
 //! same core path, where a second recording of a message changes nothing.
@@ -85,10 +85,71 @@ async fn catch_up_guild(
         run.cut_short();
         return Ok(());
     };
+    let community = guild.get().to_string();
+    let window = snowflake_at(window_start);
+    // First what is missing, in every thread: holes matter more than edits. Then, budget
+    // permitting, the window's recorded messages are checked for edits and deletions.
+    let mut checks = Vec::new();
     for thread in threads {
-        if !catch_up_thread(run, http, guild, thread, window_start, budget).await? {
+        let Some(record) = run.thread(&thread.get().to_string()).await? else {
+            continue;
+        };
+        run.thread_read();
+        let last = record
+            .last
+            .as_ref()
+            .and_then(|m| m.platform_id.parse::<u64>().ok());
+        let from = last.unwrap_or(thread.get());
+        let reading = read(
+            run,
+            http,
+            thread,
+            &community,
+            from,
+            None,
+            &BTreeMap::new(),
+            budget,
+        )
+        .await?;
+        if reading.out_of_budget {
             run.cut_short();
-            break;
+            return Ok(());
+        }
+        if let Some(last) = last.filter(|last| *last > window) {
+            checks.push((thread, record, last));
+        }
+    }
+    for (thread, record, last) in checks {
+        let since = *MessageId::new(window.max(1)).created_at() - chrono::Duration::seconds(1);
+        let known: BTreeMap<u64, RecordedMessage> = run
+            .recorded_since(&record, since)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some((m.platform_id.parse::<u64>().ok()?, m)))
+            .filter(|(id, _)| (window + 1..=last).contains(id))
+            .collect();
+        let reading = read(
+            run,
+            http,
+            thread,
+            &community,
+            window,
+            Some(last),
+            &known,
+            budget,
+        )
+        .await?;
+        // Gone from Discord: deleted while the bot was away. Only what the pages covered
+        // counts.
+        for (id, stored) in &known {
+            if !stored.deleted && !reading.seen.contains(id) && *id <= reading.covered {
+                run.deleted(Some(&thread.get().to_string()), &id.to_string())
+                    .await?;
+            }
+        }
+        if reading.out_of_budget {
+            run.cut_short();
+            return Ok(());
         }
     }
     Ok(())
@@ -213,42 +274,40 @@ fn snowflake_at(at: DateTime<Utc>) -> u64 {
     u64::try_from(ms).unwrap_or(0) << 22
 }
 
-/// Reads one thread; `false` when the budget ran out before its end.
-async fn catch_up_thread(
+/// What reading a stretch of a thread saw.
+struct Reading {
+    /// The ids Discord returned.
+    seen: BTreeSet<u64>,
+    /// Every message up to this id was returned (or is gone).
+    covered: u64,
+    /// The budget ran out before the stretch's end.
+    out_of_budget: bool,
+}
+
+/// Reads `thread` oldest first from after message `from` up to message `until` (or its end),
+/// a page of 100 at a time, handing each message to [`found`] with what is stored of it.
+#[allow(clippy::too_many_arguments)]
+async fn read(
     run: &mut CatchUp,
     http: &Http,
-    guild: GuildId,
     thread: ChannelId,
-    window_start: DateTime<Utc>,
+    community: &str,
+    from: u64,
+    until: Option<u64>,
+    known: &BTreeMap<u64, RecordedMessage>,
     budget: &mut Budget,
-) -> anyhow::Result<bool> {
-    let name = thread.get().to_string();
-    let Some(record) = run.thread(&name).await? else {
-        return Ok(true);
+) -> anyhow::Result<Reading> {
+    let mut reading = Reading {
+        seen: BTreeSet::new(),
+        covered: from,
+        out_of_budget: false,
     };
-    // From the last recorded message, or from the window's start when that is earlier, so
-    // that recorded messages in the window are checked for edits and deletions too.
-    let window = snowflake_at(window_start);
-    let mut after = match record
-        .last
-        .as_ref()
-        .and_then(|m| m.platform_id.parse().ok())
-    {
-        Some(last) => window.min(last),
-        None => thread.get(),
-    };
-    let since = *MessageId::new(after.max(1)).created_at() - chrono::Duration::seconds(1);
-    let known: BTreeMap<u64, RecordedMessage> = run
-        .recorded_since(&record, since)
-        .await?
-        .into_iter()
-        .filter_map(|m| Some((m.platform_id.parse::<u64>().ok()?, m)))
-        .filter(|(id, _)| *id > after)
-        .collect();
-    let (mut seen, mut complete) = (BTreeSet::new(), false);
-    let community = guild.get().to_string();
-    run.thread_read();
-    while budget.take() {
+    let mut after = from;
+    loop {
+        if !budget.take() {
+            reading.out_of_budget = true;
+            return Ok(reading);
+        }
         let page = http
             .get_messages(
                 thread,
@@ -260,30 +319,30 @@ async fn catch_up_thread(
         let mut page = match page {
             Ok(page) => page,
             Err(error) => {
-                tracing::warn!(thread = %thread, "reading a thread's messages failed: {error:#}");
-                return Ok(true);
+                // A thread deleted or closed to the bot meanwhile: nothing more to read there.
+                tracing::warn!(%thread, "reading a thread's messages failed: {error:#}");
+                return Ok(reading);
             }
         };
         // Discord answers newest first.
         page.sort_by_key(|m| m.id);
-        let full = page.len() == usize::from(PAGE);
+        let mut past_until = false;
         for message in &page {
-            seen.insert(message.id.get());
-            after = after.max(message.id.get());
-            found(run, message, known.get(&message.id.get()), &community).await?;
+            let id = message.id.get();
+            if until.is_some_and(|until| id > until) {
+                past_until = true;
+                break;
+            }
+            reading.seen.insert(id);
+            after = id;
+            found(run, message, known.get(&id), community).await?;
         }
-        if !full {
-            complete = true;
-            break;
+        if past_until || page.len() < usize::from(PAGE) {
+            reading.covered = until.unwrap_or(u64::MAX);
+            return Ok(reading);
         }
+        reading.covered = after;
     }
-    // Gone from Discord: deleted while the bot was away. Only what the pages covered counts.
-    for (id, stored) in &known {
-        if !stored.deleted && !seen.contains(id) && (complete || *id <= after) {
-            run.deleted(Some(&name), &id.to_string()).await?;
-        }
-    }
-    Ok(complete)
 }
 
 /// A message Discord returned: recorded if missing, updated if edited since.
