@@ -57,18 +57,29 @@ async fn body_of(app: &TestApp, id: &str) -> Option<String> {
 async fn found_messages_are_recorded_once_edits_newest_first_and_deletions_forget() {
     let app = spawn_app().await;
     let discussion = tracked_thread(&app).await;
-    let t0 = app.bot.now();
+    let t0 = app.bot.now() - chrono::Duration::minutes(10);
     // m1 came live before the bot went away.
     app.bot
         .message_posted(posted("m1", "live", None, t0))
         .await
         .unwrap();
 
-    let mut run = app.bot.catch_up(Platform::Discord, "c1").await.unwrap();
+    let mut run = app
+        .bot
+        .catch_up(Platform::Discord, "c1", app.bot.now())
+        .await
+        .unwrap();
     let thread = run.thread("t1").await.unwrap().unwrap();
     assert_eq!(thread.discussion_id, discussion);
     assert_eq!(thread.last.as_ref().unwrap().platform_id, "m1");
     assert!(run.thread("t-unknown").await.unwrap().is_none());
+    // A message recorded live once the catch-up began is not where it resumes.
+    app.bot
+        .message_posted(posted("m-live", "live", None, app.bot.now()))
+        .await
+        .unwrap();
+    let again = run.thread("t1").await.unwrap().unwrap();
+    assert_eq!(again.last.as_ref().unwrap().platform_id, "m1");
     let tracked = run.tracked_threads().await.unwrap();
     assert_eq!(tracked.len(), 1);
     assert_eq!(
@@ -130,14 +141,14 @@ async fn found_messages_are_recorded_once_edits_newest_first_and_deletions_forge
 
     let since = run.recorded_since(&thread, t0).await.unwrap();
     let ids: Vec<_> = since.iter().map(|m| m.platform_id.as_str()).collect();
-    assert_eq!(ids, ["m1", "m2", "m3"]);
+    assert_eq!(ids, ["m1", "m2", "m3", "m-live"]);
     assert_eq!(
         since.iter().map(|m| m.deleted).collect::<Vec<_>>(),
-        [false, false, true]
+        [false, false, true, false]
     );
     assert_eq!(since[0].edited_at, Some(later(5)));
     let since = run.recorded_since(&thread, later(1)).await.unwrap();
-    assert_eq!(since.len(), 2);
+    assert_eq!(since.len(), 3);
 
     run.page_read();
     run.thread_read();
@@ -159,7 +170,7 @@ async fn found_messages_are_recorded_once_edits_newest_first_and_deletions_forge
         .discussion_messages(discussion)
         .await
         .unwrap();
-    assert_eq!(messages.len(), 3);
+    assert_eq!(messages.len(), 4);
     assert_eq!(messages[1].reply_to.as_deref(), Some("m1"));
 }
 
@@ -171,7 +182,11 @@ async fn another_communitys_thread_is_not_touched() {
         .message_posted(posted("m1", "mine", None, app.bot.now()))
         .await
         .unwrap();
-    let mut other = app.bot.catch_up(Platform::Discord, "c2").await.unwrap();
+    let mut other = app
+        .bot
+        .catch_up(Platform::Discord, "c2", app.bot.now())
+        .await
+        .unwrap();
     assert!(other.thread("t1").await.unwrap().is_none());
     assert!(other.tracked_threads().await.unwrap().is_empty());
     let mut stray = posted("m9", "stray", None, app.bot.now());
@@ -201,7 +216,11 @@ async fn stats_show_the_communitys_last_catch_up() {
     let before = stats(app.bot.handle_text(&moderator, "stats").await);
     assert!(!before.contains("catch-up"), "{before}");
 
-    let mut run = app.bot.catch_up(Platform::Discord, "c1").await.unwrap();
+    let mut run = app
+        .bot
+        .catch_up(Platform::Discord, "c1", app.bot.now())
+        .await
+        .unwrap();
     run.posted(posted("m1", "away", None, app.bot.now()))
         .await
         .unwrap();
@@ -220,7 +239,7 @@ async fn stats_show_the_communitys_last_catch_up() {
     assert!(!stats(app.bot.handle_text(&elsewhere, "stats").await).contains("catch-up"));
     app.clock.advance(chrono::Duration::hours(1));
     app.bot
-        .catch_up(Platform::Discord, "c1")
+        .catch_up(Platform::Discord, "c1", app.bot.now())
         .await
         .unwrap()
         .finish()

@@ -1991,18 +1991,18 @@ async fn a_restart_catches_up_on_what_was_said_while_away() {
         (120, 1, 1, false),
         "{record:?}"
     );
-    // The guild's active threads, then the thread in pages of 100, oldest first: what is new
-    // (two pages), then the window up to the last recorded message (one).
+    // The guild's active threads, then the thread in pages of 100, oldest first: what is new,
+    // then the window again for edits and deletions.
     let pages = world.fake.requests_matching(|r| {
         r.is("GET", &format!("/channels/{thread}/messages")) && r.succeeded()
     });
-    assert_eq!(pages.len(), 3, "{}", world.fake.summary());
+    assert!(pages.len() >= 3, "{}", world.fake.summary());
     assert!(
         pages
             .iter()
             .all(|p| p.query.contains("limit=100") && p.query.contains("after="))
     );
-    assert_eq!(record.pages, 4);
+    assert_eq!(record.pages as usize, pages.len() + 1);
     println!(
         "catch-up (discord): posted while away {}, recorded {}, edited {}, deleted {}, duplicates {duplicates}, took {:.2} s",
         away.len(),
@@ -2050,16 +2050,22 @@ async fn a_restart_catches_up_on_what_was_said_while_away() {
 async fn live_messages_during_a_catch_up_are_recorded_once() {
     let mut world = World::new().await;
     let thread = world.discuss().await;
-    world
+    let before = world
         .post_recorded(thread, FakeDiscord::READER_ID, "before")
         .await;
     world.stop_bot().await;
     let away = world.post_away(thread, 150, "away");
-    // Discord answers the thread's pages late, so that live messages arrive mid catch-up.
+    // Discord answers the thread list and the thread's pages late, so that live messages are
+    // recorded before the catch-up looks for where it left off, and arrive mid catch-up.
     let history = format!("/channels/{thread}/messages");
     world
         .fake
         .delay("GET", &history, Duration::from_millis(400));
+    world.fake.delay(
+        "GET",
+        &format!("/guilds/{}/threads/active", FakeDiscord::GUILD_ID),
+        Duration::from_millis(400),
+    );
     let started = chrono::Utc::now();
     world.start_bot(CatchUpLimits::default()).await;
 
@@ -2090,6 +2096,19 @@ async fn live_messages_during_a_catch_up_are_recorded_once() {
     }
     let record = world.caught_up(started).await;
     assert!(!record.cut_short);
+    // It resumed before the session's live messages, which were recorded first.
+    let pages = world.fake.requests_matching(|r| r.is("GET", &history));
+    let resumed: u64 = pages[0]
+        .query
+        .split('&')
+        .find_map(|p| p.strip_prefix("after="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        resumed <= id_of(&before) && resumed < live[0],
+        "resumed after {resumed}"
+    );
     // The catch-up's own pages included the live messages: both ways recorded them.
     let read: Vec<u64> = world
         .fake

@@ -22,6 +22,8 @@ pub struct CatchUp {
     platform: Platform,
     community: String,
     community_id: i64,
+    /// Messages sent from this time on may have come live: not where reading resumes.
+    resume_before: DateTime<Utc>,
     started: Instant,
     record: CatchUpRecord,
 }
@@ -32,16 +34,24 @@ pub struct CatchUp {
 pub struct ThreadRecord {
     /// The discussion's row id.
     pub discussion_id: i64,
-    /// The last message recorded in it (by the time it was sent), if any.
+    /// The last message recorded in it that was sent before the session began (less a margin
+    /// for clocks), if any: where reading resumes. A message that came live since is not it,
+    /// or what was said while the bot was away, before it, would be skipped.
     pub last: Option<RecordedMessage>,
 }
 
+/// How far the platform's clock (which dates messages) and the bot's may disagree.
+const CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
+
 impl Bot {
-    /// Starts a catch-up of `community` (a Discord guild, a Matrix room).
+    /// Starts a catch-up of `community` (a Discord guild, a Matrix room) for the platform
+    /// session (connection, sync) that began at `session_start`: live events may have been
+    /// recorded since, and reading resumes before them.
     pub async fn catch_up(
         &self,
         platform: Platform,
         community: &str,
+        session_start: DateTime<Utc>,
     ) -> Result<CatchUp, StoreError> {
         let now = self.now();
         let stored = self
@@ -53,6 +63,7 @@ impl Bot {
             platform,
             community: community.to_owned(),
             community_id: stored.id,
+            resume_before: session_start - CLOCK_MARGIN,
             started: Instant::now(),
             record: CatchUpRecord {
                 ran_at: now,
@@ -89,7 +100,9 @@ impl CatchUp {
         };
         Ok(Some(ThreadRecord {
             discussion_id: discussion.id,
-            last: store.last_recorded(discussion.id).await?,
+            last: store
+                .last_recorded(discussion.id, self.resume_before)
+                .await?,
         }))
     }
 

@@ -126,13 +126,20 @@ impl Store {
         .await?)
     }
 
-    /// The last message recorded in a discussion (by the time it was sent), deleted or not.
-    pub async fn last_recorded(&self, discussion_id: i64) -> Result<Option<RecordedMessage>> {
+    /// The last message recorded in a discussion that was sent before `before`, deleted or
+    /// not.
+    pub async fn last_recorded(
+        &self,
+        discussion_id: i64,
+        before: DateTime<Utc>,
+    ) -> Result<Option<RecordedMessage>> {
         Ok(sqlx::query_as(
             "SELECT platform_id, created_at, edited_at, deleted_at IS NOT NULL AS deleted
-             FROM messages WHERE discussion_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+             FROM messages WHERE discussion_id = ? AND created_at < ?
+             ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(discussion_id)
+        .bind(before)
         .fetch_optional(&self.pool)
         .await?)
     }

@@ -45,7 +45,12 @@ impl Budget {
 }
 
 /// Catches up on every guild of a new session, one after another, on one budget.
-pub(super) async fn run(core: DiscordCore, http: Arc<Http>, guilds: Vec<GuildId>) {
+pub(super) async fn run(
+    core: DiscordCore,
+    http: Arc<Http>,
+    guilds: Vec<GuildId>,
+    session_start: DateTime<Utc>,
+) {
     let limits = core.config.catch_up;
     if limits.days == 0 {
         return;
@@ -57,7 +62,10 @@ pub(super) async fn run(core: DiscordCore, http: Arc<Http>, guilds: Vec<GuildId>
     for guild in guilds {
         let community = guild.get().to_string();
         let outcome = async {
-            let mut run = core.bot.catch_up(Platform::Discord, &community).await?;
+            let mut run = core
+                .bot
+                .catch_up(Platform::Discord, &community, session_start)
+                .await?;
             catch_up_guild(&mut run, &http, guild, window_start, &mut budget).await?;
             run.finish().await?;
             anyhow::Ok(())
@@ -115,19 +123,21 @@ async fn catch_up_guild(
             run.cut_short();
             return Ok(());
         }
-        if let Some(last) = last.filter(|last| *last > window) {
-            checks.push((thread, record, last));
-        }
+        checks.push((thread, record));
     }
-    for (thread, record, last) in checks {
+    for (thread, record) in checks {
         let since = *MessageId::new(window.max(1)).created_at() - chrono::Duration::seconds(1);
         let known: BTreeMap<u64, RecordedMessage> = run
             .recorded_since(&record, since)
             .await?
             .into_iter()
             .filter_map(|m| Some((m.platform_id.parse::<u64>().ok()?, m)))
-            .filter(|(id, _)| (window + 1..=last).contains(id))
+            .filter(|(id, _)| *id > window)
             .collect();
+        // Up to the newest recorded: what lies beyond was read just now.
+        let Some(&last) = known.keys().next_back() else {
+            continue;
+        };
         let reading = read(
             run,
             http,

@@ -122,9 +122,15 @@ impl EventHandler for Handler {
     /// `resumed` and missed nothing): commands are registered, and what was said in tracked
     /// threads meanwhile is caught up on in the background.
     async fn ready(&self, ctx: SerenityContext, ready: Ready) {
+        let session_start = self.core.bot.now();
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord connected");
         let guilds = ready.guilds.iter().map(|g| g.id).collect();
-        tokio::spawn(catchup::run(self.core.clone(), ctx.http.clone(), guilds));
+        tokio::spawn(catchup::run(
+            self.core.clone(),
+            ctx.http.clone(),
+            guilds,
+            session_start,
+        ));
         let commands = application_commands();
         let registered = match self.core.config.guild_id {
             Some(guild) => GuildId::new(guild).set_commands(&ctx.http, commands).await,
