@@ -4,14 +4,15 @@
 //!
 //! For each guild of the session: the tracked threads (from the store) that Discord lists as
 //! active, or as archived within `READINGROOM_CATCHUP_DAYS`, with activity in that window.
-//! Each is read oldest first from its last recorded message, 100 per page, and what is missing
-//! is recorded with its reply parents; then, budget permitting, the messages recorded within
-//! the window are read again: newer edits (`edited_timestamp`) are applied, and recorded
-//! messages Discord no longer returns are marked deleted. Every REST page counts against one
-//! budget per start (`READINGROOM_CATCHUP_PAGES`); when it runs out the rest is
-//! left and the guild's catch-up says it was cut short. Serenity's HTTP client keeps to
-//! Discord's rate limits. It runs in its own task, and live events meanwhile go through the
-//! same core path, where a second recording of a message changes nothing.
+//! Each is read oldest first, 100 per page, from the last message recorded before the session
+//! began (live messages may be recorded first), and what is missing is recorded with its reply
+//! parents. Then, budget permitting, the messages recorded within the window are read again:
+//! newer edits (`edited_timestamp`) are applied, and recorded messages Discord no longer
+//! returns are marked deleted. Every REST page counts against one budget per start
+//! (`READINGROOM_CATCHUP_PAGES`); when it runs out the rest is left and the guild's catch-up
+//! says it was cut short. Serenity's HTTP client keeps to Discord's rate limits. It runs in its
+//! own task, and live events meanwhile go through the same core path, where a second recording
+//! of a message changes nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
