@@ -1838,8 +1838,19 @@ impl World {
     }
 
     /// Starts the bot again over the same store, catching up within `limits`; returns once
-    /// the new session is READY (the catch-up then runs in the background).
-    async fn start_bot(&mut self, limits: CatchUpLimits) {
+    /// the new session is READY (the catch-up then runs in the background). With `later`, its
+    /// clock runs five minutes ahead: the restart comes later than everything posted before,
+    /// as it would, and the catch-up's margin for clocks (a minute) does not cover it.
+    async fn start_bot(
+        &mut self,
+        limits: CatchUpLimits,
+        later: bool,
+    ) -> chrono::DateTime<chrono::Utc> {
+        if later {
+            let ahead = Ahead(chrono::Duration::minutes(5));
+            self.bot = Bot::new(self.store.clone(), Arc::new(ahead));
+        }
+        let started = self.bot.now();
         let (stop, shutdown) = watch::channel(false);
         self.stop = stop;
         let mut config = config(&self.fake);
@@ -1850,9 +1861,11 @@ impl World {
             shutdown,
         ));
         self.fake.wait_ready(WAIT).await;
+        started
     }
 
-    /// Guild A's first catch-up that started at or after `since`, once it is done.
+    /// Guild A's first catch-up that started at or after `since` (by the bot's clock), once
+    /// it is done.
     async fn caught_up(&self, since: chrono::DateTime<chrono::Utc>) -> CatchUpRecord {
         let guild = self
             .store
@@ -1917,6 +1930,16 @@ impl World {
     }
 }
 
+/// The system clock, this much ahead.
+#[derive(Debug)]
+struct Ahead(chrono::Duration);
+
+impl readingroom::clock::Clock for Ahead {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.0
+    }
+}
+
 fn id_of(message: &Value) -> u64 {
     message["id"].as_str().unwrap().parse().unwrap()
 }
@@ -1945,8 +1968,7 @@ async fn a_restart_catches_up_on_what_was_said_while_away() {
     );
     world.fake.message_delete(earlier[1], thread);
 
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
     let record = world.caught_up(started).await;
 
     let messages = world.thread_messages(thread).await;
@@ -1998,6 +2020,11 @@ async fn a_restart_catches_up_on_what_was_said_while_away() {
     });
     assert!(pages.len() >= 3, "{}", world.fake.summary());
     assert!(
+        pages[0].query.contains(&format!("after={}", earlier[2])),
+        "resumed after the last message recorded: {}",
+        pages[0].query
+    );
+    assert!(
         pages
             .iter()
             .all(|p| p.query.contains("limit=100") && p.query.contains("after="))
@@ -2014,8 +2041,7 @@ async fn a_restart_catches_up_on_what_was_said_while_away() {
 
     // A second start records nothing new.
     world.stop_bot().await;
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
     let again = world.caught_up(started).await;
     assert_eq!(
         (
@@ -2066,8 +2092,7 @@ async fn live_messages_during_a_catch_up_are_recorded_once() {
         &format!("/guilds/{}/threads/active", FakeDiscord::GUILD_ID),
         Duration::from_millis(400),
     );
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), false).await;
 
     // Live: new messages, and ten of those posted while away delivered again.
     let mut live = Vec::new();
@@ -2160,8 +2185,9 @@ async fn a_small_budget_cuts_the_catch_up_short_and_stats_say_so() {
     let thread = world.discuss().await;
     world.stop_bot().await;
     let away = world.post_away(thread, 250, "away");
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits { days: 7, pages: 2 }).await;
+    let started = world
+        .start_bot(CatchUpLimits { days: 7, pages: 2 }, true)
+        .await;
     let record = world.caught_up(started).await;
     assert_eq!(
         (record.pages, record.recorded, record.cut_short),
@@ -2186,8 +2212,7 @@ async fn a_small_budget_cuts_the_catch_up_short_and_stats_say_so() {
 
     // The next start goes on from there.
     world.stop_bot().await;
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
     let rest = world.caught_up(started).await;
     assert_eq!(
         (rest.recorded, rest.deleted, rest.cut_short),
@@ -2195,6 +2220,44 @@ async fn a_small_budget_cuts_the_catch_up_short_and_stats_say_so() {
         "{rest:?}"
     );
     assert_eq!(world.thread_messages(thread).await.len(), 250);
+
+    // Two deleted while away; a budget that checks only the window's first page finds the
+    // first, and marks nothing it did not cover.
+    world.stop_bot().await;
+    world.fake.message_delete(away[50].0, thread);
+    world.fake.message_delete(away[200].0, thread);
+    let started = world
+        .start_bot(CatchUpLimits { days: 7, pages: 3 }, true)
+        .await;
+    let partial = world.caught_up(started).await;
+    assert_eq!(
+        (partial.recorded, partial.deleted, partial.cut_short),
+        (0, 1, true),
+        "{partial:?}"
+    );
+    let messages = world.thread_messages(thread).await;
+    let deleted: Vec<String> = messages
+        .iter()
+        .filter(|m| m.deleted_at.is_some())
+        .map(|m| m.platform_id.clone())
+        .collect();
+    assert_eq!(deleted, [away[50].0.to_string()]);
+
+    world.stop_bot().await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let full = world.caught_up(started).await;
+    assert_eq!((full.deleted, full.cut_short), (1, false), "{full:?}");
+    let messages = world.thread_messages(thread).await;
+    let gone = |id: u64| {
+        messages
+            .iter()
+            .find(|m| m.platform_id == id.to_string())
+            .unwrap()
+            .body
+            .is_none()
+    };
+    assert!(gone(away[50].0) && gone(away[200].0));
+    assert_eq!(messages.iter().filter(|m| m.body.is_none()).count(), 2);
 }
 
 #[tokio::test]
@@ -2209,8 +2272,7 @@ async fn archived_threads_are_read_within_the_window_only() {
     world
         .fake
         .archive_thread(thread, chrono::Utc::now() - chrono::Duration::days(1));
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
     let record = world.caught_up(started).await;
     assert_eq!((record.threads, record.recorded), (1, 5), "{record:?}");
     let listing = format!(
@@ -2233,8 +2295,7 @@ async fn archived_threads_are_read_within_the_window_only() {
     world
         .fake
         .archive_thread(thread, chrono::Utc::now() - chrono::Duration::days(8));
-    let started = chrono::Utc::now();
-    world.start_bot(CatchUpLimits::default()).await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
     let record = world.caught_up(started).await;
     assert_eq!((record.threads, record.recorded), (0, 0), "{record:?}");
     let messages = world.thread_messages(thread).await;
