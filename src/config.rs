@@ -46,6 +46,14 @@ pub struct Settings {
     /// comma-separated); everything else must be on the public internet.
     #[arg(long, env = "READINGROOM_FETCH_ALLOW", value_parser = Checked(text), value_delimiter = ',')]
     fetch_allow: Vec<String>,
+    /// Days back a catch-up after a restart looks: threads active within them are read for
+    /// what was said, edited or deleted while the bot was away (0 turns catch-up off).
+    #[arg(long, env = "READINGROOM_CATCHUP_DAYS", value_parser = Checked(count), default_value = "7")]
+    catchup_days: u32,
+    /// Pages of history one catch-up may fetch (Discord: REST pages per start over all guilds;
+    /// Matrix: /messages pages per room); beyond them it stops and says it was cut short.
+    #[arg(long, env = "READINGROOM_CATCHUP_PAGES", value_parser = Checked(at_least_one), default_value = "1000")]
+    catchup_pages: u32,
     /// Serve Prometheus metrics at /metrics on this host:port.
     #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
     metrics_addr: Option<SocketAddr>,
@@ -130,6 +138,26 @@ pub struct Config {
     pub command_refill: Duration,
     /// Serve Prometheus metrics at `/metrics` there.
     pub metrics_addr: Option<SocketAddr>,
+    /// How far back, and how much, a catch-up reads.
+    pub catch_up: CatchUpLimits,
+}
+
+/// How far back, and how much, a catch-up reads after the bot was away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatchUpLimits {
+    /// Threads active within this many days are read; 0 turns catch-up off.
+    pub days: u32,
+    /// Pages of history one catch-up may fetch (Discord: per start; Matrix: per room).
+    pub pages: u32,
+}
+
+impl Default for CatchUpLimits {
+    fn default() -> Self {
+        Self {
+            days: 7,
+            pages: 1000,
+        }
+    }
 }
 
 /// Discord settings.
@@ -146,6 +174,8 @@ pub struct DiscordConfig {
     pub moderator_role: Option<String>,
     /// Receive interactions over HTTP too.
     pub interactions: Option<InteractionsEndpoint>,
+    /// What a new gateway session catches up on.
+    pub catch_up: CatchUpLimits,
 }
 
 /// The HTTP interactions endpoint.
@@ -192,6 +222,8 @@ pub struct MatrixConfig {
     pub max_command_age: Duration,
     /// How long an encrypted event waits for its room key before it is given up.
     pub key_wait: Duration,
+    /// How far back, and how many pages per room, a catch-up after a limited sync reads.
+    pub catch_up: CatchUpLimits,
 }
 
 impl Settings {
@@ -248,6 +280,8 @@ impl TryFrom<Settings> for Config {
             fetch_allow,
             command_burst,
             command_refill_secs,
+            catchup_days,
+            catchup_pages,
             metrics_addr,
             discord_token,
             discord_guild_id,
@@ -268,6 +302,10 @@ impl TryFrom<Settings> for Config {
             matrix_max_command_age,
             matrix_key_wait,
         } = settings;
+        let catch_up = CatchUpLimits {
+            days: catchup_days,
+            pages: catchup_pages,
+        };
         let discord = match discord_token {
             None => None,
             Some(token) => Some(DiscordConfig {
@@ -287,6 +325,7 @@ impl TryFrom<Settings> for Config {
                         "DISCORD_INTERACTIONS_ADDR is set, so DISCORD_PUBLIC_KEY is needed too"
                     ),
                 },
+                catch_up,
             }),
         };
         let matrix = match matrix_homeserver {
@@ -315,6 +354,7 @@ impl TryFrom<Settings> for Config {
                 allowed_users: nonblank(matrix_allowed_users),
                 max_command_age: matrix_max_command_age,
                 key_wait: matrix_key_wait,
+                catch_up,
             }),
         };
         let fetch_allow = nonblank(fetch_allow)
@@ -340,6 +380,7 @@ impl TryFrom<Settings> for Config {
             command_burst,
             command_refill: command_refill_secs,
             metrics_addr,
+            catch_up,
         })
     }
 }
@@ -407,6 +448,13 @@ fn whole(value: &str) -> Result<i64, &'static str> {
 
 fn count(value: &str) -> Result<u32, &'static str> {
     value.parse().map_err(|_| "a whole number, 0 or more")
+}
+
+fn at_least_one(value: &str) -> Result<u32, &'static str> {
+    match value.parse() {
+        Ok(0) | Err(_) => Err("a whole number, at least 1"),
+        Ok(n) => Ok(n),
+    }
 }
 
 fn refill(value: &str) -> Result<Duration, &'static str> {
@@ -533,6 +581,13 @@ mod tests {
         assert_eq!(config.command_burst, 6);
         assert_eq!(config.command_refill, Duration::from_secs(3));
         assert_eq!(config.metrics_addr, None);
+        assert_eq!(
+            config.catch_up,
+            CatchUpLimits {
+                days: 7,
+                pages: 1000
+            }
+        );
         assert!(!config.console_user.is_empty());
     }
 
@@ -585,6 +640,14 @@ mod tests {
                 "READINGROOM_COMMAND_REFILL_SECS must be a whole number of seconds, at least 1",
             ),
             (
+                "--catchup-pages=0",
+                "READINGROOM_CATCHUP_PAGES must be a whole number, at least 1",
+            ),
+            (
+                "--catchup-days=a week",
+                "READINGROOM_CATCHUP_DAYS must be a whole number, 0 or more",
+            ),
+            (
                 "--command-burst=-1",
                 "READINGROOM_COMMAND_BURST must be a whole number, 0 or more",
             ),
@@ -621,10 +684,19 @@ mod tests {
         // Without a token Discord is off, and the rest is not looked at.
         assert!(config(&[&key]).unwrap().discord.is_none());
 
-        let config = config(&["--discord-token= t ", &key, addr, "--discord-guild-id=42"]).unwrap();
+        let config = config(&[
+            "--discord-token= t ",
+            &key,
+            addr,
+            "--discord-guild-id=42",
+            "--catchup-days=2",
+            "--catchup-pages=5",
+        ])
+        .unwrap();
         let discord = config.discord.unwrap();
         assert_eq!(discord.token.expose_secret(), "t");
         assert_eq!(discord.guild_id, Some(42));
+        assert_eq!(discord.catch_up, CatchUpLimits { days: 2, pages: 5 });
         let interactions = discord.interactions.unwrap();
         assert_eq!(interactions.public_key, KEY);
         assert_eq!(interactions.addr, "127.0.0.1:8080".parse().unwrap());

@@ -16,9 +16,9 @@ use discord::{FakeDiscord, Recorded};
 use ed25519_dalek::{Signer, SigningKey};
 use readingroom::bot::{Bot, CommunityLimits};
 use readingroom::clock::SystemClock;
-use readingroom::config::DiscordConfig;
+use readingroom::config::{CatchUpLimits, DiscordConfig};
 use readingroom::platform::discord::{DiscordCore, endpoint, http_client};
-use readingroom::store::{Scope, Store, Totals};
+use readingroom::store::{CatchUpRecord, Scope, Store, StoredMessage, Totals};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -45,6 +45,7 @@ fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> DiscordConfig {
         api_base: Some(fake.base_url()),
         moderator_role: None,
         interactions: None,
+        catch_up: CatchUpLimits::default(),
     }
 }
 
@@ -1825,4 +1826,543 @@ async fn a_private_answer_is_deferred_privately_and_never_shown_to_the_channel()
         private.body
     );
     no_mentions(&private.body["allowed_mentions"]);
+}
+
+// ----- catching up after the bot was away -----
+
+impl World {
+    /// Stops the bot and waits until its gateway session is closed.
+    async fn stop_bot(&self) {
+        let _ = self.stop.send(true);
+        self.fake.wait_disconnected(WAIT).await;
+    }
+
+    /// Starts the bot again over the same store, catching up within `limits`; returns once
+    /// the new session is READY (the catch-up then runs in the background). With `later`, its
+    /// clock runs five minutes ahead: the restart comes later than everything posted before,
+    /// as it would, and the catch-up's margin for clocks (a minute) does not cover it.
+    async fn start_bot(
+        &mut self,
+        limits: CatchUpLimits,
+        later: bool,
+    ) -> chrono::DateTime<chrono::Utc> {
+        if later {
+            let ahead = Ahead(chrono::Duration::minutes(5));
+            self.bot = Bot::new(self.store.clone(), Arc::new(ahead));
+        }
+        let started = self.bot.now();
+        let (stop, shutdown) = watch::channel(false);
+        self.stop = stop;
+        let mut config = config(&self.fake);
+        config.catch_up = limits;
+        tokio::spawn(readingroom::platform::discord::run(
+            self.bot.clone(),
+            config,
+            shutdown,
+        ));
+        self.fake.wait_ready(WAIT).await;
+        started
+    }
+
+    /// Guild A's first catch-up that started at or after `since` (by the bot's clock), once
+    /// it is done.
+    async fn caught_up(&self, since: chrono::DateTime<chrono::Utc>) -> CatchUpRecord {
+        let guild = self
+            .store
+            .community("discord", &FakeDiscord::GUILD_ID.to_string(), None, since)
+            .await
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        loop {
+            let last = self
+                .store
+                .last_catch_up(Scope::Community(guild.id))
+                .await
+                .unwrap();
+            if let Some(record) = last.filter(|r| r.ran_at >= since) {
+                return record;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no catch-up finished; requests:\n{}",
+                self.fake.summary()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The recorded messages of the discussion in `thread`, oldest first.
+    async fn thread_messages(&self, thread: u64) -> Vec<StoredMessage> {
+        let discussion = self
+            .store
+            .discussion_by_thread("discord", &thread.to_string(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        self.store.discussion_messages(discussion.id).await.unwrap()
+    }
+
+    /// Posts `count` messages in `thread` while the bot is away (stored by Discord, never sent
+    /// to the bot); every third replies to the one before. Returns (id, parent) in order.
+    fn post_away(&self, thread: u64, count: usize, label: &str) -> Vec<(u64, Option<u64>)> {
+        let mut posted: Vec<(u64, Option<u64>)> = Vec::with_capacity(count);
+        for i in 0..count {
+            let parent = (i % 3 == 2).then(|| posted[i - 1].0);
+            let author = if i % 2 == 0 {
+                FakeDiscord::READER_ID
+            } else {
+                FakeDiscord::OWNER_ID
+            };
+            let id = self.fake.snowflake();
+            self.fake
+                .message(id, thread, author, &format!("{label} {i}"), parent);
+            posted.push((id, parent));
+        }
+        posted
+    }
+
+    /// `/stats` as a moderator: its text.
+    async fn stats_text(&self) -> String {
+        let stats = self
+            .slash("stats", json!({}), FakeDiscord::MODERATOR_ID)
+            .await;
+        stats.body["data"]["content"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The system clock, this much ahead.
+#[derive(Debug)]
+struct Ahead(chrono::Duration);
+
+impl readingroom::clock::Clock for Ahead {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.0
+    }
+}
+
+fn id_of(message: &Value) -> u64 {
+    message["id"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_restart_catches_up_on_what_was_said_while_away() {
+    let mut world = World::new().await;
+    let thread = world.discuss().await;
+    let mut earlier = Vec::new();
+    for i in 0..3 {
+        let message = world
+            .post_recorded(thread, FakeDiscord::READER_ID, &format!("earlier {i}"))
+            .await;
+        earlier.push(id_of(&message));
+    }
+    world.stop_bot().await;
+
+    // While the bot is away: 120 messages (more than a page), an earlier one edited, another
+    // deleted.
+    let away = world.post_away(thread, 120, "away");
+    world.fake.message_update(
+        earlier[0],
+        thread,
+        FakeDiscord::READER_ID,
+        "earlier 0, edited while away",
+    );
+    world.fake.message_delete(earlier[1], thread);
+
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let record = world.caught_up(started).await;
+
+    let messages = world.thread_messages(thread).await;
+    let by_id = |id: u64| {
+        messages
+            .iter()
+            .find(|m| m.platform_id == id.to_string())
+            .unwrap_or_else(|| panic!("message {id} was not recorded"))
+    };
+    let recorded: Vec<&StoredMessage> = away.iter().map(|(id, _)| by_id(*id)).collect();
+    for (i, (message, (_, parent))) in recorded.iter().zip(&away).enumerate() {
+        assert_eq!(message.body.as_deref(), Some(format!("away {i}").as_str()));
+        assert_eq!(
+            message.reply_to,
+            parent.map(|p| p.to_string()),
+            "parent of {i}"
+        );
+    }
+    assert!(
+        recorded.windows(2).all(|w| w[0].id < w[1].id),
+        "recorded in the order they were posted"
+    );
+    let edited = by_id(earlier[0]);
+    assert_eq!(edited.body.as_deref(), Some("earlier 0, edited while away"));
+    assert!(edited.edited_at.is_some());
+    let deleted = by_id(earlier[1]);
+    assert_eq!(deleted.body, None, "the deleted message's text is gone");
+    assert!(deleted.deleted_at.is_some());
+    assert_eq!(by_id(earlier[2]).body.as_deref(), Some("earlier 2"));
+    let duplicates = messages.len() - (earlier.len() + away.len());
+    assert_eq!(
+        duplicates, 0,
+        "nothing but the readers' messages, each once"
+    );
+    assert_eq!(
+        (
+            record.recorded,
+            record.updated,
+            record.deleted,
+            record.cut_short
+        ),
+        (120, 1, 1, false),
+        "{record:?}"
+    );
+    // The guild's active threads, then the thread in pages of 100, oldest first: what is new,
+    // then the window again for edits and deletions.
+    let pages = world.fake.requests_matching(|r| {
+        r.is("GET", &format!("/channels/{thread}/messages")) && r.succeeded()
+    });
+    assert!(pages.len() >= 3, "{}", world.fake.summary());
+    assert!(
+        pages[0].query.contains(&format!("after={}", earlier[2])),
+        "resumed after the last message recorded: {}",
+        pages[0].query
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|p| p.query.contains("limit=100") && p.query.contains("after="))
+    );
+    assert_eq!(record.pages as usize, pages.len() + 1);
+    println!(
+        "catch-up (discord): posted while away {}, recorded {}, edited {}, deleted {}, duplicates {duplicates}, took {:.2} s",
+        away.len(),
+        recorded.len(),
+        usize::from(edited.body.as_deref() == Some("earlier 0, edited while away")),
+        usize::from(deleted.body.is_none()),
+        record.duration.as_secs_f64()
+    );
+
+    // A second start records nothing new.
+    world.stop_bot().await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let again = world.caught_up(started).await;
+    assert_eq!(
+        (
+            again.recorded,
+            again.updated,
+            again.deleted,
+            again.cut_short
+        ),
+        (0, 0, 0, false),
+        "{again:?}"
+    );
+    assert_eq!(world.thread_messages(thread).await, messages);
+    println!(
+        "catch-up (discord), second start: recorded {}, updated {}, deleted {}, took {:.2} s",
+        again.recorded,
+        again.updated,
+        again.deleted,
+        again.duration.as_secs_f64()
+    );
+    let stats = world.stats_text().await;
+    assert!(
+        stats.contains("Last catch-up ")
+            && stats.contains(&format!(
+                "1 threads, {} pages): 0 recorded, 0 updated, 0 marked deleted.",
+                again.pages
+            )),
+        "{stats}"
+    );
+}
+
+#[tokio::test]
+async fn live_messages_during_a_catch_up_are_recorded_once() {
+    let mut world = World::new().await;
+    let thread = world.discuss().await;
+    let before = world
+        .post_recorded(thread, FakeDiscord::READER_ID, "before")
+        .await;
+    world.stop_bot().await;
+    let away = world.post_away(thread, 150, "away");
+    // Discord answers the thread list and the thread's pages late, so that live messages are
+    // recorded before the catch-up looks for where it left off, and arrive mid catch-up.
+    let history = format!("/channels/{thread}/messages");
+    world
+        .fake
+        .delay("GET", &history, Duration::from_millis(400));
+    world.fake.delay(
+        "GET",
+        &format!("/guilds/{}/threads/active", FakeDiscord::GUILD_ID),
+        Duration::from_millis(400),
+    );
+    let started = world.start_bot(CatchUpLimits::default(), false).await;
+
+    // Live: new messages, and ten of those posted while away delivered again.
+    let mut live = Vec::new();
+    for i in 0..20 {
+        let id = world.fake.snowflake();
+        let message = world.fake.message(
+            id,
+            thread,
+            FakeDiscord::READER_ID,
+            &format!("live {i}"),
+            None,
+        );
+        assert!(world.fake.dispatch("MESSAGE_CREATE", message).await);
+        live.push(id);
+    }
+    for (i, (id, parent)) in away.iter().take(10).enumerate() {
+        let author = if i % 2 == 0 {
+            FakeDiscord::READER_ID
+        } else {
+            FakeDiscord::OWNER_ID
+        };
+        let again = world
+            .fake
+            .message(*id, thread, author, &format!("away {i}"), *parent);
+        assert!(world.fake.dispatch("MESSAGE_CREATE", again).await);
+    }
+    let record = world.caught_up(started).await;
+    assert!(!record.cut_short);
+    // It resumed before the session's live messages, which were recorded first.
+    let pages = world.fake.requests_matching(|r| r.is("GET", &history));
+    let resumed: u64 = pages[0]
+        .query
+        .split('&')
+        .find_map(|p| p.strip_prefix("after="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        resumed <= id_of(&before) && resumed < live[0],
+        "resumed after {resumed}"
+    );
+    // The catch-up's own pages included the live messages: both ways recorded them.
+    let read: Vec<u64> = world
+        .fake
+        .requests_matching(|r| r.is("GET", &history))
+        .iter()
+        .flat_map(|r| {
+            r.response
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(id_of)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        live.iter().all(|id| read.contains(id)),
+        "the live messages were in the catch-up's pages"
+    );
+
+    let expected = 1 + away.len() + live.len();
+    let started = tokio::time::Instant::now();
+    let messages = loop {
+        let messages = world.thread_messages(thread).await;
+        if messages.len() >= expected || started.elapsed() > WAIT {
+            break messages;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let ids: std::collections::BTreeSet<&str> =
+        messages.iter().map(|m| m.platform_id.as_str()).collect();
+    assert_eq!(messages.len(), expected, "each message recorded once");
+    assert_eq!(ids.len(), expected);
+    for id in away.iter().map(|(id, _)| id).chain(&live) {
+        assert!(ids.contains(id.to_string().as_str()), "{id} recorded");
+    }
+    println!(
+        "catch-up racing live (discord): posted while away {}, live during catch-up {} (+10 delivered again), recorded {} rows for {} messages, duplicates {}",
+        away.len(),
+        live.len(),
+        messages.len(),
+        expected,
+        messages.len() - ids.len()
+    );
+}
+
+#[tokio::test]
+async fn a_small_budget_cuts_the_catch_up_short_and_stats_say_so() {
+    let mut world = World::new().await;
+    let thread = world.discuss().await;
+    world.stop_bot().await;
+    let away = world.post_away(thread, 250, "away");
+    let started = world
+        .start_bot(CatchUpLimits { days: 7, pages: 2 }, true)
+        .await;
+    let record = world.caught_up(started).await;
+    assert_eq!(
+        (record.pages, record.recorded, record.cut_short),
+        (2, 100, true),
+        "{record:?}"
+    );
+    let recorded = world.thread_messages(thread).await;
+    let first: Vec<String> = away[..100].iter().map(|(id, _)| id.to_string()).collect();
+    assert_eq!(
+        recorded
+            .iter()
+            .map(|m| m.platform_id.clone())
+            .collect::<Vec<_>>(),
+        first,
+        "the oldest page first"
+    );
+    let stats = world.stats_text().await;
+    assert!(
+        stats.contains("100 recorded, 0 updated, 0 marked deleted; cut short by its page budget"),
+        "{stats}"
+    );
+
+    // The next start goes on from there.
+    world.stop_bot().await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let rest = world.caught_up(started).await;
+    assert_eq!(
+        (rest.recorded, rest.deleted, rest.cut_short),
+        (150, 0, false),
+        "{rest:?}"
+    );
+    assert_eq!(world.thread_messages(thread).await.len(), 250);
+
+    // Two deleted while away; a budget that checks only the window's first page finds the
+    // first, and marks nothing it did not cover.
+    world.stop_bot().await;
+    world.fake.message_delete(away[50].0, thread);
+    world.fake.message_delete(away[200].0, thread);
+    let started = world
+        .start_bot(CatchUpLimits { days: 7, pages: 3 }, true)
+        .await;
+    let partial = world.caught_up(started).await;
+    assert_eq!(
+        (partial.recorded, partial.deleted, partial.cut_short),
+        (0, 1, true),
+        "{partial:?}"
+    );
+    let messages = world.thread_messages(thread).await;
+    let deleted: Vec<String> = messages
+        .iter()
+        .filter(|m| m.deleted_at.is_some())
+        .map(|m| m.platform_id.clone())
+        .collect();
+    assert_eq!(deleted, [away[50].0.to_string()]);
+
+    world.stop_bot().await;
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let full = world.caught_up(started).await;
+    assert_eq!((full.deleted, full.cut_short), (1, false), "{full:?}");
+    let messages = world.thread_messages(thread).await;
+    let gone = |id: u64| {
+        messages
+            .iter()
+            .find(|m| m.platform_id == id.to_string())
+            .unwrap()
+            .body
+            .is_none()
+    };
+    assert!(gone(away[50].0) && gone(away[200].0));
+    assert_eq!(messages.iter().filter(|m| m.body.is_none()).count(), 2);
+}
+
+#[tokio::test]
+async fn archived_threads_are_read_within_the_window_only() {
+    let mut world = World::new().await;
+    let thread = world.discuss().await;
+    world
+        .post_recorded(thread, FakeDiscord::READER_ID, "before")
+        .await;
+    world.stop_bot().await;
+    world.post_away(thread, 5, "away");
+    world
+        .fake
+        .archive_thread(thread, chrono::Utc::now() - chrono::Duration::days(1));
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let record = world.caught_up(started).await;
+    assert_eq!((record.threads, record.recorded), (1, 5), "{record:?}");
+    let listing = format!(
+        "/channels/{}/threads/archived/public",
+        FakeDiscord::CHANNEL_ID
+    );
+    assert!(
+        world
+            .fake
+            .requests_matching(|r| r.is("GET", &listing) && r.succeeded())
+            .iter()
+            .any(|r| r.query.contains("limit=100")),
+        "{}",
+        world.fake.summary()
+    );
+
+    // Archived before the window: not read.
+    world.stop_bot().await;
+    let late = world.post_away(thread, 3, "late");
+    world
+        .fake
+        .archive_thread(thread, chrono::Utc::now() - chrono::Duration::days(8));
+    let started = world.start_bot(CatchUpLimits::default(), true).await;
+    let record = world.caught_up(started).await;
+    assert_eq!((record.threads, record.recorded), (0, 0), "{record:?}");
+    let messages = world.thread_messages(thread).await;
+    assert_eq!(messages.len(), 6);
+    assert!(
+        late.iter()
+            .all(|(id, _)| messages.iter().all(|m| m.platform_id != id.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn the_fake_pages_history_as_discord_does() {
+    let world = World::new().await;
+    let thread = world.discuss().await;
+    let ids: Vec<u64> = world
+        .post_away(thread, 120, "m")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let client = reqwest::Client::new();
+    let get = |query: String| {
+        let url = format!(
+            "{}/api/v10/channels/{thread}/messages?{query}",
+            world.fake.base_url()
+        );
+        let request = client
+            .get(url)
+            .header("Authorization", format!("Bot {}", FakeDiscord::TOKEN));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    // Only the readers' messages: the thread holds nothing else in this test.
+    let page =
+        |value: &Value| -> Vec<u64> { value.as_array().unwrap().iter().map(id_of).collect() };
+    let newest_first = |slice: &[u64]| slice.iter().rev().copied().collect::<Vec<_>>();
+
+    let (status, all) = get(String::new()).await;
+    assert_eq!(
+        (status, page(&all)),
+        (200, newest_first(&ids[70..])),
+        "default 50, newest"
+    );
+    let (_, after) = get(format!("after={}&limit=100", ids[9])).await;
+    assert_eq!(
+        page(&after),
+        newest_first(&ids[10..110]),
+        "after: the next ones, newest first"
+    );
+    let (_, before) = get(format!("before={}&limit=5", ids[50])).await;
+    assert_eq!(page(&before), newest_first(&ids[45..50]));
+    let (_, around) = get(format!("around={}&limit=4", ids[50])).await;
+    assert_eq!(page(&around), newest_first(&ids[48..52]));
+    for bad in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "after=abc",
+        "after=1&before=2",
+    ] {
+        let (status, body) = get(bad.to_owned()).await;
+        assert_eq!(
+            (status, body["code"].as_u64()),
+            (400, Some(50035)),
+            "{bad}: {body}"
+        );
+    }
 }

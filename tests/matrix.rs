@@ -96,6 +96,7 @@ async fn start_bot_with(
         allowed_users: Vec::new(),
         max_command_age: Duration::from_secs(3600),
         key_wait: setup.key_wait.unwrap_or(Duration::from_secs(600)),
+        catch_up: Default::default(),
     };
     let adapter = MatrixBot::connect(bot, config)
         .await
@@ -493,12 +494,20 @@ async fn discussion_thread_records_replies_edits_and_redactions() {
     );
     let root = card.event_id.clone();
     let room = world.room.clone();
-    let discussion = world
-        .store()
-        .discussion_by_thread("matrix", root.as_str(), None)
-        .await
-        .unwrap()
-        .expect("thread tracked");
+    // The bot notes the thread once its card is sent, which the reader may see first.
+    let started = Instant::now();
+    let discussion = loop {
+        if let Some(discussion) = world
+            .store()
+            .discussion_by_thread("matrix", root.as_str(), None)
+            .await
+            .unwrap()
+        {
+            break discussion;
+        }
+        assert!(started.elapsed() < WAIT, "thread never tracked");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
 
     let first = world
         .alice
@@ -1198,6 +1207,7 @@ fn who_may_invite_the_bot() {
         allowed_users: users.iter().map(|s| s.to_string()).collect(),
         max_command_age: Duration::from_secs(3600),
         key_wait: Duration::from_secs(600),
+        catch_up: Default::default(),
     };
     let me = UserId::parse("@readingroom:home.example").unwrap();
     let home = UserId::parse("@ann:home.example").unwrap();
@@ -1937,6 +1947,18 @@ async fn what_was_said_while_the_bot_was_away_is_caught_up() {
     let store = world.store().clone();
     let totals = store.totals(Scope::Operator).await.unwrap();
     assert_eq!(totals.messages + totals.deleted_messages, 2 + 250 + 20);
+    // What the sync's own window did not show was caught up, and /stats says so.
+    let stats = world.ask("!stats").await;
+    let line = stats.content.body();
+    let caught: u64 = line
+        .split("Last catch-up ")
+        .nth(1)
+        .and_then(|rest| rest.split("): ").nth(1))
+        .and_then(|counts| counts.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no catch-up in {line}"));
+    assert!(caught > 100 && caught <= 250, "{line}");
+    eprintln!("{line}");
     eprintln!(
         "catch-up (matrix): posted while away 250, recorded {}, edited 1, deleted 1, live during it 20 recorded, duplicates {}, took {:.2} s from the start",
         rows.len(),

@@ -5,6 +5,7 @@
 //! [`Context`] + [`Command`] and render the [`Reply`] natively.
 
 mod cards;
+pub mod catchup;
 pub mod commands;
 mod community;
 pub mod digest;
@@ -22,6 +23,7 @@ use crate::metrics::Outcome;
 
 use chrono::{DateTime, Utc};
 
+pub use catchup::{CatchUp, ThreadRecord};
 pub use commands::{COMMANDS, Command, CommandError, CommandSpec, MessageRef, Target};
 pub use community::CommunityLimits;
 pub use events::{Change, Changed, Posted};

@@ -340,7 +340,10 @@ impl Store {
         Ok(applied)
     }
 
-    /// Replaces a message's text after an edit. `false` when the message is unknown or deleted.
+    /// Replaces a message's text after an edit. `false` when the message is unknown or
+    /// deleted, or already holds an edit as new or newer: edits can arrive out of order (events
+    /// handled concurrently, a catch-up reading what a live event already brought), and the
+    /// newest text wins.
     pub async fn edit_message(
         &self,
         platform: &str,
@@ -349,8 +352,9 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         let result = sqlx::query(
-            "UPDATE messages SET body = ?, edited_at = ?
-             WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL",
+            "UPDATE messages SET body = ?1, edited_at = ?2
+             WHERE platform = ?3 AND platform_id = ?4 AND deleted_at IS NULL
+               AND (edited_at IS NULL OR julianday(edited_at) < julianday(?2))",
         )
         .bind(body)
         .bind(at)

@@ -6,6 +6,7 @@
 //! the row is committed: platforms acknowledge a recorded message only then.
 
 mod articles;
+mod catchup;
 mod communities;
 mod digests;
 mod discussions;
@@ -24,6 +25,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 pub use articles::{
     ArticleId, BadArticleId, Ingested, SearchHit, StoredArticle, StoredQuote, content_hash,
 };
+pub use catchup::{CatchUpRecord, RecordedMessage, TrackedThread};
 pub use communities::{Community, Scope};
 pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};

@@ -26,7 +26,9 @@ fn parse(_: &mut Args<'_>) -> Result<Stats, CommandError> {
 #[async_trait::async_trait]
 impl Run for Stats {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
-        let totals = bot.store().totals(bot.scope(ctx).await?).await?;
+        let scope = bot.scope(ctx).await?;
+        let totals = bot.store().totals(scope).await?;
+        let caught_up = bot.store().last_catch_up(scope).await?;
         let community = bot.community(ctx).await?;
         let failures = bot
             .store()
@@ -47,6 +49,10 @@ impl Run for Stats {
             uptime % 86_400 / 3600,
             uptime % 3600 / 60
         );
+        if let Some(record) = caught_up {
+            text.push(' ');
+            text.push_str(&crate::bot::catchup::describe(&record));
+        }
         if let Some((reason, at)) = &failures.latest {
             text.push_str(&format!(
                 "\n{} {} could not be handled in the last {} days; the latest ({}): {reason}.",

@@ -13,26 +13,7 @@ impl DiscordCore {
         if message.author.bot {
             return Ok(());
         }
-        let posted = Posted {
-            platform: Platform::Discord,
-            community: community(message.guild_id, message.channel_id),
-            thread: message.channel_id.get().to_string(),
-            id: message.id.get().to_string(),
-            author_id: message.author.id.get().to_string(),
-            author_name: message
-                .member
-                .as_ref()
-                .and_then(|m| m.nick.clone())
-                .or_else(|| message.author.global_name.clone())
-                .unwrap_or_else(|| message.author.name.clone()),
-            body: message.content.clone(),
-            reply_to: message
-                .message_reference
-                .as_ref()
-                .and_then(|r| r.message_id)
-                .map(|id| id.get().to_string()),
-            at: *message.timestamp,
-        };
+        let posted = posted(message, community(message.guild_id, message.channel_id));
         self.bot.message_posted(posted).await?;
         Ok(())
     }
@@ -84,6 +65,32 @@ impl DiscordCore {
             })
             .await?;
         Ok(())
+    }
+}
+
+/// A message as the core takes it, in `community`. The author's name is their nickname
+/// where the message carries their member (the gateway's do, REST's do not), else their
+/// display name, else their user name.
+pub(super) fn posted(message: &Message, community: String) -> Posted {
+    Posted {
+        platform: Platform::Discord,
+        community,
+        thread: message.channel_id.get().to_string(),
+        id: message.id.get().to_string(),
+        author_id: message.author.id.get().to_string(),
+        author_name: message
+            .member
+            .as_ref()
+            .and_then(|m| m.nick.clone())
+            .or_else(|| message.author.global_name.clone())
+            .unwrap_or_else(|| message.author.name.clone()),
+        body: message.content.clone(),
+        reply_to: message
+            .message_reference
+            .as_ref()
+            .and_then(|r| r.message_id)
+            .map(|id| id.get().to_string()),
+        at: *message.timestamp,
     }
 }
 

@@ -13,6 +13,7 @@
 //! Every message goes out with empty `allowed_mentions` (set once on the HTTP client, and on
 //! every send), and all user and article text is escaped before it reaches Discord.
 
+mod catchup;
 mod commands;
 pub mod endpoint;
 mod events;
@@ -60,6 +61,8 @@ pub fn http_client(config: &DiscordConfig) -> Http {
 pub struct DiscordCore {
     bot: Bot,
     config: Arc<DiscordConfig>,
+    /// Held by the catch-up of a new gateway session, so two never run at once.
+    catching_up: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl DiscordCore {
@@ -68,6 +71,7 @@ impl DiscordCore {
         Self {
             bot,
             config: Arc::new(config),
+            catching_up: Arc::default(),
         }
     }
 
@@ -114,8 +118,19 @@ struct Handler {
 
 #[async_trait]
 impl EventHandler for Handler {
+    /// A new gateway session (a start, or a resume that failed; a successful resume is
+    /// `resumed` and missed nothing): commands are registered, and what was said in tracked
+    /// threads meanwhile is caught up on in the background.
     async fn ready(&self, ctx: SerenityContext, ready: Ready) {
+        let session_start = self.core.bot.now();
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord connected");
+        let guilds = ready.guilds.iter().map(|g| g.id).collect();
+        tokio::spawn(catchup::run(
+            self.core.clone(),
+            ctx.http.clone(),
+            guilds,
+            session_start,
+        ));
         let commands = application_commands();
         let registered = match self.core.config.guild_id {
             Some(guild) => GuildId::new(guild).set_commands(&ctx.http, commands).await,

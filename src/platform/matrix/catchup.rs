@@ -4,9 +4,8 @@
 //! clamps it to 100) and marks the rest skipped; after downtime that would lose thread
 //! messages, edits and redactions. The room's queue then first pages backwards from the
 //! sync's window (`/messages`) to the last event already handled, and handles what lies
-//! between, oldest first, through the same path as live events, before the sync's own.
-
-use std::time::Duration;
+//! between, oldest first, through the same path as live events, before the sync's own. The
+//! room's counts become its last catch-up (`/stats`, the log) through the core's `CatchUp`.
 
 use matrix_sdk::Room;
 use matrix_sdk::deserialized_responses::TimelineEvent;
@@ -17,8 +16,6 @@ use super::{MatrixBot, PLATFORM};
 
 /// Events asked for per page.
 const PAGE: u32 = 100;
-/// Pages read per room and catch-up at most: 5,000 events.
-pub const PAGE_BUDGET: usize = 50;
 
 /// The events a limited sync skipped, oldest first.
 #[derive(Debug, Default)]
@@ -26,30 +23,22 @@ pub struct Gap {
     /// The events between the last handled one and the sync's window.
     pub events: Vec<TimelineEvent>,
     /// Pages read.
-    pub pages: usize,
+    pub pages: u32,
     /// The page budget ran out before the last handled event was reached.
     pub cut_short: bool,
 }
 
-/// What a catch-up did to the record.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CatchUpCounts {
-    /// Reader messages recorded.
-    pub recorded: u64,
-    /// Recorded messages edited.
-    pub updated: u64,
-    /// Recorded messages deleted.
-    pub deleted: u64,
-}
-
 impl MatrixBot {
-    /// Pages back from `prev_batch` to the last event handled in `room` (or the page budget).
+    /// Pages back from `prev_batch` to the last event handled in `room`, within the catch-up
+    /// window and page budget (`READINGROOM_CATCHUP_DAYS`, `READINGROOM_CATCHUP_PAGES`).
     pub(super) async fn fill_gap(&self, room: &Room, prev_batch: &str) -> anyhow::Result<Gap> {
         let store = self.bot.store();
+        let limits = self.config.catch_up;
+        let oldest = self.bot.now() - chrono::Duration::days(i64::from(limits.days));
         let mut gap = Gap::default();
         let mut from = Some(prev_batch.to_owned());
         'pages: while let Some(token) = from.take() {
-            if gap.pages == PAGE_BUDGET {
+            if gap.pages >= limits.pages {
                 gap.cut_short = true;
                 break;
             }
@@ -62,8 +51,14 @@ impl MatrixBot {
                 let Some(id) = event.event_id() else {
                     continue;
                 };
+                let too_old = event
+                    .timestamp_raw()
+                    .is_some_and(|ts| super::timestamp(ts) < oldest);
                 // What came before the bot's join was not meant for it.
-                if self.is_my_join(&event) || store.was_handled(PLATFORM, id.as_str()).await? {
+                if too_old
+                    || self.is_my_join(&event)
+                    || store.was_handled(PLATFORM, id.as_str()).await?
+                {
                     break 'pages;
                 }
                 gap.events.push(event);
@@ -73,29 +68,5 @@ impl MatrixBot {
         }
         gap.events.reverse();
         Ok(gap)
-    }
-
-    /// Reports a finished catch-up to the operator.
-    pub(super) async fn caught_up(
-        &self,
-        room: &Room,
-        gap: &Gap,
-        counts: CatchUpCounts,
-        took: Duration,
-    ) {
-        if gap.cut_short {
-            tracing::warn!(room = %room.room_id(), pages = gap.pages, "catch-up stopped at its page budget: older events of the gap are not recorded");
-        }
-        tracing::info!(
-            room = %room.room_id(),
-            events = gap.events.len(),
-            pages = gap.pages,
-            recorded = counts.recorded,
-            updated = counts.updated,
-            deleted = counts.deleted,
-            cut_short = gap.cut_short,
-            took_ms = took.as_millis() as u64,
-            "caught up on a Matrix room"
-        );
     }
 }

@@ -311,6 +311,7 @@ impl MatrixBot {
             // More happened than one sync shows: what it skipped is fetched and handled first.
             if update.timeline.limited
                 && !history
+                && self.config.catch_up.days > 0
                 && let Some(prev_batch) = update.timeline.prev_batch
             {
                 events.catch_up(room.clone(), prev_batch, batch);

@@ -21,7 +21,6 @@ use matrix_sdk::ruma::OwnedRoomId;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::catchup::CatchUpCounts;
 use super::{MatrixBot, PLATFORM, Record, SYNC_TOKEN};
 use crate::bot::Platform;
 
@@ -244,10 +243,18 @@ impl Events {
         Some(Record::Nothing)
     }
 
-    /// Fetches the events a limited sync skipped in `room` and handles them, oldest first;
-    /// `false` when a stop interrupted it.
+    /// Fetches the events a limited sync skipped in `room` and handles them, oldest first,
+    /// then keeps the counts as the room's last catch-up; `false` when a stop interrupted it.
     async fn catch_up_room(&self, room: &Room, prev_batch: &str) -> bool {
-        let started = std::time::Instant::now();
+        let bot = &self.adapter.bot;
+        let room_id = room.room_id().as_str();
+        let mut run = match bot.catch_up(Platform::Matrix, room_id, bot.now()).await {
+            Ok(run) => run,
+            Err(error) => {
+                tracing::warn!(room = room_id, %error, "cannot start a catch-up");
+                return true;
+            }
+        };
         let gap = {
             let Ok(_permit) = self.permits.acquire().await else {
                 return false;
@@ -257,25 +264,37 @@ impl Events {
         let gap = match gap {
             Ok(gap) => gap,
             Err(error) => {
-                // The gap's events are not lost from the homeserver; a later limited sync of
-                // the room tries again from its own window.
-                tracing::warn!(room = %room.room_id(), error = format!("{error:#}"), "catching up on a Matrix room failed");
+                // The gap's events are still on the homeserver; the room's next limited sync
+                // tries again from its own window.
+                tracing::warn!(
+                    room = room_id,
+                    error = format!("{error:#}"),
+                    "catching up on a Matrix room failed"
+                );
                 return true;
             }
         };
-        let mut report = CatchUpCounts::default();
+        let (mut recorded, mut updated, mut deleted) = (0, 0, 0);
         for event in &gap.events {
             match self.handle(room, event, false).await {
                 None => return false,
-                Some(Record::Recorded) => report.recorded += 1,
-                Some(Record::Updated) => report.updated += 1,
-                Some(Record::Deleted) => report.deleted += 1,
+                Some(Record::Recorded) => recorded += 1,
+                Some(Record::Updated) => updated += 1,
+                Some(Record::Deleted) => deleted += 1,
                 Some(Record::Nothing) => {}
             }
         }
-        self.adapter
-            .caught_up(room, &gap, report, started.elapsed())
-            .await;
+        run.thread_read();
+        for _ in 0..gap.pages {
+            run.page_read();
+        }
+        if gap.cut_short {
+            run.cut_short();
+        }
+        run.tally(recorded, updated, deleted);
+        if let Err(error) = run.finish().await {
+            tracing::warn!(room = room_id, %error, "keeping the catch-up's counts failed");
+        }
         true
     }
 

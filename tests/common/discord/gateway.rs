@@ -103,6 +103,7 @@ async fn connection(mut socket: WebSocket, inner: Arc<Inner>) {
         .is_some_and(|(n, _)| *n == number)
     {
         state.gateway.live = None;
+        state.gateway.ready = false;
     }
     drop(state);
     inner.bump();

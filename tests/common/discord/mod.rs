@@ -24,11 +24,18 @@
 //!   complete a deferred one) go through the interaction's webhook.
 //! - Starting a thread from a message answers a thread channel with the message's id and
 //!   dispatches THREAD_CREATE.
+//! - History (`history.rs`): `GET /channels/{id}/messages` pages with `after`, `before` or
+//!   `around` and `limit` (1-100, default 50; 400 otherwise), newest first; a guild's active
+//!   threads; a channel's archived public threads, most recently archived first, before an
+//!   ISO 8601 `before`. A message built with [`FakeDiscord::message`], changed with
+//!   [`FakeDiscord::message_update`] or removed with [`FakeDiscord::message_delete`] and never
+//!   dispatched happened while the bot was away: REST shows it, the gateway never sent it.
 //! - Requests without the bot token get 401; unknown routes get 404 with a Discord-style error
 //!   body; invalid bodies get 400 with code 50035 and the path of the offending field.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 mod gateway;
+mod history;
 mod payloads;
 mod rest;
 mod validate;
@@ -56,6 +63,8 @@ pub struct Recorded {
     pub method: String,
     /// The path without the `/api/v10` prefix, e.g. `/channels/123/messages`.
     pub path: String,
+    /// The query string, e.g. `limit=100&after=123`, or empty.
+    pub query: String,
     /// The JSON body (`payload_json` of a multipart body), or `Value::Null`.
     pub body: Value,
     /// Files of a multipart body.
@@ -115,6 +124,8 @@ struct State {
     last_id: u64,
     requests: Vec<Recorded>,
     failures: Vec<Failure>,
+    /// Requests answered late: method (`*` for any), path prefix, delay.
+    delays: Vec<(String, String, Duration)>,
     /// The guilds the bot is in, which READY lists.
     joined: Vec<u64>,
     channels: BTreeMap<u64, Value>,
@@ -346,6 +357,22 @@ impl FakeDiscord {
         });
     }
 
+    /// Every later request with this method (`"*"` for any) whose path starts with
+    /// `path_prefix` is answered only after `delay`, as a busy Discord answers late.
+    pub fn delay(&self, method: &str, path_prefix: &str, delay: Duration) {
+        self.state()
+            .delays
+            .push((method.to_ascii_uppercase(), path_prefix.to_owned(), delay));
+    }
+
+    /// Waits until no gateway session is connected (the bot stopped). Panics after `timeout`.
+    pub async fn wait_disconnected(&self, timeout: Duration) {
+        self.wait_for(timeout, "the gateway session to close", |state| {
+            state.gateway.live.is_none().then_some(())
+        })
+        .await;
+    }
+
     /// Messages of a channel, oldest first.
     pub fn channel_messages(&self, channel_id: u64) -> Vec<Value> {
         self.state()
@@ -532,6 +559,13 @@ impl Inner {
 }
 
 impl State {
+    fn delay_for(&self, method: &str, path: &str) -> Option<Duration> {
+        self.delays
+            .iter()
+            .find(|(m, prefix, _)| (m == "*" || m == method) && path.starts_with(prefix.as_str()))
+            .map(|(_, _, delay)| *delay)
+    }
+
     fn new(port: u16) -> State {
         let channels = [
             (
@@ -563,6 +597,7 @@ impl State {
             last_id: 0,
             requests: Vec::new(),
             failures: Vec::new(),
+            delays: Vec::new(),
             joined: FakeDiscord::GUILDS.to_vec(),
             channels,
             messages: BTreeMap::new(),

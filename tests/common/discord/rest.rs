@@ -1,6 +1,7 @@
 //! The REST half of the fake: Discord's answers to the routes the bot uses (registering
 //! commands, posting messages, opening threads, answering interactions and their webhooks,
-//! reading roles and members), each request recorded with its answer.
+//! reading roles and members, reading history: see `history`), each request recorded with its
+//! answer.
 
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ impl Reply {
         }
     }
 
-    fn ok(body: Value) -> Reply {
+    pub(super) fn ok(body: Value) -> Reply {
         Reply::json(200, body)
     }
 
@@ -107,6 +108,13 @@ pub(super) async fn serve(
         )
     };
     let method = method.as_str().to_owned();
+    let query = uri.query().unwrap_or_default().to_owned();
+    let path = uri.path().trim_start_matches("/api/v10").to_owned();
+    // A slow route answers late, as a busy Discord does; the fake serves others meanwhile.
+    let delay = inner.lock().delay_for(&method, &path);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     let reply = {
         let mut state = inner.lock();
         let reply = match uri.path().strip_prefix("/api/v10") {
@@ -116,13 +124,14 @@ pub(super) async fn serve(
                     Reply::error(status, 0, &format!("{status}: Internal Server Error"))
                 }
                 None => state
-                    .route(&method, path, authorized, &body, &files)
+                    .route(&method, path, &query, authorized, &body, &files)
                     .unwrap_or_else(|refused| refused),
             },
         };
         state.requests.push(Recorded {
             method,
-            path: uri.path().trim_start_matches("/api/v10").to_owned(),
+            path,
+            query,
             body,
             files,
             status: reply.status,
@@ -220,6 +229,7 @@ impl State {
         &mut self,
         method: &str,
         path: &str,
+        query: &str,
         authorized: bool,
         body: &Value,
         files: &[RecordedFile],
@@ -251,6 +261,12 @@ impl State {
             (_, ["webhooks", app, token, rest @ ..]) => {
                 self.webhook_route(method, app, token, rest, body, files)
             }
+            ("GET", ["channels", channel, "messages"]) => {
+                self.channel_messages_page(parse_id(channel)?, query)
+            }
+            ("GET", ["channels", channel, "threads", "archived", "public"]) => {
+                self.archived_public_threads(parse_id(channel)?, query)
+            }
             ("POST", ["channels", channel, rest @ ..]) => {
                 self.channel_post(parse_id(channel)?, rest, body, files)
             }
@@ -258,6 +274,7 @@ impl State {
                 let guild = guild_id(guild)?;
                 match rest {
                     ["roles"] => Ok(Reply::ok(roles_json(guild))),
+                    ["threads", "active"] => self.active_threads(guild),
                     ["members", user] => {
                         let user = parse_id(user)?;
                         if !members(guild).contains(&user) {
