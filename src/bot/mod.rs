@@ -14,6 +14,7 @@ pub mod feeds;
 mod ingest;
 pub mod limits;
 pub mod reply;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,6 +121,7 @@ pub struct Bot {
     limits: CommunityLimits,
     ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
+    web: Option<web::WebSite>,
 }
 
 impl Bot {
@@ -152,6 +154,7 @@ impl Bot {
             limits: CommunityLimits::default(),
             ingests: Arc::default(),
             metrics: Arc::default(),
+            web: None,
         }
     }
 
@@ -375,7 +378,9 @@ impl Bot {
             .store
             .pins(scope, Some(stored.id), cards::PINS_ON_CARD)
             .await?;
-        Ok(cards::article(stored, stats, &pins, &ctx.prefix))
+        let mut card = cards::article(stored, stats, &pins, &ctx.prefix);
+        self.link_article(ctx, &mut card, stored.id, None).await?;
+        Ok(card)
     }
 }
 

@@ -13,6 +13,7 @@ mod feeds;
 mod pins;
 mod platform;
 mod recorder;
+mod web;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -29,6 +30,7 @@ pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};
 pub use feeds::{Delivery, Feed};
 pub use pins::{Pin, PinOutcome};
+pub use web::PostedDigest;
 
 /// Errors from the store. Callers turn them into a user-facing "something went wrong".
 #[derive(Debug, thiserror::Error)]
