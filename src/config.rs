@@ -552,11 +552,17 @@ mod tests {
         assert_eq!(config.command_burst, 6);
         assert_eq!(config.command_refill, Duration::from_secs(3));
         assert_eq!(config.metrics_addr, None);
-        assert_eq!(config.web_addr, None, "the web reader is off unless asked for");
+        assert_eq!(
+            config.web_addr, None,
+            "the web reader is off unless asked for"
+        );
         assert!(!config.console_user.is_empty());
         let config = crate::config::Config::try_from(
-            settings(&["--web-addr=127.0.0.1:8081", "--public-url=https://rr.example.org/"])
-                .unwrap(),
+            settings(&[
+                "--web-addr=127.0.0.1:8081",
+                "--public-url=https://rr.example.org/",
+            ])
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(config.public_url.as_deref(), Some("https://rr.example.org"));

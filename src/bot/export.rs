@@ -205,25 +205,34 @@ fn tree(
             .map(|(m, channel)| {
                 let removed = m.deleted_at.is_some() || m.body.is_none();
                 Node {
-                id: m.id,
-                platform: m.platform.clone(),
-                channel: (*channel).to_owned(),
-                // A removed message tells nothing of what it said or who said it.
-                author: if removed { String::new() } else { m.author_name.clone() },
-                body: if removed { String::new() } else { m.body.clone().unwrap_or_default() },
-                created_at: m.created_at.to_rfc3339(),
-                edited_at: m.edited_at.filter(|_| !removed).map(|t| t.to_rfc3339()),
-                pinned: !removed && pins.contains_key(&m.id),
-                pin_note: pins.get(&m.id).cloned().flatten().filter(|_| !removed),
-                removed,
-                // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
-                // the guard is for a cycle of replies, which has no root to start from.
-                replies: if depth <= MAX_DEPTH {
-                    build(Some(m.id), children, pins, depth + 1)
-                } else {
-                    Vec::new()
-                },
-            }})
+                    id: m.id,
+                    platform: m.platform.clone(),
+                    channel: (*channel).to_owned(),
+                    // A removed message tells nothing of what it said or who said it.
+                    author: if removed {
+                        String::new()
+                    } else {
+                        m.author_name.clone()
+                    },
+                    body: if removed {
+                        String::new()
+                    } else {
+                        m.body.clone().unwrap_or_default()
+                    },
+                    created_at: m.created_at.to_rfc3339(),
+                    edited_at: m.edited_at.filter(|_| !removed).map(|t| t.to_rfc3339()),
+                    pinned: !removed && pins.contains_key(&m.id),
+                    pin_note: pins.get(&m.id).cloned().flatten().filter(|_| !removed),
+                    removed,
+                    // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
+                    // the guard is for a cycle of replies, which has no root to start from.
+                    replies: if depth <= MAX_DEPTH {
+                        build(Some(m.id), children, pins, depth + 1)
+                    } else {
+                        Vec::new()
+                    },
+                }
+            })
             .collect()
     }
     Export {

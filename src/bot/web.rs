@@ -167,7 +167,13 @@ mod tests {
         let b = new_token().unwrap();
         assert!(is_token(&a) && is_token(&b), "{a} {b}");
         assert_ne!(a, b);
-        for bad in ["", "abc", &a.to_uppercase(), &format!("{a}0"), "../../etc/passwd"] {
+        for bad in [
+            "",
+            "abc",
+            &a.to_uppercase(),
+            &format!("{a}0"),
+            "../../etc/passwd",
+        ] {
             assert!(!is_token(bad), "{bad}");
         }
     }

@@ -78,7 +78,12 @@ pub fn paragraphs(article: &Article) -> Vec<Vec<Piece<'_>>> {
         );
     }
     for (index, quote) in article.quotes.iter().enumerate() {
-        place(quote.paragraph, &quote.text, Kind::Quote, quote_anchor(index));
+        place(
+            quote.paragraph,
+            &quote.text,
+            Kind::Quote,
+            quote_anchor(index),
+        );
     }
     article
         .paragraphs
@@ -184,9 +189,11 @@ mod tests {
 
     #[test]
     fn crossing_spans_are_cut_and_repeated_words_take_the_next_place() {
-        let a = article("One two. One two. Three four.", &["One two.", "One two."], &[
-            "two. Three",
-        ]);
+        let a = article(
+            "One two. One two. Three four.",
+            &["One two.", "One two."],
+            &["two. Three"],
+        );
         assert_eq!(
             show(&paragraphs(&a)[0]),
             "[s1 One two.] [s2 One [q1 two.]] Three four."

@@ -101,17 +101,32 @@ type Page = Result<Response, Refusal>;
 
 /// A page with its validator: a request that already holds this version gets 304. Pages are
 /// revalidated on every view (`no-cache`), so `/web off` takes effect at once.
-fn respond(headers: &HeaderMap, body: String, content_type: &'static str, cache: &'static str) -> Response {
+fn respond(
+    headers: &HeaderMap,
+    body: String,
+    content_type: &'static str,
+    cache: &'static str,
+) -> Response {
     let digest = Sha256::digest(body.as_bytes());
     let etag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
     let etag = format!("\"{etag}\"");
     let fresh = headers
         .get(IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag || tag.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim() == etag || tag.trim() == "*")
+        });
     let tag = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
     if fresh {
-        return (StatusCode::NOT_MODIFIED, [(ETAG, tag), (CACHE_CONTROL, HeaderValue::from_static(cache))]).into_response();
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (ETAG, tag),
+                (CACHE_CONTROL, HeaderValue::from_static(cache)),
+            ],
+        )
+            .into_response();
     }
     (
         [
@@ -125,18 +140,30 @@ fn respond(headers: &HeaderMap, body: String, content_type: &'static str, cache:
 }
 
 fn html_page(headers: &HeaderMap, markup: maud::Markup) -> Response {
-    respond(headers, markup.into_string(), "text/html; charset=utf-8", "private, no-cache")
+    respond(
+        headers,
+        markup.into_string(),
+        "text/html; charset=utf-8",
+        "private, no-cache",
+    )
 }
 
 /// The query's parameters, decoded; malformed escapes are decoded leniently.
 fn params(query: Option<String>) -> Vec<(String, String)> {
     query
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `?page=N`, from 1; absent is 1.
@@ -161,12 +188,21 @@ impl Web {
 }
 
 async fn style(headers: HeaderMap) -> Response {
-    respond(&headers, STYLE.to_owned(), "text/css; charset=utf-8", "public, max-age=86400")
+    respond(
+        &headers,
+        STYLE.to_owned(),
+        "text/css; charset=utf-8",
+        "public, max-age=86400",
+    )
 }
 
 async fn bare(State(web): State<Arc<Web>>, Path(token): Path<String>) -> Page {
     web.community(&token).await?;
-    Ok((StatusCode::PERMANENT_REDIRECT, [(LOCATION, format!("{token}/"))]).into_response())
+    Ok((
+        StatusCode::PERMANENT_REDIRECT,
+        [(LOCATION, format!("{token}/"))],
+    )
+        .into_response())
 }
 
 async fn library(
@@ -188,7 +224,8 @@ async fn library(
         return Ok(html_page(&headers, pages::search(&place, &words, &hits)));
     }
     let page = page_number(&params)?;
-    let offset = u32::try_from((page - 1) * ARTICLES_PER_PAGE as usize).map_err(|_| Refusal::NotFound)?;
+    let offset =
+        u32::try_from((page - 1) * ARTICLES_PER_PAGE as usize).map_err(|_| Refusal::NotFound)?;
     let mut articles = web
         .store
         .shelf_page(scope, offset, ARTICLES_PER_PAGE + 1)
@@ -198,7 +235,10 @@ async fn library(
     if articles.is_empty() && page > 1 {
         return Err(Refusal::NotFound);
     }
-    Ok(html_page(&headers, pages::library(&place, &articles, page as u32, more)))
+    Ok(html_page(
+        &headers,
+        pages::library(&place, &articles, page as u32, more),
+    ))
 }
 
 async fn article(
@@ -263,14 +303,16 @@ async fn digest(
         .posted_digest(Scope::Community(community.id), channel, day)
         .await?
         .ok_or(Refusal::NotFound)?;
-    let archived: ArchivedDigest = serde_json::from_str(&content).map_err(|error| {
-        Refusal::Store(StoreError::Serialise(error))
-    })?;
+    let archived: ArchivedDigest = serde_json::from_str(&content)
+        .map_err(|error| Refusal::Store(StoreError::Serialise(error)))?;
     let place = pages::Place {
         community: &community,
         root: "../../",
     };
-    Ok(html_page(&headers, pages::digest(&place, &posted, &archived)))
+    Ok(html_page(
+        &headers,
+        pages::digest(&place, &posted, &archived),
+    ))
 }
 
 async fn fallback() -> Refusal {

@@ -9,7 +9,9 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use super::marks::{self, Kind, Piece};
 use crate::bot::export::Node;
 use crate::bot::reply::truncate;
-use crate::bot::web::{ArchivedDigest, article_path, digest_path, paragraph_anchor, summary_anchor};
+use crate::bot::web::{
+    ArchivedDigest, article_path, digest_path, paragraph_anchor, summary_anchor,
+};
 use crate::store::{Community, Pin, PostedDigest, SearchHit, StoredArticle};
 
 /// Messages on one page of a discussion: a 2,000-message discussion stays well under 100 KB a
@@ -327,7 +329,9 @@ pub fn article(place: &Place<'_>, view: &ArticleView<'_>) -> Option<Markup> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let before = i.checked_sub(1).and_then(|j| a.paragraphs[j].section.as_deref());
+            let before = i
+                .checked_sub(1)
+                .and_then(|j| a.paragraphs[j].section.as_deref());
             p.section.as_deref().filter(|s| Some(*s) != before)
         })
         .collect();
