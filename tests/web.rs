@@ -781,3 +781,237 @@ async fn pages_have_validators_and_the_right_caching() {
     );
     let _ = &site.app;
 }
+
+/// `chromedriver` on a free port, stopped when dropped.
+struct Driver {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts chromedriver; `None` (the test skips) when Chromium is not installed, except under
+/// CI, where `.ci/run` installs it and its absence is a failure.
+async fn chromedriver() -> Option<Driver> {
+    let installed = ["chromedriver", "chromium"].iter().all(|tool| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium and chromium-driver are needed (.ci/run installs them)"
+        );
+        eprintln!(
+            "skipped: chromium and chromium-driver are not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some(driver);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+/// Where screenshots go: under the target directory.
+fn screenshots() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("web-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shoot(browser: &fantoccini::Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    let path = screenshots().join(name);
+    std::fs::write(&path, png).unwrap();
+    eprintln!("screenshot: {}", path.display());
+}
+
+/// Whether the page scrolls sideways at the window's width.
+async fn scrolls_sideways(browser: &fantoccini::Client) -> bool {
+    let widths = browser
+        .execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let (scroll, client) = (widths[0].as_f64().unwrap(), widths[1].as_f64().unwrap());
+    scroll > client
+}
+
+#[tokio::test]
+async fn in_a_real_browser() {
+    use fantoccini::Locator;
+
+    let Some(driver) = chromedriver().await else {
+        return;
+    };
+    let site = site().await;
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--hide-scrollbars", "--window-size=375,900"]
+        }),
+    );
+    // WebDriver on loopback is plain HTTP: no TLS stack needed.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = fantoccini::ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap();
+    browser.set_window_size(375, 900).await.unwrap();
+
+    // 1. The library, at 375 px: no sideways scrolling.
+    browser.goto(&site.base).await.unwrap();
+    let heading = browser.find(Locator::Css("main h1")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Library");
+    assert!(!scrolls_sideways(&browser).await, "library at 375 px");
+    shoot(&browser, "library-375.png").await;
+
+    // 2. Follow the pages to the fixture and open it.
+    browser
+        .find(Locator::Css("a[rel=next]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find(Locator::LinkText(
+            "Quiet Rooms and Loud Arguments: Why the Old Library Reading Room Is Back",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let url = browser.current_url().await.unwrap();
+    assert!(
+        url.path().ends_with(&format!("/a/{}", site.article.0)),
+        "{url}"
+    );
+    assert!(!scrolls_sideways(&browser).await, "article at 375 px");
+    shoot(&browser, "article-375.png").await;
+
+    // 3. The summary sentences and quotations, highlighted at their anchors.
+    let marks = browser
+        .find_all(Locator::Css("p mark.summary"))
+        .await
+        .unwrap();
+    assert!(!marks.is_empty());
+    for (i, mark) in marks.iter().enumerate() {
+        assert_eq!(mark.attr("id").await.unwrap(), Some(format!("s{}", i + 1)));
+    }
+    browser.goto(&format!("{url}#q1")).await.unwrap();
+    let target = browser.find(Locator::Css(":target")).await.unwrap();
+    assert_eq!(target.attr("id").await.unwrap().as_deref(), Some("q1"));
+    assert_eq!(
+        target.attr("class").await.unwrap().as_deref(),
+        Some("quote")
+    );
+    // The element's place is in document coordinates: take the scroll off.
+    let (_, y, _, _) = target.rectangle().await.unwrap();
+    let scrolled = browser
+        .execute("return window.scrollY;", Vec::new())
+        .await
+        .unwrap();
+    let y = y - scrolled.as_f64().unwrap();
+    assert!(
+        (0.0..900.0).contains(&y),
+        "the quotation is scrolled into view: {y}"
+    );
+    let background = target.css_value("background-color").await.unwrap();
+    assert_ne!(background, "rgba(0, 0, 0, 0)", "highlighted");
+    shoot(&browser, "quotation-anchor-375.png").await;
+
+    // 4. The merged Discord + Matrix reply tree, and the pinned comment first.
+    let alice = site.ids["d1"];
+    let carol = site.ids["d3"];
+    let nested = browser
+        .find(Locator::Css(&format!("li#m{alice} > ol > li#m{carol}")))
+        .await
+        .unwrap();
+    assert!(nested.text().await.unwrap().contains("council vote"));
+    let badges: Vec<String> = {
+        let mut out = Vec::new();
+        for badge in browser
+            .find_all(Locator::Css("ol.thread > li .platform"))
+            .await
+            .unwrap()
+        {
+            out.push(badge.text().await.unwrap());
+        }
+        out
+    };
+    assert!(
+        badges.contains(&"Discord".to_owned()) && badges.contains(&"Matrix".to_owned()),
+        "{badges:?}"
+    );
+    let pin = browser.find(Locator::Css("blockquote.pin")).await.unwrap();
+    let thread = browser.find(Locator::Css("ol.thread")).await.unwrap();
+    assert!(
+        pin.rectangle().await.unwrap().1 < thread.rectangle().await.unwrap().1,
+        "pinned first"
+    );
+    browser.goto(&format!("{url}#discussion")).await.unwrap();
+    shoot(&browser, "discussion-375.png").await;
+
+    // 5. Search and follow a result.
+    browser.goto(&site.base).await.unwrap();
+    let input = browser.find(Locator::Css("input[name=q]")).await.unwrap();
+    input.send_keys("lamps late").await.unwrap();
+    browser
+        .find(Locator::Css("form.search button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let hit = browser.find(Locator::Css("ol.hits li a")).await.unwrap();
+    shoot(&browser, "search-375.png").await;
+    hit.click().await.unwrap();
+    let title = browser.find(Locator::Css("h1")).await.unwrap();
+    assert!(title.text().await.unwrap().starts_with("Quiet Rooms"));
+
+    // 6. On a desktop.
+    browser.set_window_size(1280, 1000).await.unwrap();
+    browser.goto(url.as_str()).await.unwrap();
+    assert!(!scrolls_sideways(&browser).await);
+    shoot(&browser, "article-1280.png").await;
+    browser.close().await.unwrap();
+}
