@@ -477,7 +477,10 @@ async fn web_pages(
             .channel(platform, channel, Some(channel), community.id, now)
             .await
             .unwrap();
-        let (d, _) = store.open_discussion(article, channel.id, now).await.unwrap();
+        let (d, _) = store
+            .open_discussion(article, channel.id, now)
+            .await
+            .unwrap();
         discussions.push((platform, d.id));
     }
     let mut sent: Vec<Vec<String>> = vec![Vec::new(); discussions.len()];
@@ -505,7 +508,10 @@ async fn web_pages(
         sent[side].push(id);
     }
     let token = readingroom::bot::web::new_token().unwrap();
-    store.publish(community.id, &token, "load", now).await.unwrap();
+    store
+        .publish(community.id, &token, "load", now)
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/w/{token}/", listener.local_addr().unwrap());
     tokio::spawn(readingroom::web::serve(listener, store.clone()));

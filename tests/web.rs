@@ -105,12 +105,12 @@ fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
+/// Records a message: `(platform, its id there, author)`, text, what it answers, and the
+/// minute after noon it was sent.
 async fn record(
     store: &Store,
     discussion: i64,
-    platform: &str,
-    id: &'static str,
-    author: &str,
+    (platform, id, author): (&str, &'static str, &str),
     body: &str,
     reply_to: Option<&str>,
     minute: i64,
@@ -206,9 +206,7 @@ async fn site() -> Site {
         record(
             &store,
             d,
-            "discord",
-            "d1",
-            "alice",
+            ("discord", "d1", "alice"),
             "The lamps matter more than the rules.",
             None,
             1,
@@ -217,16 +215,14 @@ async fn site() -> Site {
     );
     ids.insert(
         "$m2",
-        record(&store, m, "matrix", "$m2", "bob", HOSTILE, None, 2).await,
+        record(&store, m, ("matrix", "$m2", "bob"), HOSTILE, None, 2).await,
     );
     ids.insert(
         "d3",
         record(
             &store,
             d,
-            "discord",
-            "d3",
-            "carol",
+            ("discord", "d3", "carol"),
             "Agreed, before the edit.",
             Some("d1"),
             3,
@@ -238,9 +234,7 @@ async fn site() -> Site {
         record(
             &store,
             m,
-            "matrix",
-            "$m4",
-            "dave",
+            ("matrix", "$m4", "dave"),
             "Words dave took back.",
             Some("$m2"),
             4,
@@ -252,9 +246,7 @@ async fn site() -> Site {
         record(
             &store,
             m,
-            "matrix",
-            "$m5",
-            "erin",
+            ("matrix", "$m5", "erin"),
             "Replying to the one taken back.",
             Some("$m4"),
             5,
@@ -266,9 +258,7 @@ async fn site() -> Site {
         record(
             &store,
             d,
-            "discord",
-            "d6",
-            "frank",
+            ("discord", "d6", "frank"),
             "Frank's secret opinion.",
             None,
             6,
@@ -280,9 +270,7 @@ async fn site() -> Site {
         record(
             &store,
             d,
-            "discord",
-            "d7",
-            "gina",
+            ("discord", "d7", "gina"),
             "Late night reading is the point.",
             Some("d3"),
             7,
@@ -292,9 +280,7 @@ async fn site() -> Site {
     record(
         &store,
         on_other.id,
-        "discord",
-        "o1",
-        "oscar",
+        ("discord", "o1", "oscar"),
         "Oscar's words from the other guild.",
         None,
         8,
@@ -755,9 +741,7 @@ async fn pages_have_validators_and_the_right_caching() {
     record(
         store,
         discussion.id,
-        "discord",
-        "d99",
-        "hugo",
+        ("discord", "d99", "hugo"),
         "A new thought.",
         None,
         20,

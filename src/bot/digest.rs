@@ -200,7 +200,7 @@ pub async fn compose_with(
                 None => format!("#{} {}", q.article_id.0, truncate(&q.title, 120)),
             }),
         });
-    let mut card = Card {
+    Ok(Some(Card {
         title: format!("Reading Room digest for {}", day.format("%A %-d %B %Y")),
         url: None,
         subtitle: Some(format!(
@@ -219,14 +219,7 @@ pub async fn compose_with(
             "Quote of the day below the lists · {prefix}digest preview shows the next one"
         )),
         actions: Vec::new(),
-    };
-    if let Some(base) = web {
-        super::web::add_link(
-            &mut card,
-            format!("{base}{}", super::web::digest_path(channel_id, day)),
-        );
-    }
-    Ok(Some(card))
+    }))
 }
 
 /// Where a platform posts digests.
@@ -348,7 +341,16 @@ impl Scheduler {
                 prefix,
                 web.as_deref(),
             )
-            .await?;
+            .await
+            .map(|card| {
+                // A scheduled digest is kept, so it links to its own page in the archive.
+                let mut card = card?;
+                if let Some(base) = &web {
+                    let page = super::web::digest_path(schedule.channel_id, day);
+                    super::web::add_link(&mut card, format!("{base}{page}"));
+                }
+                Some(card)
+            })?;
             let status = match &composed {
                 None => RunStatus::Empty,
                 Some(card) => match sink
