@@ -4,7 +4,7 @@
 //! It knows nothing of serenity or matrix-sdk: platform adapters translate their events into
 //! [`Context`] + [`Command`] and render the [`Reply`] natively.
 
-mod cards;
+pub mod cards;
 pub mod commands;
 mod community;
 pub mod digest;

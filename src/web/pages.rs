@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::marks::{self, Kind, Piece};
+use crate::bot::cards;
 use crate::bot::export::Node;
 use crate::bot::reply::truncate;
 use crate::bot::web::{
@@ -64,34 +65,9 @@ fn layout(place: &Place<'_>, title: &str, main: Markup) -> Markup {
     }
 }
 
-/// "Authors · outlet · by poster · date".
+/// "Authors · outlet · posted by poster · date", as the article card has it.
 fn byline(stored: &StoredArticle) -> String {
-    let a = &stored.article;
-    let mut parts = Vec::new();
-    if !a.authors.is_empty() {
-        parts.push(a.authors.join(", "));
-    }
-    if let Some(name) = &a.source.name {
-        parts.push(name.clone());
-    }
-    if let Some(by) = &a.byline {
-        parts.push(format!("posted by {by}"));
-    }
-    if let Some(date) = &a.published {
-        parts.push(date.clone());
-    }
-    parts.join(" · ")
-}
-
-/// The original's address, when it is a web address.
-fn original(stored: &StoredArticle) -> Option<&str> {
-    let url = stored
-        .article
-        .source
-        .url
-        .as_deref()
-        .or(stored.origin.as_deref())?;
-    (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+    cards::subtitle(&stored.article).unwrap_or_default()
 }
 
 fn one_line(stored: &StoredArticle) -> String {
@@ -247,6 +223,18 @@ fn message(line: &Line<'_>, page_of: &HashMap<i64, usize>) -> Markup {
     }
 }
 
+/// Closes the open lists down to `depth`; the item holding the last one closed stays open.
+fn close(out: &mut String, level: &mut usize, item_open: &mut bool, depth: usize) {
+    while *level > depth {
+        if *item_open {
+            out.push_str("</li>");
+        }
+        out.push_str("</ol>");
+        *level -= 1;
+        *item_open = true;
+    }
+}
+
 /// The lines of one page as nested lists: a page that starts deep in a thread opens the
 /// levels above it empty.
 fn thread(lines: &[Line<'_>], page_of: &HashMap<i64, usize>) -> Markup {
@@ -261,14 +249,7 @@ fn thread(lines: &[Line<'_>], page_of: &HashMap<i64, usize>) -> Markup {
             level += 1;
             item_open = false;
         }
-        while level > line.depth {
-            if item_open {
-                out.push_str("</li>");
-            }
-            out.push_str("</ol>");
-            level -= 1;
-            item_open = true;
-        }
+        close(&mut out, &mut level, &mut item_open, line.depth);
         if item_open {
             out.push_str("</li>");
         }
@@ -276,14 +257,7 @@ fn thread(lines: &[Line<'_>], page_of: &HashMap<i64, usize>) -> Markup {
         out.push_str(&message(line, page_of).into_string());
         item_open = true;
     }
-    while level > 0 {
-        if item_open {
-            out.push_str("</li>");
-        }
-        out.push_str("</ol>");
-        level -= 1;
-        item_open = true;
-    }
+    close(&mut out, &mut level, &mut item_open, 0);
     if item_open {
         out.push_str("</li>");
     }
@@ -345,7 +319,7 @@ pub fn article(place: &Place<'_>, view: &ArticleView<'_>) -> Option<Markup> {
                 p.meta {
                     "Article #" (stored.id.0) " · added "
                     time datetime=(stored.created_at.to_rfc3339()) { (stored.created_at.format("%Y-%m-%d")) }
-                    @if let Some(url) = original(stored) {
+                    @if let Some(url) = cards::link(stored) {
                         " · " a href=(url) rel="noreferrer noopener" { "the original" }
                     }
                 }
