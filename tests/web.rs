@@ -863,21 +863,7 @@ async fn in_a_real_browser() {
         return;
     };
     let site = site().await;
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--hide-scrollbars", "--window-size=375,900"]
-        }),
-    );
-    // WebDriver on loopback is plain HTTP: no TLS stack needed.
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = fantoccini::ClientBuilder::new(connector)
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .unwrap();
+    let browser = open_browser(&driver, &["--window-size=375,900"]).await;
     browser.set_window_size(375, 900).await.unwrap();
 
     // 1. The library, at 375 px: no sideways scrolling.
@@ -992,10 +978,57 @@ async fn in_a_real_browser() {
     let title = browser.find(Locator::Css("h1")).await.unwrap();
     assert!(title.text().await.unwrap().starts_with("Quiet Rooms"));
 
-    // 6. On a desktop.
+    // 6. On a desktop, then in a browser that prefers dark.
     browser.set_window_size(1280, 1000).await.unwrap();
     browser.goto(url.as_str()).await.unwrap();
     assert!(!scrolls_sideways(&browser).await);
     shoot(&browser, "article-1280.png").await;
+    let light = page_background(&browser).await;
     browser.close().await.unwrap();
+    let dark = open_browser(&driver, &["--force-dark-mode", "--window-size=375,900"]).await;
+    dark.set_window_size(375, 900).await.unwrap();
+    dark.goto(url.as_str()).await.unwrap();
+    assert!(!scrolls_sideways(&dark).await);
+    let background = page_background(&dark).await;
+    assert_ne!(
+        background, light,
+        "prefers-color-scheme: dark has its own colours"
+    );
+    shoot(&dark, "article-375-dark.png").await;
+    dark.close().await.unwrap();
+}
+
+/// The page's computed background colour.
+async fn page_background(browser: &fantoccini::Client) -> String {
+    browser
+        .find(fantoccini::Locator::Css("body"))
+        .await
+        .unwrap()
+        .css_value("background-color")
+        .await
+        .unwrap()
+}
+
+/// A headless Chromium session with these extra flags.
+async fn open_browser(driver: &Driver, flags: &[&str]) -> fantoccini::Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+    ];
+    args.extend_from_slice(flags);
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": args }),
+    );
+    // WebDriver on loopback is plain HTTP: no TLS stack needed.
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    fantoccini::ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .unwrap()
 }
