@@ -1032,3 +1032,69 @@ async fn open_browser(driver: &Driver, flags: &[&str]) -> fantoccini::Client {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_long_discussion_is_paged_and_a_deep_chain_stays_narrow() {
+    let site = site().await;
+    let store = site.bot.store();
+    let general = store
+        .find_channel("discord:general")
+        .await
+        .unwrap()
+        .unwrap();
+    let discussion = store
+        .discussion_in(site.article, general.id)
+        .await
+        .unwrap()
+        .unwrap();
+    // A chain of 400 replies, each answering the one before.
+    let ids: Vec<&'static str> = (0..400)
+        .map(|i| &*Box::leak(format!("chain-{i}").into_boxed_str()))
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let parent = i.checked_sub(1).map(|p| ids[p]);
+        record(
+            store,
+            discussion.id,
+            ("discord", id, "ivan"),
+            &format!("Link number {i} of the chain."),
+            parent,
+            30 + i as i64,
+        )
+        .await;
+    }
+    let article = format!("a/{}", site.article.0);
+    let mut seen = std::collections::HashSet::new();
+    let mut pages = 0;
+    for page in 1.. {
+        let response = site.get(&format!("{article}?page={page}")).await;
+        if response.status() == 404 {
+            break;
+        }
+        pages += 1;
+        let html = response.text().await.unwrap();
+        assert!(html.len() < 100 * 1024, "page {page}: {} bytes", html.len());
+        let doc = Document::from(html.as_str());
+        // Indented at most six levels deep, whatever the chain's length.
+        assert!(
+            doc.select("ol.thread ol ol ol ol ol ol ol").is_empty(),
+            "page {page}"
+        );
+        for li in doc.select("ol.thread li[id]").iter() {
+            let id = li.attr("id").unwrap().to_string();
+            assert!(seen.insert(id.clone()), "{id} on two pages");
+        }
+        if page == 2 {
+            assert!(
+                html.contains("replying to"),
+                "deep replies name what they answer"
+            );
+            assert!(
+                !html.contains("The article"),
+                "the text is on the first page only"
+            );
+        }
+    }
+    assert_eq!(pages, 3, "407 messages at 150 a page");
+    assert_eq!(seen.len(), 407);
+}

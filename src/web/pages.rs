@@ -28,7 +28,7 @@ const INDENTED_LEVELS: usize = 6;
 pub struct Place<'a> {
     /// The community shown.
     pub community: &'a Community,
-    /// The relative path from the page to the community's base (`""`, `"../"`).
+    /// The relative path from the page to the community's base (`"./"`, `"../"`).
     pub root: &'static str,
 }
 
