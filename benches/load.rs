@@ -2,7 +2,8 @@
 //! and discussion messages (1,000,000), then measures, in process through the bot core, the
 //! latency of `/article <id>`, `/article <words>`, `/quote`, `/search` and `/pins`, the rate of
 //! recording thread messages one at a time and under sustained concurrent load, the raw SQLite
-//! batched-insert rate on the same table in the same run, and the resident memory of
+//! batched-insert rate on the same table in the same run, the web reader's pages over HTTP (an
+//! article with a 2,000-message discussion, the library, a search), and the resident memory of
 //! `readingroom run` (the console) idling on that database.
 //!
 //! `cargo bench --bench load` (release). `READINGROOM_LOAD_ARTICLES` / `_MESSAGES` scale it;
@@ -342,6 +343,8 @@ async fn main() {
         time_command(&bot, name, lines).await.print();
     }
 
+    web_pages(&store, &bot, articles, &words, &mut rng).await;
+
     // Recording, one message at a time: each waits for its own commit.
     let single = 5000;
     let mut samples = Vec::with_capacity(single);
@@ -453,4 +456,97 @@ async fn main() {
         idle as f64 / 1024.0,
         busy as f64 / 1024.0
     );
+}
+
+/// The web reader over loopback HTTP: an article whose discussion holds 2,000 messages over two
+/// channels (a third of them roots, the rest replies to earlier ones), the library's first
+/// page and a search, each fetched in turn; p50/p99 of the whole request and the page's size.
+async fn web_pages(
+    store: &Store,
+    bot: &Bot,
+    articles: usize,
+    words: &[String],
+    rng: &mut fastrand::Rng,
+) {
+    let now = Utc::now();
+    let community = store.community("console", "load", None, now).await.unwrap();
+    let article = readingroom::store::ArticleId(articles as i64);
+    let mut discussions = Vec::new();
+    for (platform, channel) in [("console", "load"), ("matrix", "!load-room:localhost")] {
+        let channel = store
+            .channel(platform, channel, Some(channel), community.id, now)
+            .await
+            .unwrap();
+        let (d, _) = store
+            .open_discussion(article, channel.id, now)
+            .await
+            .unwrap();
+        discussions.push((platform, d.id));
+    }
+    let mut sent: Vec<Vec<String>> = vec![Vec::new(); discussions.len()];
+    for i in 0..2000 {
+        let side = i % discussions.len();
+        let (platform, discussion) = discussions[side];
+        let reply_to = (!sent[side].is_empty() && rng.usize(..3) > 0)
+            .then(|| sent[side][rng.usize(..sent[side].len())].clone());
+        let id = format!("web-{i}");
+        let n = rng.usize(8..30);
+        bot.record_message(
+            discussion,
+            NewMessage {
+                platform: platform.to_owned(),
+                platform_id: id.clone(),
+                author_id: format!("reader-{}", i % 40),
+                author_name: format!("Reader {}", i % 40),
+                body: sentence(rng, words, n),
+                reply_to,
+                created_at: now + chrono::Duration::milliseconds(i as i64),
+            },
+        )
+        .await
+        .unwrap();
+        sent[side].push(id);
+    }
+    let token = readingroom::bot::web::new_token().unwrap();
+    store
+        .publish(community.id, &token, "load", now)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/w/{token}/", listener.local_addr().unwrap());
+    tokio::spawn(readingroom::web::serve(listener, store.clone()));
+    let client = reqwest::Client::new();
+    println!();
+    println!(
+        "{:<24} {:>7} {:>10} {:>10} {:>10} {:>10}",
+        "web page", "n", "p50 ms", "p99 ms", "max ms", "KB"
+    );
+    let search = format!("?q={}", words[rng.usize(..words.len())]);
+    for (name, path) in [
+        ("article, 2,000 messages", format!("a/{}", article.0)),
+        ("its last messages page", format!("a/{}?page=14", article.0)),
+        ("library, first page", String::new()),
+        ("search", search),
+    ] {
+        let url = format!("{base}{path}");
+        let mut samples = Vec::new();
+        let mut size = 0;
+        for _ in 0..500 {
+            let started = Instant::now();
+            let response = client.get(&url).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{url}");
+            size = response.bytes().await.unwrap().len();
+            samples.push(started.elapsed());
+        }
+        samples.sort();
+        println!(
+            "{:<24} {:>7} {:>10.3} {:>10.3} {:>10.3} {:>10.1}",
+            name,
+            samples.len(),
+            percentile(&samples, 0.5).as_secs_f64() * 1e3,
+            percentile(&samples, 0.99).as_secs_f64() * 1e3,
+            samples.last().unwrap().as_secs_f64() * 1e3,
+            size as f64 / 1024.0
+        );
+    }
 }

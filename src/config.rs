@@ -57,6 +57,13 @@ pub struct Settings {
     /// Serve Prometheus metrics at /metrics on this host:port.
     #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
     metrics_addr: Option<SocketAddr>,
+    /// Serve the web reader (communities that chose `/web on`) on this host:port.
+    #[arg(long, env = "READINGROOM_WEB_ADDR", value_parser = Checked(host_port))]
+    web_addr: Option<SocketAddr>,
+    /// The address readers reach the web reader at (`https://rr.example.org`), for the links
+    /// the bot posts in chat.
+    #[arg(long, env = "READINGROOM_PUBLIC_URL", value_parser = Checked(public_url))]
+    public_url: Option<String>,
 
     /// Discord bot token; Discord runs when it is set.
     #[arg(long, env = "DISCORD_TOKEN", value_parser = Checked(secret), hide_env_values = true)]
@@ -140,6 +147,10 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// How far back, and how much, a catch-up reads.
     pub catch_up: CatchUpLimits,
+    /// Serve the web reader there.
+    pub web_addr: Option<SocketAddr>,
+    /// Where readers reach the web reader, without a trailing slash.
+    pub public_url: Option<String>,
 }
 
 /// How far back, and how much, a catch-up reads after the bot was away.
@@ -283,6 +294,8 @@ impl TryFrom<Settings> for Config {
             catchup_days,
             catchup_pages,
             metrics_addr,
+            web_addr,
+            public_url,
             discord_token,
             discord_guild_id,
             discord_api_base,
@@ -381,6 +394,8 @@ impl TryFrom<Settings> for Config {
             command_refill: command_refill_secs,
             metrics_addr,
             catch_up,
+            web_addr,
+            public_url,
         })
     }
 }
@@ -483,6 +498,17 @@ fn public_key(value: &str) -> Result<String, &'static str> {
     } else {
         Err("the application's public key: 64 hex digits")
     }
+}
+
+/// An http(s) address without a query or fragment; a trailing slash is dropped, so page
+/// addresses can be appended.
+fn public_url(value: &str) -> Result<String, &'static str> {
+    let expected = "an http(s) URL without ? or #, such as https://rr.example.org";
+    let url = http_url(value).map_err(|_| expected)?;
+    if url.contains(['?', '#']) || url::Url::parse(&url).is_err() {
+        return Err(expected);
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn http_url(value: &str) -> Result<String, &'static str> {
@@ -588,7 +614,20 @@ mod tests {
                 pages: 1000
             }
         );
+        assert_eq!(
+            config.web_addr, None,
+            "the web reader is off unless asked for"
+        );
         assert!(!config.console_user.is_empty());
+        let config = crate::config::Config::try_from(
+            settings(&[
+                "--web-addr=127.0.0.1:8081",
+                "--public-url=https://rr.example.org/",
+            ])
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(config.public_url.as_deref(), Some("https://rr.example.org"));
     }
 
     #[test]
@@ -662,6 +701,14 @@ mod tests {
             (
                 "--matrix-moderator-level=high",
                 "MATRIX_MODERATOR_LEVEL must be a whole number",
+            ),
+            (
+                "--public-url=https://rr.example.org/?x=1",
+                "READINGROOM_PUBLIC_URL must be an http(s) URL without ? or #",
+            ),
+            (
+                "--web-addr=8081",
+                r#"READINGROOM_WEB_ADDR must be host:port, got "8081""#,
             ),
         ] {
             let error = error(&[arg]);

@@ -6,6 +6,7 @@
 //! - [`sources`]: reading files and fetching pages and feeds;
 //! - [`bot`]: the platform-neutral core: commands, platform events, digests, feeds;
 //! - [`platform`]: the adapters, the only modules that import a platform crate;
+//! - [`web`]: the web reader, which reads through the store and the core's reply trees;
 //! - [`eval`]: summary and quotation scoring, off the bot's path.
 pub mod article;
 pub mod bot;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod platform;
 pub mod sources;
 pub mod store;
+pub mod web;
 
 #[cfg(test)]
 mod layers {
@@ -86,8 +88,16 @@ mod layers {
     }
 
     #[test]
+    fn the_web_reader_knows_no_platform() {
+        refuses(
+            "web",
+            &["serenity::", "matrix_sdk::", "crate::platform", "sqlx::"],
+        );
+    }
+
+    #[test]
     fn only_the_store_writes_sql() {
-        for dir in ["bot", "platform", "sources", "article"] {
+        for dir in ["bot", "platform", "sources", "article", "web"] {
             refuses(dir, &["sqlx::query"]);
         }
     }

@@ -200,6 +200,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 });
             }
+            let bot = match config.web_addr {
+                None => bot,
+                Some(addr) => {
+                    let listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .with_context(|| format!("listening for the web reader on {addr}"))?;
+                    tracing::info!(%addr, "the web reader serves published communities");
+                    let store = bot.store().clone();
+                    tokio::spawn(async move {
+                        if let Err(error) = readingroom::web::serve(listener, store).await {
+                            tracing::error!(%error, "the web reader stopped");
+                        }
+                    });
+                    bot.with_web(readingroom::bot::web::WebSite {
+                        public_url: config.public_url.clone(),
+                    })
+                }
+            };
             if config.matrix.is_none() && config.discord.is_none() {
                 run_console(bot, &config).await?;
             } else {

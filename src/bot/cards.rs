@@ -15,7 +15,7 @@ const FIELD_TEXT_CHARS: usize = 400;
 
 /// "Tirza Shorr · Jerusalem Center for Security and Foreign Affairs · posted by Geoffrey
 /// Clarfield · 2026-01-12"
-fn subtitle(article: &Article) -> Option<String> {
+pub fn subtitle(article: &Article) -> Option<String> {
     let mut parts = Vec::new();
     if !article.authors.is_empty() {
         parts.push(article.authors.join(", "));
@@ -36,7 +36,8 @@ fn subtitle(article: &Article) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
-fn link(stored: &StoredArticle) -> Option<String> {
+/// The article's own web address (the outlet's or where it was fetched), when it has one.
+pub fn link(stored: &StoredArticle) -> Option<String> {
     let url = stored
         .article
         .source

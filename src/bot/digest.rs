@@ -89,6 +89,26 @@ pub async fn compose(
     until: DateTime<Utc>,
     prefix: &str,
 ) -> Result<Option<Card>, StoreError> {
+    compose_with(store, scope, channel_id, day, since, until, prefix, None).await
+}
+
+/// [`compose`], with "read on the web" links under `web` (the community's published pages,
+/// ending in `/`) when it is given.
+#[allow(clippy::too_many_arguments)] // compose's arguments and the links' base
+pub async fn compose_with(
+    store: &Store,
+    scope: Scope,
+    channel_id: i64,
+    day: NaiveDate,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    prefix: &str,
+    web: Option<&str>,
+) -> Result<Option<Card>, StoreError> {
+    let on_the_web = |path: String| {
+        web.map(|base| format!("\n{}: {base}{path}", super::web::READ_ON_THE_WEB))
+            .unwrap_or_default()
+    };
     let articles = store
         .articles_between(scope, since, until, MAX_ARTICLES)
         .await?;
@@ -120,6 +140,7 @@ pub async fn compose(
         {
             value.push_str(&format!("\n{url}"));
         }
+        value.push_str(&on_the_web(super::web::article_path(stored.id)));
         fields.push(Field {
             name: format!("New: #{} {}", stored.id.0, truncate(&a.title, 200)),
             value,
@@ -139,7 +160,11 @@ pub async fn compose(
                 activity.participants,
                 if activity.participants == 1 { "" } else { "s" },
                 activity.article_id.0
-            ),
+            ) + on_the_web(format!(
+                "{}#discussion",
+                super::web::article_path(activity.article_id)
+            ))
+            .as_str(),
         });
     }
     for pin in &pins {
@@ -147,6 +172,11 @@ pub async fn compose(
         if let Some(note) = &pin.note {
             value.push_str(&format!(" ({note})"));
         }
+        value.push_str(&on_the_web(format!(
+            "{}#pin-{}",
+            super::web::article_path(pin.article_id),
+            pin.message_id
+        )));
         fields.push(Field {
             name: format!(
                 "Pinned on #{} {}",
@@ -297,14 +327,36 @@ impl Scheduler {
                 "/"
             };
             let scope = Scope::Community(schedule.community_id.unwrap_or_default());
-            let status = match compose(store, scope, schedule.channel_id, day, since, now, prefix)
-                .await?
-            {
+            let web = match schedule.community_id {
+                Some(community) => self.bot.web_base(community).await?,
+                None => None,
+            };
+            let composed = compose_with(
+                store,
+                scope,
+                schedule.channel_id,
+                day,
+                since,
+                now,
+                prefix,
+                web.as_deref(),
+            )
+            .await
+            .map(|card| {
+                // A scheduled digest is kept, so it links to its own page in the archive.
+                let mut card = card?;
+                if let Some(base) = &web {
+                    let page = super::web::digest_path(schedule.channel_id, day);
+                    super::web::add_link(&mut card, format!("{base}{page}"));
+                }
+                Some(card)
+            })?;
+            let status = match &composed {
                 None => RunStatus::Empty,
                 Some(card) => match sink
                     .post(
                         &schedule.external_id,
-                        &Reply::card(card),
+                        &Reply::card(card.clone()),
                         &format!("digest/{}/{day}", schedule.channel_id),
                     )
                     .await
@@ -319,6 +371,13 @@ impl Scheduler {
             store
                 .record_digest_run(schedule.channel_id, day, status, now)
                 .await?;
+            if let (RunStatus::Posted, Some(card)) = (status, &composed) {
+                // The archive's copy; a digest is still posted when it cannot be kept.
+                match serde_json::to_string(&super::web::ArchivedDigest::of(card)) {
+                    Ok(json) => store.keep_digest(schedule.channel_id, day, &json).await?,
+                    Err(error) => tracing::warn!(%error, "could not keep the digest"),
+                }
+            }
             tracing::info!(target: "audit", channel = schedule.channel_id, %day, ?status, "digest run");
             reports.push(RunReport {
                 channel_id: schedule.channel_id,

@@ -1,5 +1,6 @@
 //! Exporting an article's whole discussion, across channels and platforms, as a reply tree in
-//! order with pins marked. Deleted messages stay out (their replies move up a level).
+//! order with pins marked. Deleted messages stay out (their replies move up a level), or, for
+//! the web reader, stay in their place as removed, with neither text nor author.
 
 use std::collections::{HashMap, HashSet};
 
@@ -37,6 +38,9 @@ pub struct Node {
     pub pinned: bool,
     /// The moderator's note on the pin.
     pub pin_note: Option<String>,
+    /// Deleted or forgotten: shown as removed, with no text and no author.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
     /// Replies, oldest first.
     pub replies: Vec<Node>,
 }
@@ -60,6 +64,25 @@ pub async fn build(
     scope: Scope,
     stored: &StoredArticle,
 ) -> Result<Export, StoreError> {
+    thread(store, scope, stored, Removed::Skip).await
+}
+
+/// What becomes of deleted and forgotten messages in a tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// Left out; their replies hang from the nearest standing ancestor.
+    Skip,
+    /// Kept in their place, marked removed, without text or author.
+    Mark,
+}
+
+/// The reply tree of an article's discussion in `scope`'s channels.
+pub async fn thread(
+    store: &Store,
+    scope: Scope,
+    stored: &StoredArticle,
+    removed: Removed,
+) -> Result<Export, StoreError> {
     let messages = store.article_messages(scope, stored.id).await?;
     let pins: HashMap<i64, Option<String>> = store
         .pins(scope, Some(stored.id), u32::MAX)
@@ -67,7 +90,13 @@ pub async fn build(
         .into_iter()
         .map(|p| (p.message_id, p.note))
         .collect();
-    Ok(tree(stored.id, &stored.article.title, &messages, &pins))
+    Ok(tree(
+        stored.id,
+        &stored.article.title,
+        &messages,
+        &pins,
+        removed,
+    ))
 }
 
 /// Levels of replies shown; deeper ones are shown flat under their ancestor at this level.
@@ -105,6 +134,7 @@ fn tree(
     title: &str,
     messages: &[(StoredMessage, String)],
     pins: &HashMap<i64, Option<String>>,
+    removed: Removed,
 ) -> Export {
     let by_platform_id: HashMap<(&str, &str), &StoredMessage> = messages
         .iter()
@@ -119,16 +149,18 @@ fn tree(
             if !seen.insert(parent.id) {
                 return None;
             }
-            if parent.deleted_at.is_none() {
+            if parent.deleted_at.is_none() || removed == Removed::Mark {
                 return Some(parent.id);
             }
             current = parent;
         }
         None
     };
+    let gone = |m: &StoredMessage| m.deleted_at.is_some() || m.body.is_none();
+    let shown_count = messages.iter().filter(|(m, _)| !gone(m)).count();
     let standing: Vec<(&StoredMessage, &str)> = messages
         .iter()
-        .filter(|(m, _)| m.deleted_at.is_none() && m.body.is_some())
+        .filter(|(m, _)| removed == Removed::Mark || !gone(m))
         .map(|(m, channel)| (m, channel.as_str()))
         .collect();
     let parent: HashMap<i64, Option<i64>> =
@@ -160,7 +192,6 @@ fn tree(
         };
         children.entry(under).or_default().push((message, channel));
     }
-    let standing = standing.len();
     fn build(
         parent: Option<i64>,
         children: &HashMap<Option<i64>, Vec<(&StoredMessage, &str)>>,
@@ -171,30 +202,43 @@ fn tree(
             return Vec::new();
         };
         list.iter()
-            .map(|(m, channel)| Node {
-                id: m.id,
-                platform: m.platform.clone(),
-                channel: (*channel).to_owned(),
-                author: m.author_name.clone(),
-                body: m.body.clone().unwrap_or_default(),
-                created_at: m.created_at.to_rfc3339(),
-                edited_at: m.edited_at.map(|t| t.to_rfc3339()),
-                pinned: pins.contains_key(&m.id),
-                pin_note: pins.get(&m.id).cloned().flatten(),
-                // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
-                // the guard is for a cycle of replies, which has no root to start from.
-                replies: if depth <= MAX_DEPTH {
-                    build(Some(m.id), children, pins, depth + 1)
-                } else {
-                    Vec::new()
-                },
+            .map(|(m, channel)| {
+                let removed = m.deleted_at.is_some() || m.body.is_none();
+                Node {
+                    id: m.id,
+                    platform: m.platform.clone(),
+                    channel: (*channel).to_owned(),
+                    // A removed message tells nothing of what it said or who said it.
+                    author: if removed {
+                        String::new()
+                    } else {
+                        m.author_name.clone()
+                    },
+                    body: if removed {
+                        String::new()
+                    } else {
+                        m.body.clone().unwrap_or_default()
+                    },
+                    created_at: m.created_at.to_rfc3339(),
+                    edited_at: m.edited_at.filter(|_| !removed).map(|t| t.to_rfc3339()),
+                    pinned: !removed && pins.contains_key(&m.id),
+                    pin_note: pins.get(&m.id).cloned().flatten().filter(|_| !removed),
+                    removed,
+                    // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
+                    // the guard is for a cycle of replies, which has no root to start from.
+                    replies: if depth <= MAX_DEPTH {
+                        build(Some(m.id), children, pins, depth + 1)
+                    } else {
+                        Vec::new()
+                    },
+                }
             })
             .collect()
     }
     Export {
         article: article.0,
         title: title.to_owned(),
-        messages: standing,
+        messages: shown_count,
         thread: build(None, &children, pins, 0),
     }
 }
@@ -304,7 +348,7 @@ mod tests {
             .map(|id| message(id, (id > 1).then(|| id - 1)))
             .collect();
         let started = std::time::Instant::now();
-        let export = tree(ArticleId(1), "t", &messages, &HashMap::new());
+        let export = tree(ArticleId(1), "t", &messages, &HashMap::new(), Removed::Skip);
         let text = markdown(&export);
         println!(
             "10,000-deep export: {:?}, {} bytes",
@@ -333,7 +377,7 @@ mod tests {
     fn a_cycle_of_replies_does_not_hang() {
         let mut messages = vec![message(1, Some(2)), message(2, Some(1)), message(3, None)];
         messages.push(message(4, Some(3)));
-        let export = tree(ArticleId(1), "t", &messages, &HashMap::new());
+        let export = tree(ArticleId(1), "t", &messages, &HashMap::new(), Removed::Skip);
         assert_eq!(export.thread.len(), 1);
         assert_eq!(export.thread[0].replies[0].id, 4);
     }

@@ -4,7 +4,7 @@
 //! It knows nothing of serenity or matrix-sdk: platform adapters translate their events into
 //! [`Context`] + [`Command`] and render the [`Reply`] natively.
 
-mod cards;
+pub mod cards;
 pub mod catchup;
 pub mod commands;
 mod community;
@@ -15,6 +15,7 @@ pub mod feeds;
 mod ingest;
 pub mod limits;
 pub mod reply;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,6 +123,7 @@ pub struct Bot {
     limits: CommunityLimits,
     ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
+    web: Option<web::WebSite>,
 }
 
 impl Bot {
@@ -154,6 +156,7 @@ impl Bot {
             limits: CommunityLimits::default(),
             ingests: Arc::default(),
             metrics: Arc::default(),
+            web: None,
         }
     }
 
@@ -377,7 +380,9 @@ impl Bot {
             .store
             .pins(scope, Some(stored.id), cards::PINS_ON_CARD)
             .await?;
-        Ok(cards::article(stored, stats, &pins, &ctx.prefix))
+        let mut card = cards::article(stored, stats, &pins, &ctx.prefix);
+        self.link_article(ctx, &mut card, stored.id, None).await?;
+        Ok(card)
     }
 }
 

@@ -14,6 +14,7 @@ mod feeds;
 mod pins;
 mod platform;
 mod recorder;
+mod web;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -32,6 +33,7 @@ pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessag
 pub use feeds::{Delivery, Feed};
 pub use pins::{Pin, PinOutcome};
 pub use platform::{Failures, WaitingEvent};
+pub use web::PostedDigest;
 
 /// Errors from the store. Callers turn them into a user-facing "something went wrong".
 #[derive(Debug, thiserror::Error)]

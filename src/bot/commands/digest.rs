@@ -5,7 +5,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 
 use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
-use crate::bot::digest::{compose, parse_time, parse_zone};
+use crate::bot::digest::{compose_with, parse_time, parse_zone};
 use crate::bot::{Bot, Context, Handled, Reply};
 
 pub const SPEC: CommandSpec = CommandSpec::group(
@@ -148,7 +148,20 @@ impl Run for Show {
         };
         let day = now.with_timezone(&zone).date_naive();
         let scope = bot.scope(ctx).await?;
-        match compose(store, scope, channel.id, day, since, now, &ctx.prefix).await? {
+        let community = bot.community(ctx).await?;
+        let web = bot.web_base(community.id).await?;
+        match compose_with(
+            store,
+            scope,
+            channel.id,
+            day,
+            since,
+            now,
+            &ctx.prefix,
+            web.as_deref(),
+        )
+        .await?
+        {
             Some(card) if self.preview => Ok(Reply::card(card).ephemeral()),
             Some(card) => {
                 tracing::info!(target: "audit", channel = channel.id, by = %ctx.user.id, "digest posted on demand");

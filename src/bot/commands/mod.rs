@@ -141,6 +141,9 @@ pub struct CommandSpec {
     /// It answers the caller alone (stats, previews, files): platforms that must acknowledge
     /// before the answer is ready (Discord) acknowledge privately too.
     pub private: bool,
+    /// The subcommand a group runs when typed without one (`/web` is `/web show`), on
+    /// platforms that take text; Discord always names one.
+    pub default: Option<&'static str>,
 }
 
 impl CommandSpec {
@@ -162,6 +165,7 @@ impl CommandSpec {
             subcommands: &[],
             parse: Some(parse),
             private: false,
+            default: None,
         }
     }
 
@@ -186,7 +190,14 @@ impl CommandSpec {
             subcommands,
             parse: None,
             private: false,
+            default: None,
         }
+    }
+
+    /// The same group, running its subcommand `name` when typed without one.
+    pub const fn defaults_to(mut self, name: &'static str) -> Self {
+        self.default = Some(name);
+        self
     }
 
     /// The last word of its path: the name Discord registers.
@@ -267,6 +278,7 @@ commands! {
     ingest,
     feed,
     export,
+    web,
     forget_me,
     stats,
     help,
@@ -303,9 +315,11 @@ impl Command {
         let mut rest = rest;
         while !spec.subcommands.is_empty() {
             let (word, tail) = split_word(rest);
-            if word.is_empty() {
-                return Err(CommandError::NoSubcommand { command: spec });
-            }
+            let word = match (word, spec.default) {
+                ("", Some(default)) => default,
+                ("", None) => return Err(CommandError::NoSubcommand { command: spec }),
+                (word, _) => word,
+            };
             let word = word.to_lowercase();
             spec = spec
                 .subcommands

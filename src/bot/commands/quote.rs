@@ -1,6 +1,7 @@
 //! `/quote [id|words]`: a quotation with its speaker, at random or from one article.
 
 use super::{ARTICLE_OR_WORDS, Args, CommandError, CommandSpec, Run, Target};
+use crate::bot::web::quote_anchor;
 use crate::bot::{Bot, Context, Handled, Reply, cards, reply, user_error};
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
@@ -39,7 +40,26 @@ impl Run for Quote {
             }
         };
         match bot.store().pick_quote(scope, article, fastrand::u64(..)).await? {
-            Some(quote) => Ok(Reply::card(cards::quote(&quote))),
+            Some(quote) => {
+                let mut card = cards::quote(&quote);
+                if bot.web().is_some() {
+                    // The anchor is the quotation's place in the article, which the stored row
+                    // does not carry: find it among the article's quotations.
+                    let anchor = bot
+                        .store()
+                        .article_in(scope, quote.article_id)
+                        .await?
+                        .and_then(|stored| {
+                            stored.article.quotes.iter().position(|q| {
+                                q.text == quote.text && q.paragraph as i64 == quote.paragraph
+                            })
+                        })
+                        .map(quote_anchor);
+                    bot.link_article(ctx, &mut card, quote.article_id, anchor)
+                        .await?;
+                }
+                Ok(Reply::card(card))
+            }
             None => Err(user_error(match article {
                 Some(id) => format!("Article {id} has no quotations."),
                 None => "No quotations yet: none of the stored articles quotes anyone.".to_owned(),

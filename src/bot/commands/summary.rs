@@ -2,6 +2,7 @@
 
 use super::{ARTICLE, ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
 use crate::article::{self, Length};
+use crate::bot::web::{paragraph_anchor, summary_anchor};
 use crate::bot::{Bot, Context, Handled, Reply, cards};
 use crate::store::ArticleId;
 
@@ -61,7 +62,17 @@ impl Run for Summary {
                 ),
             ),
         };
-        Ok(Reply::card(cards::summary(&stored, label, &chosen)))
+        let mut card = cards::summary(&stored, label, &chosen);
+        // The page highlights the stored summary: link to the first chosen sentence there, or
+        // to its paragraph when this summary chose another.
+        let anchor = chosen.first().map(|first| {
+            match article.summary.sentences.iter().position(|s| s == first) {
+                Some(index) => summary_anchor(index),
+                None => paragraph_anchor(first.paragraph),
+            }
+        });
+        bot.link_article(ctx, &mut card, stored.id, anchor).await?;
+        Ok(Reply::card(card))
     }
 }
 
