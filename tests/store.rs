@@ -480,5 +480,39 @@ async fn platform_bookkeeping(store: Store) {
 }
 
 async fn claims_go_to_one_holder_until_they_expire(store: Store) {
-    let _ = store;
+    let now = t0();
+    let until = now + Duration::seconds(30);
+    // Eight claimants at once, each for the same forty names: every name goes to exactly one.
+    let mut tasks = Vec::new();
+    for holder in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut won = Vec::new();
+            for n in 0..40 {
+                if store.claim(&format!("job/{n}"), &format!("p{holder}"), now, until).await.unwrap() {
+                    won.push(n);
+                }
+            }
+            won
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        winners.extend(task.await.unwrap());
+    }
+    winners.sort_unstable();
+    assert_eq!(winners, (0..40).collect::<Vec<_>>(), "each name claimed exactly once");
+    let holder = store.lease_holder("job/0", now).await.unwrap().unwrap();
+    // The holder renews; anyone else is refused until the lease lapses, then takes it over.
+    assert!(store.claim("job/0", &holder, now, until).await.unwrap());
+    assert!(!store.claim("job/0", "other", until - Duration::seconds(1), until + Duration::seconds(30)).await.unwrap());
+    assert!(store.claim("job/0", "other", until, until + Duration::seconds(30)).await.unwrap());
+    assert_eq!(store.lease_holder("job/0", until).await.unwrap().as_deref(), Some("other"));
+    // Releasing is the holder's alone.
+    store.release("job/0", &holder).await.unwrap();
+    assert_eq!(store.lease_holder("job/0", until).await.unwrap().as_deref(), Some("other"));
+    store.release("job/0", "other").await.unwrap();
+    assert_eq!(store.lease_holder("job/0", until).await.unwrap(), None);
+    assert_eq!(store.leases("job/1", now).await.unwrap().len(), 11, "job/1 and job/10..19");
+    assert!(store.leases("job/", until).await.unwrap().is_empty(), "all lapsed by then");
 }

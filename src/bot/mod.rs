@@ -5,6 +5,7 @@
 //! [`Context`] + [`Command`] and render the [`Reply`] natively.
 
 mod cards;
+pub mod claims;
 pub mod commands;
 mod community;
 pub mod digest;

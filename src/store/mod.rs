@@ -55,6 +55,7 @@ macro_rules! forget_text {
 }
 
 mod articles;
+mod claims;
 mod communities;
 mod digests;
 mod discussions;
