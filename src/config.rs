@@ -49,10 +49,24 @@ pub struct Settings {
     /// Serve Prometheus metrics at /metrics on this host:port.
     #[arg(long, env = "READINGROOM_METRICS_ADDR", value_parser = Checked(host_port))]
     metrics_addr: Option<SocketAddr>,
+    /// Seconds a process's claim on shared work (a digest, a feed poll, a post, the Matrix
+    /// connection) lasts unless renewed; a crashed process's work is taken over after it.
+    #[arg(long, env = "READINGROOM_LEASE_SECS", value_parser = Checked(refill), default_value = "60")]
+    lease_secs: Duration,
+    /// Seconds between the digest scheduler's and the feed poller's passes (unset: 30 and 60).
+    #[arg(long, env = "READINGROOM_TICK_SECS", value_parser = Checked(refill))]
+    tick_secs: Option<Duration>,
 
     /// Discord bot token; Discord runs when it is set.
     #[arg(long, env = "DISCORD_TOKEN", value_parser = Checked(secret), hide_env_values = true)]
     discord_token: Option<SecretString>,
+    /// The shards this process runs, `FIRST-LAST` (inclusive) or one number; other processes
+    /// run the others (unset: every shard).
+    #[arg(long, env = "DISCORD_SHARDS", value_parser = Checked(shard_range))]
+    discord_shards: Option<(u32, u32)>,
+    /// The bot's total shard count (unset: Discord's recommended count).
+    #[arg(long, env = "DISCORD_SHARD_TOTAL", value_parser = Checked(shard_total))]
+    discord_shard_total: Option<u32>,
     /// Register commands in this guild only (instant; for testing).
     #[arg(long, env = "DISCORD_GUILD_ID", value_parser = Checked(guild_id))]
     discord_guild_id: Option<u64>,
@@ -127,6 +141,10 @@ pub struct Config {
     pub command_refill: Duration,
     /// Serve Prometheus metrics at `/metrics` there.
     pub metrics_addr: Option<SocketAddr>,
+    /// How long this process's claims on shared work last unless renewed.
+    pub lease: Duration,
+    /// Time between scheduler passes, when not the defaults.
+    pub tick: Option<Duration>,
 }
 
 /// Discord settings.
@@ -143,6 +161,19 @@ pub struct DiscordConfig {
     pub moderator_role: Option<String>,
     /// Receive interactions over HTTP too.
     pub interactions: Option<InteractionsEndpoint>,
+    /// The shards this process runs (first, last, inclusive) of how many in all; `None`: all.
+    pub shards: Option<Shards>,
+}
+
+/// A process's share of the bot's Discord shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shards {
+    /// The first shard this process runs.
+    pub first: u32,
+    /// The last (inclusive).
+    pub last: u32,
+    /// How many shards the bot has; `None`: Discord's recommended count.
+    pub total: Option<u32>,
 }
 
 /// The HTTP interactions endpoint.
@@ -244,7 +275,11 @@ impl TryFrom<Settings> for Config {
             command_burst,
             command_refill_secs,
             metrics_addr,
+            lease_secs,
+            tick_secs,
             discord_token,
+            discord_shards,
+            discord_shard_total,
             discord_guild_id,
             discord_api_base,
             discord_moderator_role,
@@ -269,6 +304,22 @@ impl TryFrom<Settings> for Config {
                 guild_id: discord_guild_id,
                 api_base: discord_api_base,
                 moderator_role: discord_moderator_role,
+                shards: match (discord_shards, discord_shard_total) {
+                    (None, None) => None,
+                    (Some((first, last)), total) => {
+                        if let Some(total) = total
+                            && last >= total
+                        {
+                            bail!("DISCORD_SHARDS ends at shard {last}, but DISCORD_SHARD_TOTAL is {total} (shards are numbered from 0)");
+                        }
+                        Some(Shards { first, last, total })
+                    }
+                    (None, Some(total)) => Some(Shards {
+                        first: 0,
+                        last: total - 1,
+                        total: Some(total),
+                    }),
+                },
                 interactions: match (discord_public_key, discord_interactions_addr) {
                     (None, None) => None,
                     (Some(public_key), Some(addr)) => {
@@ -333,6 +384,8 @@ impl TryFrom<Settings> for Config {
             command_burst,
             command_refill: command_refill_secs,
             metrics_addr,
+            lease: lease_secs,
+            tick: tick_secs,
         })
     }
 }
@@ -416,6 +469,22 @@ fn age(value: &str) -> Result<Duration, &'static str> {
 
 fn host_port(value: &str) -> Result<SocketAddr, &'static str> {
     value.parse().map_err(|_| "host:port")
+}
+
+fn shard_range(value: &str) -> Result<(u32, u32), &'static str> {
+    const WHAT: &str = "a shard range FIRST-LAST such as 0-3, or one shard number";
+    let (first, last) = value.split_once('-').unwrap_or((value, value));
+    match (first.trim().parse::<u32>(), last.trim().parse::<u32>()) {
+        (Ok(first), Ok(last)) if first <= last => Ok((first, last)),
+        _ => Err(WHAT),
+    }
+}
+
+fn shard_total(value: &str) -> Result<u32, &'static str> {
+    match value.parse() {
+        Ok(0) | Err(_) => Err("a whole number of shards, at least 1"),
+        Ok(total) => Ok(total),
+    }
 }
 
 fn guild_id(value: &str) -> Result<u64, &'static str> {

@@ -45,6 +45,7 @@ fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> DiscordConfig {
         api_base: Some(fake.base_url()),
         moderator_role: None,
         interactions: None,
+        shards: None,
     }
 }
 
