@@ -310,7 +310,9 @@ impl TryFrom<Settings> for Config {
                         if let Some(total) = total
                             && last >= total
                         {
-                            bail!("DISCORD_SHARDS ends at shard {last}, but DISCORD_SHARD_TOTAL is {total} (shards are numbered from 0)");
+                            bail!(
+                                "DISCORD_SHARDS ends at shard {last}, but DISCORD_SHARD_TOTAL is {total} (shards are numbered from 0)"
+                            );
                         }
                         Some(Shards { first, last, total })
                     }

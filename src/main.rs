@@ -465,7 +465,8 @@ async fn matrix_under_lease(
         let adapter = MatrixBot::connect(bot.clone(), matrix.clone()).await?;
         tracing::info!(user = %adapter.user_id(), "Matrix connected (this process holds the Matrix lease)");
         for sink in &sinks {
-            sink.clone().insert(Platform::Matrix, Arc::new(adapter.clone()));
+            sink.clone()
+                .insert(Platform::Matrix, Arc::new(adapter.clone()));
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut running = {
@@ -500,7 +501,9 @@ async fn matrix_under_lease(
             let _ = claims.done(bot.store(), MATRIX_LEASE).await;
             return Ok(());
         }
-        tracing::warn!("another process took the Matrix lease over; Matrix stops here until it is free");
+        tracing::warn!(
+            "another process took the Matrix lease over; Matrix stops here until it is free"
+        );
     }
 }
 

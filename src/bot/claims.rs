@@ -54,7 +54,12 @@ impl Claims {
     }
 
     /// Takes or renews `name` at `now`; `false` when another process holds it.
-    pub async fn take(&self, store: &Store, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn take(
+        &self,
+        store: &Store,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         store.claim(name, &self.holder, now, now + self.lease).await
     }
 

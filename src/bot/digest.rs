@@ -15,8 +15,8 @@ use chrono_tz::Tz;
 use tokio::sync::watch;
 
 use crate::article::{self, Length, SummaryKind};
-use crate::bot::reply::{Card, Field, Quoted, Reply, truncate};
 use crate::bot::claims::Claims;
+use crate::bot::reply::{Card, Field, Quoted, Reply, truncate};
 use crate::bot::{Bot, Platform};
 use crate::store::{DigestSchedule, RunStatus, Scope, Store, StoreError};
 

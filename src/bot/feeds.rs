@@ -12,8 +12,8 @@ use reqwest::header::{
 };
 use tokio::sync::watch;
 
-use super::digest::{DigestSink, Refused, Sinks};
 use super::claims::Claims;
+use super::digest::{DigestSink, Refused, Sinks};
 use super::{Bot, Platform};
 use crate::article::html::parse_html;
 use crate::bot::reply::Reply;

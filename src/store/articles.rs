@@ -3,11 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use super::communities::visible;
 use super::{Pool, Result, Scope, Store, StoreError, postgres, sqlite};
 use crate::article::Article;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 /// How many of the newest matches a search ranks.
 pub const SEARCH_CANDIDATES: u32 = 1000;
@@ -166,8 +166,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Ingested> {
         if let Some(url) = canonical_url {
-            let id: Option<i64> =
-                on!(&self.pool, pool => sqlx::query_scalar("SELECT id FROM articles WHERE canonical_url = $1")
+            let id: Option<i64> = on!(&self.pool, pool => sqlx::query_scalar("SELECT id FROM articles WHERE canonical_url = $1")
                     .bind(url)
                     .fetch_optional(pool)
                     .await)?;
@@ -285,9 +284,11 @@ impl Store {
 
     /// How many articles are stored.
     pub async fn article_count(&self) -> Result<i64> {
-        Ok(on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM articles")
+        Ok(
+            on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM articles")
             .fetch_one(pool)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Full-text search over titles (weighted up) and bodies, best first. Every word must match;
@@ -315,7 +316,8 @@ impl Store {
     ) -> Result<Vec<SearchHit>> {
         match Terms::new(typed, false, true) {
             Some(terms) => self.fts(scope, &terms, limit).await,
-            None => Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            None => Ok(
+                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT a.id, a.title, '' AS snippet FROM articles a WHERE {}
                  ORDER BY a.id DESC LIMIT $2",
                 visible(1)
@@ -323,7 +325,8 @@ impl Store {
             .bind(scope.bind())
             .bind(i64::from(limit))
             .fetch_all(pool)
-            .await)?),
+            .await)?,
+            ),
         }
     }
 
@@ -354,8 +357,7 @@ impl Store {
         );
         let quote = match article {
             Some(id) => {
-                let count: i64 =
-                    on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = $1")
+                let count: i64 = on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = $1")
                         .bind(id.0)
                         .fetch_one(pool)
                         .await)?;
@@ -389,14 +391,12 @@ impl Store {
                 .await)?;
                 match after {
                     Some(quote) => Some(quote),
-                    None => {
-                        on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    None => on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                             "{select} ORDER BY q.id LIMIT 1"
                         )))
                         .bind(scope.bind())
                         .fetch_optional(pool)
-                        .await)?
-                    }
+                        .await)?,
                 }
             }
         };

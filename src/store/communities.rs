@@ -143,14 +143,16 @@ impl Store {
 
     /// Whether `scope` may see the article (on its shelf or in the library).
     pub async fn is_visible(&self, scope: Scope, article: ArticleId) -> Result<bool> {
-        Ok(on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) > 0 FROM articles a WHERE a.id = $2 AND {}",
             visible(1)
         )))
         .bind(scope.bind())
         .bind(article.0)
         .fetch_one(pool)
-        .await)?)
+        .await)?,
+        )
     }
 }
 
@@ -243,8 +245,7 @@ impl Store {
     /// shelf (articles themselves stay: they may be on other shelves or in the library).
     /// Returns how many communities were purged.
     pub async fn purge_left(&self, before: DateTime<Utc>) -> Result<u64> {
-        let purged =
-            on!(&self.pool, pool => sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= $1")
+        let purged = on!(&self.pool, pool => sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= $1")
                 .bind(before)
                 .execute(pool)
                 .await.map(|r| r.rows_affected()))?;

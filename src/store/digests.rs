@@ -216,7 +216,8 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Activity>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT d.article_id, a.title, count(*) AS messages,
                     count(DISTINCT m.author_id) AS participants
              FROM messages m
@@ -234,7 +235,8 @@ impl Store {
         .bind(until)
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// A quotation from the articles new to `scope` in `(since, until]`, chosen by `pick`.
@@ -256,7 +258,8 @@ impl Store {
         if count == 0 {
             return Ok(None);
         }
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{NEW_ARTICLES} SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
              FROM quotes q JOIN articles a ON a.id = q.article_id
              WHERE q.article_id IN (SELECT id FROM new)
@@ -267,7 +270,8 @@ impl Store {
         .bind(until)
         .bind((pick % count as u64) as i64)
         .fetch_optional(pool)
-        .await)?)
+        .await)?,
+        )
     }
 }
 

@@ -399,7 +399,8 @@ impl Store {
 
     /// A message by row id, if it was posted in one of `scope`'s channels.
     pub async fn message(&self, scope: Scope, id: i64) -> Result<Option<StoredMessage>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
@@ -409,7 +410,8 @@ impl Store {
         .bind(scope.bind())
         .bind(id)
         .fetch_optional(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Remembers that platform event `edit_id` edited message `message_id`.
@@ -433,7 +435,8 @@ impl Store {
         platform: &str,
         edit_id: &str,
     ) -> Result<Option<StoredMessage>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM message_edits e
              JOIN messages m ON m.id = e.message_id
              JOIN discussions d ON d.id = m.discussion_id
@@ -445,7 +448,8 @@ impl Store {
         .bind(platform)
         .bind(edit_id)
         .fetch_optional(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// A message by its platform id, if it was posted in one of `scope`'s channels.
@@ -455,7 +459,8 @@ impl Store {
         platform: &str,
         platform_id: &str,
     ) -> Result<Option<StoredMessage>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
@@ -466,18 +471,21 @@ impl Store {
         .bind(platform)
         .bind(platform_id)
         .fetch_optional(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Every message of a discussion, oldest first, deleted ones included (with no body).
     pub async fn discussion_messages(&self, discussion_id: i64) -> Result<Vec<StoredMessage>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
              WHERE m.discussion_id = $1 ORDER BY m.created_at, m.id"
         )))
         .bind(discussion_id)
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Messages and participants over an article's discussions in `scope`'s channels.
@@ -598,4 +606,3 @@ impl Store {
         .await)?)
     }
 }
-

@@ -54,12 +54,14 @@ const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, 
 impl Store {
     /// The feed at this address, if followed.
     pub async fn feed_by_url(&self, url: &str) -> Result<Option<Feed>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {FEED_COLUMNS} FROM feeds WHERE url = $1"
         )))
         .bind(url)
         .fetch_optional(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Follows a feed (or returns the followed one).
@@ -80,12 +82,14 @@ impl Store {
         .bind(now)
         .execute(pool)
         .await.map(|r| r.rows_affected()))?;
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {FEED_COLUMNS} FROM feeds WHERE url = $1"
         )))
         .bind(url)
         .fetch_one(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Sets how often a feed is polled when healthy.
@@ -154,22 +158,26 @@ impl Store {
 
     /// The feeds a channel follows.
     pub async fn channel_feeds(&self, channel_id: i64) -> Result<Vec<Feed>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {FEED_COLUMNS} FROM feeds WHERE id IN (SELECT feed_id FROM feed_subscriptions WHERE channel_id = $1) ORDER BY url"
         )))
         .bind(channel_id)
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Feeds due for a poll.
     pub async fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<Feed>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {FEED_COLUMNS} FROM feeds WHERE next_poll_at <= $1 ORDER BY next_poll_at"
         )))
         .bind(now)
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Records a successful poll.

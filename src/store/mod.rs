@@ -128,7 +128,6 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
-
 /// Which rows a write transaction must have to itself while it decides (see `begin_write`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lock {
@@ -214,7 +213,8 @@ impl Store {
     /// How much `scope` holds, for `/stats`: a community's shelf and library, its channels'
     /// discussions, messages, pins, digests and feeds; the operator's, everything.
     pub async fn totals(&self, scope: Scope) -> Result<Totals> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "WITH c AS (SELECT id, community_id FROM channels c WHERE {within}),
                   d AS (SELECT id FROM discussions WHERE channel_id IN (SELECT id FROM c)),
                   m AS (SELECT id, deleted_at FROM messages WHERE discussion_id IN (SELECT id FROM d))
@@ -234,7 +234,8 @@ impl Store {
         )))
         .bind(scope.bind())
         .fetch_one(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// Runs the database's own consistency check; `Ok(true)` when it finds nothing wrong.

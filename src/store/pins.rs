@@ -113,7 +113,8 @@ impl Store {
         article: Option<ArticleId>,
         limit: u32,
     ) -> Result<Vec<Pin>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{} AND ($2 IS NULL OR d.article_id = $2) ORDER BY p.pinned_at DESC, p.id DESC LIMIT $3",
             pin_select()
         )))
@@ -121,7 +122,8 @@ impl Store {
         .bind(article.map(|a| a.0))
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 }
 
@@ -134,7 +136,8 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Pin>> {
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{} AND p.pinned_at > $2 AND p.pinned_at <= $3 ORDER BY p.pinned_at, p.id LIMIT $4",
             pin_select()
         )))
@@ -143,6 +146,7 @@ impl Store {
         .bind(until)
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 }

@@ -6,7 +6,6 @@
 //! "durable". A batch that fails is retried message by message, so one bad message fails
 //! alone and never takes its neighbours with it.
 
-
 use tokio::sync::{mpsc, oneshot};
 
 use super::discussions::NewMessage;

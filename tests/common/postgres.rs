@@ -80,9 +80,8 @@ pub fn cluster() -> &'static Cluster {
 }
 
 fn start() -> Cluster {
-    let bin = bin_dir().expect(
-        "PostgreSQL's server binaries are not installed (apt-get install -y postgresql)",
-    );
+    let bin = bin_dir()
+        .expect("PostgreSQL's server binaries are not installed (apt-get install -y postgresql)");
     let dir = tempfile::Builder::new()
         .prefix("rr-pg-")
         .tempdir()
