@@ -41,8 +41,18 @@ impl Raw {
     async fn message_id(&self, platform_id: &str) -> i64 {
         let sql = "SELECT id FROM messages WHERE platform_id = $1";
         match self {
-            Raw::Sqlite(pool) => sqlx::query_scalar(sql).bind(platform_id).fetch_one(pool).await,
-            Raw::Postgres(pool) => sqlx::query_scalar(sql).bind(platform_id).fetch_one(pool).await,
+            Raw::Sqlite(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(platform_id)
+                    .fetch_one(pool)
+                    .await
+            }
+            Raw::Postgres(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(platform_id)
+                    .fetch_one(pool)
+                    .await
+            }
         }
         .unwrap()
     }
@@ -206,7 +216,8 @@ async fn raw_insert(
     let started = Instant::now();
     let now = Utc::now();
     for chunk in 0..rows.div_ceil(1000) {
-        let batch: Vec<(i64, String, String, String)> = (chunk * 1000..((chunk + 1) * 1000).min(rows))
+        let batch: Vec<(i64, String, String, String)> = (chunk * 1000
+            ..((chunk + 1) * 1000).min(rows))
             .map(|i| {
                 (
                     discussions[i % discussions.len()],
@@ -264,9 +275,7 @@ async fn sustained(
     for w in 0..writers {
         let bot = bots[w % bots.len()].clone();
         let d = discussions[w % discussions.len()];
-        let bodies: Vec<String> = (0..per_writer)
-            .map(|_| sentence(rng, words, 12))
-            .collect();
+        let bodies: Vec<String> = (0..per_writer).map(|_| sentence(rng, words, 12)).collect();
         let tag = tag.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::with_capacity(per_writer);
@@ -287,7 +296,10 @@ async fn sustained(
     for task in tasks {
         samples.extend(task.await.unwrap());
     }
-    ((writers * per_writer) as f64 / started.elapsed().as_secs_f64(), samples)
+    (
+        (writers * per_writer) as f64 / started.elapsed().as_secs_f64(),
+        samples,
+    )
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -320,7 +332,11 @@ async fn main() {
     };
     println!(
         "backend: {}",
-        if postgres.is_some() { "PostgreSQL" } else { "SQLite" }
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
     );
     let mut rng = fastrand::Rng::with_seed(7);
     let words = vocabulary(&mut rng);
@@ -539,7 +555,11 @@ async fn main() {
     }
     println!(
         "  raw {}, 1,000 rows per tx: {raw_rate:>9.0}  (at setup, empty table: {raw_setup_rate:.0})",
-        if postgres.is_some() { "PostgreSQL" } else { "SQLite    " }
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite    "
+        }
     );
     println!(
         "  sustained / raw:                 {:>9.0} %",

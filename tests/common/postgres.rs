@@ -95,7 +95,6 @@ fn start() -> Cluster {
             .unwrap();
         assert!(status.success(), "chown of the cluster directory failed");
     }
-    let data = dir.join("data");
     let bin = bin.display();
     let d = dir.display();
     let init = shell(&format!(
@@ -120,6 +119,8 @@ fn start() -> Cluster {
          while [ -d /proc/{owner} ] && kill -0 $pg 2>/dev/null; do sleep 0.3; done
          kill -QUIT $pg 2>/dev/null; wait $pg; rm -rf '{d}'"
     );
+    // Not waited for: the watchdog outlives the tests on purpose, and stops the server after.
+    #[allow(clippy::zombie_processes)]
     shell(&script)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -142,7 +143,6 @@ fn start() -> Cluster {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = data;
     Cluster { port, dir }
 }
 
