@@ -695,6 +695,70 @@ mod tests {
     }
 
     #[test]
+    fn shard_ranges_are_inclusive_and_within_the_total() {
+        let shards = |args: &[&str]| {
+            let mut all = vec!["--discord-token=t"];
+            all.extend_from_slice(args);
+            config(&all).unwrap().discord.unwrap().shards
+        };
+        assert_eq!(shards(&[]), None);
+        assert_eq!(
+            shards(&["--discord-shards=0-3", "--discord-shard-total=8"]),
+            Some(Shards {
+                first: 0,
+                last: 3,
+                total: Some(8)
+            })
+        );
+        assert_eq!(
+            shards(&["--discord-shards=5"]),
+            Some(Shards {
+                first: 5,
+                last: 5,
+                total: None
+            })
+        );
+        assert_eq!(
+            shards(&["--discord-shard-total=4"]),
+            Some(Shards {
+                first: 0,
+                last: 3,
+                total: Some(4)
+            })
+        );
+        assert_eq!(
+            error(&[
+                "--discord-token=t",
+                "--discord-shards=4-8",
+                "--discord-shard-total=8"
+            ]),
+            "DISCORD_SHARDS ends at shard 8, but DISCORD_SHARD_TOTAL is 8 (shards are numbered from 0)"
+        );
+        for bad in ["3-1", "x", "1-", "-2"] {
+            let message = error(&["--discord-token=t", &format!("--discord-shards={bad}")]);
+            assert!(
+                message.contains("DISCORD_SHARDS must be a shard range"),
+                "{bad}: {message}"
+            );
+        }
+        assert!(
+            error(&["--discord-token=t", "--discord-shard-total=0"])
+                .contains("DISCORD_SHARD_TOTAL")
+        );
+        // The lease and the tick.
+        let defaults = config(&[]).unwrap();
+        assert_eq!(
+            (defaults.lease, defaults.tick),
+            (Duration::from_secs(60), None)
+        );
+        let set = config(&["--lease-secs=5", "--tick-secs=1"]).unwrap();
+        assert_eq!(
+            (set.lease, set.tick),
+            (Duration::from_secs(5), Some(Duration::from_secs(1)))
+        );
+    }
+
+    #[test]
     fn matrix_needs_a_user_and_one_way_to_log_in() {
         let server = "--matrix-homeserver=https://matrix.example.org";
         let user = "--matrix-user=@bot:example.org";
