@@ -8,6 +8,9 @@
 //!
 //! `cargo bench --bench load` (release). `READINGROOM_LOAD_ARTICLES` / `_MESSAGES` scale it;
 //! `READINGROOM_LOAD_DB` keeps the database at that path instead of a temporary directory.
+//! `READINGROOM_LOAD_DATABASE=postgres://…` (an empty database) runs it on PostgreSQL instead,
+//! where recording is also measured through 1, 2 and 3 stores at once (each with its own pool
+//! and group-commit writer, as each `readingroom run` process has), against raw PostgreSQL.
 #![allow(clippy::unwrap_used, missing_docs)] // a benchmark states its setup by panicking
 
 use std::io::Write;
@@ -21,6 +24,40 @@ use readingroom::bot::{Body, Bot, Context, Platform, User};
 use readingroom::clock::SystemClock;
 use readingroom::store::{NewMessage, Store};
 use sqlx::sqlite::SqliteConnectOptions;
+
+/// A plain connection pool beside the store, for the raw insert rate and the seed messages.
+enum Raw {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Raw {
+    async fn close(&self) {
+        match self {
+            Raw::Sqlite(pool) => pool.close().await,
+            Raw::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    async fn message_id(&self, platform_id: &str) -> i64 {
+        let sql = "SELECT id FROM messages WHERE platform_id = $1";
+        match self {
+            Raw::Sqlite(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(platform_id)
+                    .fetch_one(pool)
+                    .await
+            }
+            Raw::Postgres(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(platform_id)
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+        .unwrap()
+    }
+}
 
 fn env_count(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -167,10 +204,10 @@ fn message(discussion: usize, id: String, body: String, reply_to: Option<String>
     }
 }
 
-/// Raw SQLite: the same rows into the same table through the same driver, 1,000 per
+/// The raw database: the same rows into the same table through the same driver, 1,000 per
 /// transaction, one prepared INSERT per row. Returns rows per second.
 async fn raw_insert(
-    raw: &sqlx::SqlitePool,
+    raw: &Raw,
     discussions: &[i64],
     tag: &str,
     rows: usize,
@@ -180,29 +217,90 @@ async fn raw_insert(
     let started = Instant::now();
     let now = Utc::now();
     for chunk in 0..rows.div_ceil(1000) {
-        let mut tx = raw.begin().await.unwrap();
-        for i in chunk * 1000..((chunk + 1) * 1000).min(rows) {
-            let discussion = discussions[i % discussions.len()];
-            sqlx::query(
-                "INSERT INTO messages (discussion_id, platform, platform_id, author_id,
-                                       author_name, body, reply_to, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(discussion)
-            .bind("load")
-            .bind(format!("{tag}-{i}"))
-            .bind(format!("reader-{}", i % 500))
-            .bind("Reader")
-            .bind(sentence(rng, words, 12))
-            .bind(Option::<String>::None)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        let batch: Vec<(i64, String, String, String)> = (chunk * 1000
+            ..((chunk + 1) * 1000).min(rows))
+            .map(|i| {
+                (
+                    discussions[i % discussions.len()],
+                    format!("{tag}-{i}"),
+                    format!("reader-{}", i % 500),
+                    sentence(rng, words, 12),
+                )
+            })
+            .collect();
+        macro_rules! insert {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await.unwrap();
+                for (discussion, id, author, body) in &batch {
+                    sqlx::query(
+                        "INSERT INTO messages (discussion_id, platform, platform_id, author_id,
+                                               author_name, body, reply_to, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(discussion)
+                    .bind("load")
+                    .bind(id)
+                    .bind(author)
+                    .bind("Reader")
+                    .bind(body)
+                    .bind(Option::<String>::None)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+                tx.commit().await.unwrap();
+            }};
         }
-        tx.commit().await.unwrap();
+        match raw {
+            Raw::Sqlite(pool) => insert!(pool),
+            Raw::Postgres(pool) => insert!(pool),
+        }
     }
     rows as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Sustained recording: `writers` readers posting at once, each waiting for its ack, spread
+/// over `bots` (one store each). Messages per second, and every ack's latency.
+async fn sustained(
+    bots: &[Bot],
+    discussions: &[i64],
+    tag: &str,
+    writers: usize,
+    per_writer: usize,
+    words: &[String],
+    rng: &mut fastrand::Rng,
+) -> (f64, Vec<Duration>) {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let bot = bots[w % bots.len()].clone();
+        let d = discussions[w % discussions.len()];
+        let bodies: Vec<String> = (0..per_writer).map(|_| sentence(rng, words, 12)).collect();
+        let tag = tag.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::with_capacity(per_writer);
+            let mut parent = None;
+            for (i, body) in bodies.into_iter().enumerate() {
+                let id = format!("{tag}-{w}-{i}");
+                let t = Instant::now();
+                bot.record_message(d, message(w, id.clone(), body, parent.take()))
+                    .await
+                    .unwrap();
+                samples.push(t.elapsed());
+                parent = Some(id);
+            }
+            samples
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await.unwrap());
+    }
+    (
+        (writers * per_writer) as f64 / started.elapsed().as_secs_f64(),
+        samples,
+    )
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -223,11 +321,28 @@ async fn main() {
     let db = std::env::var("READINGROOM_LOAD_DB")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().join("load.db"));
-    let _ = std::fs::remove_file(&db);
+    let postgres = std::env::var("READINGROOM_LOAD_DATABASE")
+        .ok()
+        .filter(|url| url.starts_with("postgres"));
+    let location = match &postgres {
+        Some(url) => url.clone(),
+        None => {
+            let _ = std::fs::remove_file(&db);
+            db.to_str().unwrap().to_owned()
+        }
+    };
+    println!(
+        "backend: {}",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    );
     let mut rng = fastrand::Rng::with_seed(7);
     let words = vocabulary(&mut rng);
 
-    let store = Store::open(db.to_str().unwrap()).await.unwrap();
+    let store = Store::open(&location).await.unwrap();
     let bot = Bot::new(store.clone(), Arc::new(SystemClock));
     let now = Utc::now();
 
@@ -268,19 +383,26 @@ async fn main() {
             .unwrap();
         discussions.push(d.id);
     }
-    let raw = sqlx::SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db))
-        .await
-        .unwrap();
+    let raw = match &postgres {
+        Some(url) => Raw::Postgres(
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .connect(url)
+                .await
+                .unwrap(),
+        ),
+        None => Raw::Sqlite(
+            sqlx::SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db))
+                .await
+                .unwrap(),
+        ),
+    };
     let started = Instant::now();
     let raw_setup_rate = raw_insert(&raw, &discussions, "seed", messages, &words, &mut rng).await;
     let message_secs = started.elapsed().as_secs_f64();
     // Pins: one on each of the first 1,000 discussions.
     for (i, _) in discussions.iter().enumerate().take(1000) {
-        let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE platform_id = ?")
-            .bind(format!("seed-{i}"))
-            .fetch_one(&raw)
-            .await
-            .unwrap();
+        let id = raw.message_id(&format!("seed-{i}")).await;
         store
             .pin(id, "moderator", Some("notable"), now)
             .await
@@ -288,9 +410,13 @@ async fn main() {
     }
     println!(
         "database: {articles} articles in {article_secs:.1} s (parsed and stored), {messages} messages in {message_secs:.1} s, {} MB on disk",
-        std::fs::metadata(&db)
-            .map(|m| m.len() / 1_000_000)
-            .unwrap_or(0)
+        if postgres.is_some() {
+            "(see pg_database_size)".to_owned()
+        } else {
+            std::fs::metadata(&db)
+                .map(|m| (m.len() / 1_000_000).to_string())
+                .unwrap_or_default()
+        }
     );
 
     // Commands through the bot core.
@@ -368,50 +494,75 @@ async fn main() {
     }
     .print();
 
-    // Sustained: 200 threads' worth of readers posting at once, each waiting for its ack.
+    // Sustained: 200 readers posting at once, each waiting for its ack; on PostgreSQL through
+    // one, two and three stores (each a process's worth: its own pool and writer).
     let writers = 200;
     let per_writer = 1000;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let bot = bot.clone();
-        let d = discussions[w % discussions.len()];
-        let bodies: Vec<String> = (0..per_writer)
-            .map(|_| sentence(&mut rng, &words, 12))
-            .collect();
-        tasks.push(tokio::spawn(async move {
-            let mut samples = Vec::with_capacity(per_writer);
-            let mut parent = None;
-            for (i, body) in bodies.into_iter().enumerate() {
-                let id = format!("sustained-{w}-{i}");
-                let t = Instant::now();
-                bot.record_message(d, message(w, id.clone(), body, parent.take()))
-                    .await
-                    .unwrap();
-                samples.push(t.elapsed());
-                parent = Some(id);
-            }
-            samples
-        }));
-    }
-    let mut samples = Vec::new();
-    for task in tasks {
-        samples.extend(task.await.unwrap());
-    }
-    let sustained_rate = (writers * per_writer) as f64 / started.elapsed().as_secs_f64();
+    let (sustained_rate, samples) = sustained(
+        std::slice::from_ref(&bot),
+        &discussions,
+        "sustained",
+        writers,
+        per_writer,
+        &words,
+        &mut rng,
+    )
+    .await;
     Row {
         name: format!("record ({writers} at once)"),
         samples,
     }
     .print();
+    let mut by_stores = Vec::new();
+    if postgres.is_some() {
+        for stores in 2..=3 {
+            let mut bots = vec![bot.clone()];
+            for _ in 1..stores {
+                bots.push(Bot::new(
+                    Store::open(&location).await.unwrap(),
+                    Arc::new(SystemClock),
+                ));
+            }
+            let (rate, samples) = sustained(
+                &bots,
+                &discussions,
+                &format!("stores{stores}"),
+                writers,
+                per_writer,
+                &words,
+                &mut rng,
+            )
+            .await;
+            Row {
+                name: format!("record ({writers}, {stores} stores)"),
+                samples,
+            }
+            .print();
+            for extra in &bots[1..] {
+                extra.store().close().await;
+            }
+            by_stores.push((stores, rate));
+        }
+    }
     let raw_rate = raw_insert(&raw, &discussions, "raw", 200_000, &words, &mut rng).await;
 
     println!();
     println!("messages recorded per second");
     println!("  one at a time through the bot:   {single_rate:>9.0}");
     println!("  sustained through the bot:       {sustained_rate:>9.0}");
+    for (stores, rate) in &by_stores {
+        println!(
+            "  sustained, {stores} stores at once:      {rate:>9.0}  ({:.0} % of raw)",
+            rate / raw_rate * 100.0
+        );
+    }
     println!(
-        "  raw SQLite, 1,000 rows per tx:   {raw_rate:>9.0}  (at setup, empty table: {raw_setup_rate:.0})"
+        "  raw {}, 1,000 rows per tx: {raw_rate:>9.0}  (at setup, empty table: {raw_setup_rate:.0})",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite    "
+        }
     );
     println!(
         "  sustained / raw:                 {:>9.0} %",
@@ -423,7 +574,7 @@ async fn main() {
     // Resident memory of the console bot idling on this database.
     let mut child = Command::new(env!("CARGO_BIN_EXE_readingroom"))
         .arg("--db")
-        .arg(&db)
+        .arg(&location)
         .arg("run")
         .env("RUST_LOG", "warn")
         .env_remove("DISCORD_TOKEN")

@@ -64,10 +64,24 @@ pub struct Settings {
     /// the bot posts in chat.
     #[arg(long, env = "READINGROOM_PUBLIC_URL", value_parser = Checked(public_url))]
     public_url: Option<String>,
+    /// Seconds a process's claim on shared work (a digest, a feed poll, a post, the Matrix
+    /// connection) lasts unless renewed; a crashed process's work is taken over after it.
+    #[arg(long, env = "READINGROOM_LEASE_SECS", value_parser = Checked(refill), default_value = "60")]
+    lease_secs: Duration,
+    /// Seconds between the digest scheduler's and the feed poller's passes (unset: 30 and 60).
+    #[arg(long, env = "READINGROOM_TICK_SECS", value_parser = Checked(refill))]
+    tick_secs: Option<Duration>,
 
     /// Discord bot token; Discord runs when it is set.
     #[arg(long, env = "DISCORD_TOKEN", value_parser = Checked(secret), hide_env_values = true)]
     discord_token: Option<SecretString>,
+    /// The shards this process runs, `FIRST-LAST` (inclusive) or one number; other processes
+    /// run the others (unset: every shard).
+    #[arg(long, env = "DISCORD_SHARDS", value_parser = Checked(shard_range))]
+    discord_shards: Option<(u32, u32)>,
+    /// The bot's total shard count (unset: Discord's recommended count).
+    #[arg(long, env = "DISCORD_SHARD_TOTAL", value_parser = Checked(shard_total))]
+    discord_shard_total: Option<u32>,
     /// Register commands in this guild only (instant; for testing).
     #[arg(long, env = "DISCORD_GUILD_ID", value_parser = Checked(guild_id))]
     discord_guild_id: Option<u64>,
@@ -151,6 +165,10 @@ pub struct Config {
     pub web_addr: Option<SocketAddr>,
     /// Where readers reach the web reader, without a trailing slash.
     pub public_url: Option<String>,
+    /// How long this process's claims on shared work last unless renewed.
+    pub lease: Duration,
+    /// Time between scheduler passes, when not the defaults.
+    pub tick: Option<Duration>,
 }
 
 /// How far back, and how much, a catch-up reads after the bot was away.
@@ -187,6 +205,19 @@ pub struct DiscordConfig {
     pub interactions: Option<InteractionsEndpoint>,
     /// What a new gateway session catches up on.
     pub catch_up: CatchUpLimits,
+    /// The shards this process runs (first, last, inclusive) of how many in all; `None`: all.
+    pub shards: Option<Shards>,
+}
+
+/// A process's share of the bot's Discord shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shards {
+    /// The first shard this process runs.
+    pub first: u32,
+    /// The last (inclusive).
+    pub last: u32,
+    /// How many shards the bot has; `None`: Discord's recommended count.
+    pub total: Option<u32>,
 }
 
 /// The HTTP interactions endpoint.
@@ -296,7 +327,11 @@ impl TryFrom<Settings> for Config {
             metrics_addr,
             web_addr,
             public_url,
+            lease_secs,
+            tick_secs,
             discord_token,
+            discord_shards,
+            discord_shard_total,
             discord_guild_id,
             discord_api_base,
             discord_moderator_role,
@@ -326,6 +361,24 @@ impl TryFrom<Settings> for Config {
                 guild_id: discord_guild_id,
                 api_base: discord_api_base,
                 moderator_role: discord_moderator_role,
+                shards: match (discord_shards, discord_shard_total) {
+                    (None, None) => None,
+                    (Some((first, last)), total) => {
+                        if let Some(total) = total
+                            && last >= total
+                        {
+                            bail!(
+                                "DISCORD_SHARDS ends at shard {last}, but DISCORD_SHARD_TOTAL is {total} (shards are numbered from 0)"
+                            );
+                        }
+                        Some(Shards { first, last, total })
+                    }
+                    (None, Some(total)) => Some(Shards {
+                        first: 0,
+                        last: total - 1,
+                        total: Some(total),
+                    }),
+                },
                 interactions: match (discord_public_key, discord_interactions_addr) {
                     (None, None) => None,
                     (Some(public_key), Some(addr)) => {
@@ -396,6 +449,8 @@ impl TryFrom<Settings> for Config {
             catch_up,
             web_addr,
             public_url,
+            lease: lease_secs,
+            tick: tick_secs,
         })
     }
 }
@@ -486,6 +541,22 @@ fn age(value: &str) -> Result<Duration, &'static str> {
 
 fn host_port(value: &str) -> Result<SocketAddr, &'static str> {
     value.parse().map_err(|_| "host:port")
+}
+
+fn shard_range(value: &str) -> Result<(u32, u32), &'static str> {
+    const WHAT: &str = "a shard range FIRST-LAST such as 0-3, or one shard number";
+    let (first, last) = value.split_once('-').unwrap_or((value, value));
+    match (first.trim().parse::<u32>(), last.trim().parse::<u32>()) {
+        (Ok(first), Ok(last)) if first <= last => Ok((first, last)),
+        _ => Err(WHAT),
+    }
+}
+
+fn shard_total(value: &str) -> Result<u32, &'static str> {
+    match value.parse() {
+        Ok(0) | Err(_) => Err("a whole number of shards, at least 1"),
+        Ok(total) => Ok(total),
+    }
 }
 
 fn guild_id(value: &str) -> Result<u64, &'static str> {
@@ -747,6 +818,70 @@ mod tests {
         let interactions = discord.interactions.unwrap();
         assert_eq!(interactions.public_key, KEY);
         assert_eq!(interactions.addr, "127.0.0.1:8080".parse().unwrap());
+    }
+
+    #[test]
+    fn shard_ranges_are_inclusive_and_within_the_total() {
+        let shards = |args: &[&str]| {
+            let mut all = vec!["--discord-token=t"];
+            all.extend_from_slice(args);
+            config(&all).unwrap().discord.unwrap().shards
+        };
+        assert_eq!(shards(&[]), None);
+        assert_eq!(
+            shards(&["--discord-shards=0-3", "--discord-shard-total=8"]),
+            Some(Shards {
+                first: 0,
+                last: 3,
+                total: Some(8)
+            })
+        );
+        assert_eq!(
+            shards(&["--discord-shards=5"]),
+            Some(Shards {
+                first: 5,
+                last: 5,
+                total: None
+            })
+        );
+        assert_eq!(
+            shards(&["--discord-shard-total=4"]),
+            Some(Shards {
+                first: 0,
+                last: 3,
+                total: Some(4)
+            })
+        );
+        assert_eq!(
+            error(&[
+                "--discord-token=t",
+                "--discord-shards=4-8",
+                "--discord-shard-total=8"
+            ]),
+            "DISCORD_SHARDS ends at shard 8, but DISCORD_SHARD_TOTAL is 8 (shards are numbered from 0)"
+        );
+        for bad in ["3-1", "x", "1-", "-2"] {
+            let message = error(&["--discord-token=t", &format!("--discord-shards={bad}")]);
+            assert!(
+                message.contains("DISCORD_SHARDS must be a shard range"),
+                "{bad}: {message}"
+            );
+        }
+        assert!(
+            error(&["--discord-token=t", "--discord-shard-total=0"])
+                .contains("DISCORD_SHARD_TOTAL")
+        );
+        // The lease and the tick.
+        let defaults = config(&[]).unwrap();
+        assert_eq!(
+            (defaults.lease, defaults.tick),
+            (Duration::from_secs(60), None)
+        );
+        let set = config(&["--lease-secs=5", "--tick-secs=1"]).unwrap();
+        assert_eq!(
+            (set.lease, set.tick),
+            (Duration::from_secs(5), Some(Duration::from_secs(1)))
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use readingroom::article::{self, Length, Options};
+use readingroom::bot::claims::Claims;
 use readingroom::bot::digest::Scheduler;
 use readingroom::bot::feeds::Poller;
 use readingroom::bot::{Bot, Platform};
@@ -426,11 +427,15 @@ async fn open_bot(db: &str, reach: Reach) -> anyhow::Result<Bot> {
 
 async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let scheduler =
-        Scheduler::new(bot.clone()).with_sink(Platform::Console, Arc::new(ConsoleDigests));
-    let poller = Poller::new(bot.clone()).with_sink(Platform::Console, Arc::new(ConsoleDigests));
-    let digests = tokio::spawn(scheduler.run(DIGEST_TICK, shutdown.clone()));
-    let feeds = tokio::spawn(poller.run(FEED_TICK, shutdown));
+    let claims = Claims::new(config.lease);
+    let scheduler = Scheduler::new(bot.clone())
+        .with_sink(Platform::Console, Arc::new(ConsoleDigests))
+        .with_claims(claims.clone());
+    let poller = Poller::new(bot.clone())
+        .with_sink(Platform::Console, Arc::new(ConsoleDigests))
+        .with_claims(claims);
+    let digests = tokio::spawn(scheduler.run(config.tick.unwrap_or(DIGEST_TICK), shutdown.clone()));
+    let feeds = tokio::spawn(poller.run(config.tick.unwrap_or(FEED_TICK), shutdown));
     let interactive = std::io::stdin().is_terminal();
     let mut console = Console::new(bot.clone(), &config.console_user)
         .in_community(&config.console_community)
@@ -447,19 +452,100 @@ async fn run_console(bot: Bot, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The lease that lets one process of several run Matrix.
+const MATRIX_LEASE: &str = "matrix";
+
+/// Runs Matrix while this process holds the Matrix lease: one sync loop per bot account
+/// however many processes share the store. Waits for the lease, connects, renews it every
+/// third of the lease time; a process that cannot renew it (another took it over after a
+/// stall) stops Matrix and waits again. Its digests and feed posts go through the sinks only
+/// while connected.
+async fn matrix_under_lease(
+    bot: Bot,
+    matrix: readingroom::config::MatrixConfig,
+    claims: Claims,
+    sinks: [readingroom::bot::digest::Sinks; 2],
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let every = claims.lease() / 3;
+    loop {
+        loop {
+            match claims.take(bot.store(), MATRIX_LEASE, bot.now()).await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "claiming the Matrix lease failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                () = stopping(&mut shutdown) => return Ok(()),
+            }
+        }
+        let adapter = MatrixBot::connect(bot.clone(), matrix.clone()).await?;
+        tracing::info!(user = %adapter.user_id(), "Matrix connected (this process holds the Matrix lease)");
+        for sink in &sinks {
+            sink.clone()
+                .insert(Platform::Matrix, Arc::new(adapter.clone()));
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut running = {
+            let adapter = adapter.clone();
+            tokio::spawn(async move { adapter.run(stopped).await })
+        };
+        let lost = loop {
+            tokio::select! {
+                ended = &mut running => {
+                    for sink in &sinks {
+                        sink.remove(Platform::Matrix);
+                    }
+                    let _ = claims.done(bot.store(), MATRIX_LEASE).await;
+                    return ended.context("the Matrix task panicked")?;
+                }
+                _ = tokio::time::sleep(every) => {
+                    match claims.take(bot.store(), MATRIX_LEASE, bot.now()).await {
+                        Ok(true) => {}
+                        Ok(false) => break true,
+                        Err(error) => tracing::warn!(%error, "renewing the Matrix lease failed"),
+                    }
+                }
+                () = stopping(&mut shutdown) => break false,
+            }
+        };
+        for sink in &sinks {
+            sink.remove(Platform::Matrix);
+        }
+        let _ = stop.send(true);
+        let _ = running.await;
+        if !lost {
+            let _ = claims.done(bot.store(), MATRIX_LEASE).await;
+            return Ok(());
+        }
+        tracing::warn!(
+            "another process took the Matrix lease over; Matrix stops here until it is free"
+        );
+    }
+}
+
+/// Returns once `shutdown` turns true (or its sender is gone).
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
 /// Runs every configured platform until Ctrl-C or SIGTERM, then lets in-flight work finish.
 async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
-    let mut scheduler = Scheduler::new(bot.clone());
-    let mut poller = Poller::new(bot.clone());
+    let claims = Claims::new(config.lease);
+    tracing::info!(holder = claims.holder(), lease = ?claims.lease(), "claiming shared work as");
+    let mut scheduler = Scheduler::new(bot.clone()).with_claims(claims.clone());
+    let mut poller = Poller::new(bot.clone()).with_claims(claims.clone());
     if let Some(matrix) = config.matrix {
-        let adapter = MatrixBot::connect(bot.clone(), matrix).await?;
-        tracing::info!(user = %adapter.user_id(), "Matrix connected");
-        scheduler = scheduler.with_sink(Platform::Matrix, Arc::new(adapter.clone()));
-        poller = poller.with_sink(Platform::Matrix, Arc::new(adapter.clone()));
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move { adapter.run(shutdown).await.context("Matrix") });
+        let sinks = [scheduler.sinks(), poller.sinks()];
+        let (bot, claims, shutdown) = (bot.clone(), claims.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            matrix_under_lease(bot, matrix, claims, sinks, shutdown)
+                .await
+                .context("Matrix")
+        });
     }
     if let Some(discord) = &config.discord {
         let http = Arc::new(readingroom::platform::discord::http_client(discord));
@@ -468,14 +554,15 @@ async fn run_platforms(bot: Bot, config: Config) -> anyhow::Result<()> {
         poller = poller.with_sink(Platform::Discord, sink);
     }
     {
+        let tick = config.tick;
         let shutdown = shutdown.clone();
         let feeds_shutdown = shutdown.clone();
         tasks.spawn(async move {
-            scheduler.run(DIGEST_TICK, shutdown).await;
+            scheduler.run(tick.unwrap_or(DIGEST_TICK), shutdown).await;
             Ok(())
         });
         tasks.spawn(async move {
-            poller.run(FEED_TICK, feeds_shutdown).await;
+            poller.run(tick.unwrap_or(FEED_TICK), feeds_shutdown).await;
             Ok(())
         });
     }

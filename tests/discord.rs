@@ -46,6 +46,7 @@ fn config_for(fake: &FakeDiscord, guild: Option<u64>) -> DiscordConfig {
         moderator_role: None,
         interactions: None,
         catch_up: CatchUpLimits::default(),
+        shards: None,
     }
 }
 

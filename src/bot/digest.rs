@@ -7,7 +7,7 @@
 //! tick; a day with nothing to say is recorded as empty and posts nothing.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Duration as Span, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -15,6 +15,7 @@ use chrono_tz::Tz;
 use tokio::sync::watch;
 
 use crate::article::{self, Length, SummaryKind};
+use crate::bot::claims::Claims;
 use crate::bot::reply::{Card, Field, Quoted, Reply, truncate};
 use crate::bot::{Bot, Platform};
 use crate::store::{DigestSchedule, RunStatus, Scope, Store, StoreError};
@@ -263,18 +264,35 @@ pub struct RunReport {
 pub struct Refused(pub String);
 
 /// Each platform's sink, by platform name: where the scheduler and the feed poller post.
+///
+/// Clones share one set: a sink added or removed through one is seen by all.
 #[derive(Debug, Default, Clone)]
-pub struct Sinks(HashMap<&'static str, Arc<dyn DigestSink>>);
+pub struct Sinks(Arc<RwLock<HashMap<&'static str, Arc<dyn DigestSink>>>>);
 
 impl Sinks {
     /// Posts this platform's messages through `sink`.
     pub fn insert(&mut self, platform: Platform, sink: Arc<dyn DigestSink>) {
-        self.0.insert(platform.as_str(), sink);
+        self.write().insert(platform.as_str(), sink);
+    }
+
+    /// Stops posting this platform's messages (its connection is gone).
+    pub fn remove(&self, platform: Platform) {
+        self.write().remove(platform.as_str());
     }
 
     /// The sink of the platform named `platform`, if it has one.
-    pub fn get(&self, platform: &str) -> Option<&Arc<dyn DigestSink>> {
-        self.0.get(platform)
+    pub fn get(&self, platform: &str) -> Option<Arc<dyn DigestSink>> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(platform)
+            .cloned()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<&'static str, Arc<dyn DigestSink>>> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -283,13 +301,30 @@ impl Sinks {
 pub struct Scheduler {
     bot: Bot,
     sinks: Sinks,
+    claims: Claims,
 }
 
 impl Scheduler {
     /// A scheduler with no sinks yet.
     pub fn new(bot: Bot) -> Self {
         let sinks = Sinks::default();
-        Self { bot, sinks }
+        Self {
+            bot,
+            sinks,
+            claims: Claims::default(),
+        }
+    }
+
+    /// Claims each digest under `claims` (this process's name and lease time).
+    pub fn with_claims(mut self, claims: Claims) -> Self {
+        self.claims = claims;
+        self
+    }
+
+    /// The sinks, shared: a platform added to them later (the Matrix lease taken over) is
+    /// posted to from then on.
+    pub fn sinks(&self) -> Sinks {
+        self.sinks.clone()
     }
 
     /// Posts this platform's digests through `sink`.
@@ -317,6 +352,19 @@ impl Scheduler {
             let Some(sink) = self.sinks.get(schedule.platform.as_str()) else {
                 continue;
             };
+            // Several processes may see the same digest due: the one that claims it posts it,
+            // after checking again that nobody did since the check above.
+            let claim = format!("digest/{}/{day}", schedule.channel_id);
+            if !self.claims.take(store, &claim, now).await? {
+                continue;
+            }
+            if matches!(
+                store.digest_run(schedule.channel_id, day).await?,
+                Some(RunStatus::Posted | RunStatus::Empty)
+            ) {
+                self.claims.done(store, &claim).await?;
+                continue;
+            }
             let since = store
                 .last_digest(schedule.channel_id)
                 .await?
@@ -378,6 +426,7 @@ impl Scheduler {
                     Err(error) => tracing::warn!(%error, "could not keep the digest"),
                 }
             }
+            self.claims.done(store, &claim).await?;
             tracing::info!(target: "audit", channel = schedule.channel_id, %day, ?status, "digest run");
             reports.push(RunReport {
                 channel_id: schedule.channel_id,

@@ -12,6 +12,7 @@ use reqwest::header::{
 };
 use tokio::sync::watch;
 
+use super::claims::Claims;
 use super::digest::{DigestSink, Refused, Sinks};
 use super::{Bot, Platform};
 use crate::article::html::parse_html;
@@ -109,6 +110,7 @@ pub const MAX_DELIVERY_ATTEMPTS: i64 = 8;
 pub struct Poller {
     bot: Bot,
     sinks: Sinks,
+    claims: Claims,
 }
 
 impl Poller {
@@ -117,7 +119,19 @@ impl Poller {
         Self {
             sinks: Sinks::default(),
             bot,
+            claims: Claims::default(),
         }
+    }
+
+    /// Claims each poll and post under `claims` (this process's name and lease time).
+    pub fn with_claims(mut self, claims: Claims) -> Self {
+        self.claims = claims;
+        self
+    }
+
+    /// The sinks, shared (see [`Scheduler::sinks`](super::digest::Scheduler::sinks)).
+    pub fn sinks(&self) -> Sinks {
+        self.sinks.clone()
     }
 
     /// Posts this platform's entries through `sink`.
@@ -129,8 +143,20 @@ impl Poller {
     /// One pass at `now`.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<PollReport, StoreError> {
         let mut report = PollReport::default();
-        for feed in self.bot.store().due_feeds(now).await? {
-            self.poll(&feed, now, &mut report).await?;
+        let store = self.bot.store();
+        for feed in store.due_feeds(now).await? {
+            // One process polls a feed per round: the one that claims it, if it is still due
+            // once claimed (another may have polled it since the list was read).
+            let claim = format!("feed/{}", feed.id);
+            if !self.claims.take(store, &claim, now).await? {
+                continue;
+            }
+            if let Some(feed) = store.feed_by_url(&feed.url).await?
+                && feed.next_poll_at <= now
+            {
+                self.poll(&feed, now, &mut report).await?;
+            }
+            self.claims.done(store, &claim).await?;
         }
         self.deliver(now, &mut report).await?;
         Ok(report)
@@ -226,6 +252,17 @@ impl Poller {
             let Some(sink) = self.sinks.get(delivery.platform.as_str()) else {
                 continue;
             };
+            let claim = format!("delivery/{}/{}", delivery.entry_id, delivery.channel_id);
+            if !self.claims.take(store, &claim, now).await? {
+                continue;
+            }
+            if !store
+                .delivery_owed(delivery.entry_id, delivery.channel_id, now)
+                .await?
+            {
+                self.claims.done(store, &claim).await?;
+                continue;
+            }
             let Some(stored) = store.article(delivery.article_id).await? else {
                 continue;
             };
@@ -310,6 +347,7 @@ impl Poller {
                         .await?;
                 }
             }
+            self.claims.done(store, &claim).await?;
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 
 pub mod cards;
 pub mod catchup;
+pub mod claims;
 pub mod commands;
 mod community;
 pub mod digest;

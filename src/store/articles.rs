@@ -3,13 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::communities::visible;
+use super::{Pool, Result, Scope, Store, StoreError, postgres, sqlite};
+use crate::article::Article;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-
-use super::communities::visible;
-use super::{Result, Scope, Store, StoreError};
-use crate::article::Article;
 
 /// How many of the newest matches a search ranks.
 pub const SEARCH_CANDIDATES: u32 = 1000;
@@ -130,24 +128,32 @@ pub fn content_hash(article: &Article) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Turns what a user typed into an FTS5 query that cannot be FTS5 syntax: each word becomes a
-/// quoted string, so `"`, `NEAR(`, `*`, `-` and `OR` are just text. `None` when no word is left.
-fn fts_query(words: &str, joiner: &str, prefix_last: bool) -> Option<String> {
-    let terms: Vec<String> = words
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(32)
-        .map(|w| format!("\"{}\"", w.to_lowercase()))
-        .collect();
-    if terms.is_empty() {
-        return None;
-    }
-    let mut query = terms.join(joiner);
-    if prefix_last {
-        query.push('*');
-    }
-    Some(query)
+/// The words of a search, as each backend's full-text query is built from them: lowercased
+/// runs of letters and digits (at most 32), so nothing a user types is query syntax.
+pub(super) struct Terms {
+    /// The words.
+    pub(super) words: Vec<String>,
+    /// Any word may match (else every word must).
+    pub(super) any: bool,
+    /// The last word is a prefix.
+    pub(super) prefix: bool,
 }
+
+impl Terms {
+    /// `None` when no word is left.
+    fn new(typed: &str, any: bool, prefix: bool) -> Option<Self> {
+        let words: Vec<String> = typed
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(32)
+            .map(str::to_lowercase)
+            .collect();
+        (!words.is_empty()).then_some(Terms { words, any, prefix })
+    }
+}
+
+/// An article row's columns, in `ARTICLE_COLUMNS` order.
+pub(super) type ArticleRow = (i64, String, Option<String>, DateTime<Utc>);
 
 impl Store {
     /// Stores an article unless it is already there: the same canonical URL, then the same
@@ -160,11 +166,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Ingested> {
         if let Some(url) = canonical_url {
-            let id: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM articles WHERE canonical_url = ?")
+            let id: Option<i64> = on!(&self.pool, pool => sqlx::query_scalar("SELECT id FROM articles WHERE canonical_url = $1")
                     .bind(url)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                    .fetch_optional(pool)
+                    .await)?;
             if let Some(id) = id {
                 return Ok(Ingested::Existing(ArticleId(id)));
             }
@@ -180,11 +185,12 @@ impl Store {
             .map(|p| p.text.as_str())
             .collect::<Vec<_>>()
             .join("\n\n");
-        let mut tx = self.pool.begin().await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO articles (title, byline, source_name, source_url, published, content_hash,
                                    origin, canonical_url, body, doc, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -210,7 +216,7 @@ impl Store {
         for (position, quote) in article.quotes.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO quotes (article_id, position, text, speaker, paragraph)
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(id)
             .bind(position as i64)
@@ -222,74 +228,77 @@ impl Store {
         }
         tx.commit().await?;
         Ok(Ingested::New(ArticleId(id)))
+        })
     }
 
     async fn article_by_hash(&self, hash: &str) -> Result<Option<ArticleId>> {
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM articles WHERE content_hash = ?")
+        let id: Option<i64> = on!(&self.pool, pool => sqlx::query_scalar("SELECT id FROM articles WHERE content_hash = $1")
             .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         Ok(id.map(ArticleId))
     }
 
     /// The article with this id.
     pub async fn article(&self, id: ArticleId) -> Result<Option<StoredArticle>> {
-        let row = sqlx::query("SELECT id, doc, origin, created_at FROM articles WHERE id = ?")
+        let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(format!("SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = $1")))
             .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         row.map(stored_article).transpose()
     }
 
     /// The article with this id, if `scope` may see it.
     pub async fn article_in(&self, scope: Scope, id: ArticleId) -> Result<Option<StoredArticle>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a WHERE a.id = ?2 AND {}",
+        let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = $2 AND {}",
             visible(1)
         )))
         .bind(scope.bind())
         .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         row.map(stored_article).transpose()
     }
 
     /// The article `scope` saw arrive last: the newest on its shelf or in the library.
     pub async fn latest_article(&self, scope: Scope) -> Result<Option<StoredArticle>> {
         // The shelf's newest and the library's newest, each found by index, then the later.
-        let row = sqlx::query(
+        let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(
             "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a JOIN (
                  SELECT id, at FROM (
                      SELECT article_id AS id, added_at AS at FROM shelves
-                     WHERE community_id = ?1 ORDER BY added_at DESC LIMIT 1)
+                     WHERE community_id = $1 ORDER BY added_at DESC LIMIT 1) shelf
                  UNION ALL
                  SELECT id, at FROM (
                      SELECT id, created_at AS at FROM articles
-                     WHERE ?1 IS NULL OR library = 1 ORDER BY id DESC LIMIT 1)
+                     WHERE $1 IS NULL OR library ORDER BY id DESC LIMIT 1) library
              ) newest ON newest.id = a.id
              ORDER BY newest.at DESC, a.id DESC LIMIT 1",
         )
         .bind(scope.bind())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         row.map(stored_article).transpose()
     }
 
     /// How many articles are stored.
     pub async fn article_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM articles")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM articles")
+            .fetch_one(pool)
+            .await)?,
+        )
     }
 
     /// Full-text search over titles (weighted up) and bodies, best first. Every word must match;
     /// when no article has them all, articles with any of them are returned.
     pub async fn search(&self, scope: Scope, words: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        for joiner in [" ", " OR "] {
-            let Some(query) = fts_query(words, joiner, false) else {
+        for any in [false, true] {
+            let Some(terms) = Terms::new(words, any, false) else {
                 return Ok(Vec::new());
             };
-            let hits = self.fts(scope, &query, limit).await?;
+            let hits = self.fts(scope, &terms, limit).await?;
             if !hits.is_empty() {
                 return Ok(hits);
             }
@@ -305,48 +314,32 @@ impl Store {
         typed: &str,
         limit: u32,
     ) -> Result<Vec<SearchHit>> {
-        match fts_query(typed, " ", true) {
-            Some(query) => self.fts(scope, &query, limit).await,
-            None => Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        match Terms::new(typed, false, true) {
+            Some(terms) => self.fts(scope, &terms, limit).await,
+            None => Ok(
+                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT a.id, a.title, '' AS snippet FROM articles a WHERE {}
-                 ORDER BY a.id DESC LIMIT ?2",
+                 ORDER BY a.id DESC LIMIT $2",
                 visible(1)
             )))
             .bind(scope.bind())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?),
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?,
+            ),
         }
     }
 
-    /// Ranks the matches of an FTS5 query (title weighted over body) and returns the best.
-    ///
-    /// Two things keep a common word from costing a full ranking of the whole library: only
-    /// the newest [`SEARCH_CANDIDATES`] matches are ranked (a reading community wants recent
-    /// articles first anyway), and the snippet, which re-reads and re-tokenises the article,
-    /// is made for the returned rows only.
-    async fn fts(&self, scope: Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "WITH recent AS MATERIALIZED (
-                 SELECT f.rowid AS id, bm25(articles_fts, 10.0, 1.0) AS score
-                 FROM articles_fts f JOIN articles a ON a.id = f.rowid
-                 WHERE articles_fts MATCH ?1 AND {}
-                 ORDER BY f.rowid DESC LIMIT ?3
-             ),
-             top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score LIMIT ?2)
-             SELECT a.id, a.title,
-                    (SELECT snippet(articles_fts, 1, '', '', '…', 16) FROM articles_fts
-                     WHERE articles_fts MATCH ?1 AND rowid = top.id) AS snippet
-             FROM top JOIN articles a ON a.id = top.id
-             ORDER BY top.score, a.id DESC",
-            visible(4)
-        )))
-        .bind(query)
-        .bind(limit)
-        .bind(SEARCH_CANDIDATES)
-        .bind(scope.bind())
-        .fetch_all(&self.pool)
-        .await?)
+    /// The best matches of `terms` among the newest [`SEARCH_CANDIDATES`]: each backend has
+    /// its own full-text index (FTS5, `tsvector`). Two things keep a common word from costing
+    /// a full ranking of the whole library: only the newest matches are ranked (a reading
+    /// community wants recent articles first anyway), and the snippet, which re-reads the
+    /// article, is made for the returned rows only.
+    async fn fts(&self, scope: Scope, terms: &Terms, limit: u32) -> Result<Vec<SearchHit>> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::search(pool, scope, terms, limit).await,
+            Pool::Postgres(pool) => postgres::search(pool, scope, terms, limit).await,
+        }
     }
 
     /// A quotation chosen by `pick` (any number; the caller supplies the randomness): from one
@@ -364,49 +357,46 @@ impl Store {
         );
         let quote = match article {
             Some(id) => {
-                let count: i64 =
-                    sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = ?")
+                let count: i64 = on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = $1")
                         .bind(id.0)
-                        .fetch_one(&self.pool)
-                        .await?;
+                        .fetch_one(pool)
+                        .await)?;
                 if count == 0 {
                     return Ok(None);
                 }
                 let offset = (pick % count as u64) as i64;
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} AND q.article_id = ?2 ORDER BY q.position LIMIT 1 OFFSET ?3"
+                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} AND q.article_id = $2 ORDER BY q.position LIMIT 1 OFFSET $3"
                 )))
                 .bind(scope.bind())
                 .bind(id.0)
                 .bind(offset)
-                .fetch_optional(&self.pool)
-                .await?
+                .fetch_optional(pool)
+                .await)?
             }
             None => {
                 // Seek by rowid rather than OFFSET so a pick costs the same at any table size;
                 // past the last visible quotation, wrap around to the first.
-                let max: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM quotes")
-                    .fetch_one(&self.pool)
-                    .await?;
+                let max: Option<i64> = on!(&self.pool, pool => sqlx::query_scalar("SELECT max(id) FROM quotes")
+                    .fetch_one(pool)
+                    .await)?;
                 let Some(max) = max else { return Ok(None) };
                 let start = (pick % max as u64) as i64 + 1;
-                let after: Option<StoredQuote> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} AND q.id >= ?2 ORDER BY q.id LIMIT 1"
+                let after: Option<StoredQuote> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} AND q.id >= $2 ORDER BY q.id LIMIT 1"
                 )))
                 .bind(scope.bind())
                 .bind(start)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
                 match after {
                     Some(quote) => Some(quote),
-                    None => {
-                        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    None => on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                             "{select} ORDER BY q.id LIMIT 1"
                         )))
                         .bind(scope.bind())
-                        .fetch_optional(&self.pool)
-                        .await?
-                    }
+                        .fetch_optional(pool)
+                        .await)?,
                 }
             }
         };
@@ -414,15 +404,16 @@ impl Store {
     }
 }
 
-pub(super) fn stored_article(row: sqlx::sqlite::SqliteRow) -> Result<StoredArticle> {
-    let id: i64 = row.try_get("id")?;
-    let doc: String = row.try_get("doc")?;
+/// The columns an [`ArticleRow`] is read from, for an `articles a`.
+pub(super) const ARTICLE_COLUMNS: &str = "a.id, a.doc, a.origin, a.created_at";
+
+pub(super) fn stored_article((id, doc, origin, created_at): ArticleRow) -> Result<StoredArticle> {
     let article =
         serde_json::from_str(&doc).map_err(|source| StoreError::Corrupt { id, source })?;
     Ok(StoredArticle {
         id: ArticleId(id),
         article,
-        origin: row.try_get("origin")?,
-        created_at: row.try_get("created_at")?,
+        origin,
+        created_at,
     })
 }

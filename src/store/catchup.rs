@@ -58,10 +58,10 @@ impl Store {
     /// Keeps `record` as community `community_id`'s last catch-up.
     pub async fn save_catch_up(&self, community_id: i64, record: &CatchUpRecord) -> Result<()> {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        sqlx::query(
+        on!(&self.pool, pool => sqlx::query(
             "INSERT INTO catch_ups (community_id, ran_at, duration_ms, threads, pages, recorded,
                                     updated, deleted, cut_short)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (community_id) DO UPDATE SET
                  ran_at = excluded.ran_at, duration_ms = excluded.duration_ms,
                  threads = excluded.threads, pages = excluded.pages,
@@ -77,21 +77,22 @@ impl Store {
         .bind(count(record.updated))
         .bind(count(record.deleted))
         .bind(record.cut_short)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 
     /// The last catch-up in `scope`: the community's own, or the latest of all for the operator.
     pub async fn last_catch_up(&self, scope: Scope) -> Result<Option<CatchUpRecord>> {
-        let row: Option<RecordRow> = sqlx::query_as(
+        let row: Option<RecordRow> = on!(&self.pool, pool => sqlx::query_as(
             "SELECT ran_at, duration_ms, threads, pages, recorded, updated, deleted, cut_short
-             FROM catch_ups WHERE ?1 IS NULL OR community_id = ?1
+             FROM catch_ups WHERE $1 IS NULL OR community_id = $1
              ORDER BY ran_at DESC LIMIT 1",
         )
         .bind(scope.bind())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         let count = |n: i64| u64::try_from(n).unwrap_or(0);
         Ok(row.map(
             |(ran_at, ms, threads, pages, recorded, updated, deleted, cut_short)| CatchUpRecord {
@@ -113,17 +114,18 @@ impl Store {
         platform: &str,
         community_id: i64,
     ) -> Result<Vec<TrackedThread>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT d.thread_ref AS thread, c.external_id AS channel, d.created_at AS opened_at
              FROM discussions d JOIN channels c ON c.id = d.channel_id
-             WHERE c.platform = ?2 AND d.thread_ref IS NOT NULL AND {}
+             WHERE c.platform = $2 AND d.thread_ref IS NOT NULL AND {}
              ORDER BY d.id",
             within(1)
-        )))
+        );
+        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(Scope::Community(community_id).bind())
         .bind(platform)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// The last message recorded in a discussion that was sent before `before`, deleted or
@@ -133,15 +135,15 @@ impl Store {
         discussion_id: i64,
         before: DateTime<Utc>,
     ) -> Result<Option<RecordedMessage>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT platform_id, created_at, edited_at, deleted_at IS NOT NULL AS deleted
-             FROM messages WHERE discussion_id = ? AND created_at < ?
+             FROM messages WHERE discussion_id = $1 AND created_at < $2
              ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(discussion_id)
         .bind(before)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// The messages of a discussion sent at or after `since`, oldest first, deleted ones
@@ -151,14 +153,14 @@ impl Store {
         discussion_id: i64,
         since: DateTime<Utc>,
     ) -> Result<Vec<RecordedMessage>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT platform_id, created_at, edited_at, deleted_at IS NOT NULL AS deleted
-             FROM messages WHERE discussion_id = ? AND created_at >= ?
+             FROM messages WHERE discussion_id = $1 AND created_at >= $2
              ORDER BY created_at, id",
         )
         .bind(discussion_id)
         .bind(since)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 }

@@ -24,17 +24,17 @@ impl Scope {
     }
 }
 
-/// The condition that article `a` is visible in scope parameter `?N`.
+/// The condition that article `a` is visible in scope parameter `$N`.
 pub(super) fn visible(param: u8) -> String {
     format!(
-        "(?{param} IS NULL OR a.library = 1 OR EXISTS (SELECT 1 FROM shelves s \
-         WHERE s.community_id = ?{param} AND s.article_id = a.id))"
+        "(${param} IS NULL OR a.library OR EXISTS (SELECT 1 FROM shelves s \
+         WHERE s.community_id = ${param} AND s.article_id = a.id))"
     )
 }
 
-/// The condition that channel `c` belongs to scope parameter `?N`.
+/// The condition that channel `c` belongs to scope parameter `$N`.
 pub(super) fn within(param: u8) -> String {
-    format!("(?{param} IS NULL OR c.community_id = ?{param})")
+    format!("(${param} IS NULL OR c.community_id = ${param})")
 }
 
 /// A community as stored.
@@ -62,13 +62,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Community> {
         // Every command asks: a read answers all but the first, without a write.
-        let known: Option<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT id, name FROM communities WHERE platform = ? AND external_id = ?",
+        let known: Option<(i64, Option<String>)> = on!(&self.pool, pool => sqlx::query_as(
+            "SELECT id, name FROM communities WHERE platform = $1 AND external_id = $2",
         )
         .bind(platform)
         .bind(external_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         if let Some((id, known_name)) = known
             && (name.is_none() || name == known_name.as_deref())
         {
@@ -79,8 +79,8 @@ impl Store {
                 name: known_name,
             });
         }
-        Ok(sqlx::query_as(
-            "INSERT INTO communities (platform, external_id, name, created_at) VALUES (?, ?, ?, ?)
+        Ok(on!(&self.pool, pool => sqlx::query_as(
+            "INSERT INTO communities (platform, external_id, name, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (platform, external_id) DO UPDATE SET
                  name = coalesce(excluded.name, communities.name)
              RETURNING id, platform, external_id, name",
@@ -89,8 +89,8 @@ impl Store {
         .bind(external_id)
         .bind(name)
         .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// A community by the platform's id for it, written `platform:id` or just `id`.
@@ -101,14 +101,14 @@ impl Store {
             }
             _ => (None, reference),
         };
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT id, platform, external_id, name FROM communities
-             WHERE external_id = ?1 AND (?2 IS NULL OR platform = ?2) ORDER BY id LIMIT 1",
+             WHERE external_id = $1 AND ($2 IS NULL OR platform = $2) ORDER BY id LIMIT 1",
         )
         .bind(external)
         .bind(platform)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Puts an article on a community's shelf (once; the first time counts).
@@ -119,62 +119,64 @@ impl Store {
         added_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO shelves (community_id, article_id, added_by, added_at) VALUES (?, ?, ?, ?)
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO shelves (community_id, article_id, added_by, added_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
         )
         .bind(community_id)
         .bind(article.0)
         .bind(added_by)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Puts an article in the operator's library, which every community may read.
     pub async fn add_to_library(&self, article: ArticleId) -> Result<()> {
-        sqlx::query("UPDATE articles SET library = 1 WHERE id = ?")
+        on!(&self.pool, pool => sqlx::query("UPDATE articles SET library = TRUE WHERE id = $1")
             .bind(article.0)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Whether `scope` may see the article (on its shelf or in the library).
     pub async fn is_visible(&self, scope: Scope, article: ArticleId) -> Result<bool> {
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT count(*) > 0 FROM articles a WHERE a.id = ?2 AND {}",
+        Ok(
+            on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) > 0 FROM articles a WHERE a.id = $2 AND {}",
             visible(1)
         )))
         .bind(scope.bind())
         .bind(article.0)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?,
+        )
     }
 }
 
 impl Store {
     /// How many feeds a community's channels follow.
     pub async fn feeds_followed(&self, community_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
             "SELECT count(*) FROM feed_subscriptions s JOIN channels c ON c.id = s.channel_id
-             WHERE c.community_id = ?",
+             WHERE c.community_id = $1",
         )
         .bind(community_id)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// How many discussions a community's channels hold.
     pub async fn discussions_open(&self, community_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
             "SELECT count(*) FROM discussions d JOIN channels c ON c.id = d.channel_id
-             WHERE c.community_id = ?",
+             WHERE c.community_id = $1",
         )
         .bind(community_id)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// The bot was removed from a community (kicked, banned, the room left or deleted): its
@@ -186,16 +188,16 @@ impl Store {
         external_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let marked = sqlx::query(
-            "UPDATE communities SET left_at = ? WHERE platform = ? AND external_id = ?
+        let marked = on!(&self.pool, pool => sqlx::query(
+            "UPDATE communities SET left_at = $1 WHERE platform = $2 AND external_id = $3
              AND left_at IS NULL",
         )
         .bind(now)
         .bind(platform)
         .bind(external_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(marked.rows_affected() > 0)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(marked > 0)
     }
 
     /// When the bot was removed from a community, if it was and has not come back; `None` too
@@ -205,36 +207,36 @@ impl Store {
         platform: &str,
         external_id: &str,
     ) -> Result<Option<DateTime<Utc>>> {
-        let left: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
-            "SELECT left_at FROM communities WHERE platform = ? AND external_id = ?",
+        let left: Option<Option<DateTime<Utc>>> = on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT left_at FROM communities WHERE platform = $1 AND external_id = $2",
         )
         .bind(platform)
         .bind(external_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(left.flatten())
     }
 
     /// Whether a channel is still under the stand-in community of a database from before
     /// communities.
     pub async fn is_stand_in(&self, platform: &str, channel: &str) -> Result<bool> {
-        Ok(sqlx::query_scalar(
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
             "SELECT count(*) > 0 FROM channels c JOIN communities co ON co.id = c.community_id
-             WHERE c.platform = ? AND c.external_id = ? AND co.external_id LIKE 'channel:%'",
+             WHERE c.platform = $1 AND c.external_id = $2 AND co.external_id LIKE 'channel:%'",
         )
         .bind(platform)
         .bind(channel)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// The bot is in the community again: a pending purge is called off.
     pub async fn community_back(&self, platform: &str, external_id: &str) -> Result<()> {
-        sqlx::query("UPDATE communities SET left_at = NULL WHERE platform = ? AND external_id = ?")
+        on!(&self.pool, pool => sqlx::query("UPDATE communities SET left_at = NULL WHERE platform = $1 AND external_id = $2")
             .bind(platform)
             .bind(external_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -243,11 +245,10 @@ impl Store {
     /// shelf (articles themselves stay: they may be on other shelves or in the library).
     /// Returns how many communities were purged.
     pub async fn purge_left(&self, before: DateTime<Utc>) -> Result<u64> {
-        let purged =
-            sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= ?")
+        let purged = on!(&self.pool, pool => sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= $1")
                 .bind(before)
-                .execute(&self.pool)
-                .await?;
-        Ok(purged.rows_affected())
+                .execute(pool)
+                .await.map(|r| r.rows_affected()))?;
+        Ok(purged)
     }
 }

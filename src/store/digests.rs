@@ -77,33 +77,33 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let (at, zone) = schedule.unzip();
-        sqlx::query(
-            "UPDATE channels SET digest_at = ?, timezone = coalesce(?, timezone), digest_set_at = ?
-             WHERE id = ?",
+        on!(&self.pool, pool => sqlx::query(
+            "UPDATE channels SET digest_at = $1, timezone = coalesce($2, timezone), digest_set_at = $3
+             WHERE id = $4",
         )
         .bind(at)
         .bind(zone)
         .bind(schedule.map(|_| now))
         .bind(channel_id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// A channel's remembered time zone.
     pub async fn channel_timezone(&self, channel_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT timezone FROM channels WHERE id = ?")
+            on!(&self.pool, pool => sqlx::query_scalar("SELECT timezone FROM channels WHERE id = $1")
                 .bind(channel_id)
-                .fetch_optional(&self.pool)
-                .await?
+                .fetch_optional(pool)
+                .await)?
                 .flatten(),
         )
     }
 
     /// Every channel with a digest schedule.
     pub async fn digest_schedules(&self) -> Result<Vec<DigestSchedule>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at,
                     community_id
              FROM channels WHERE digest_at IS NOT NULL AND timezone IS NOT NULL
@@ -111,32 +111,32 @@ impl Store {
              AND community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
              ORDER BY id",
         )
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// The channel's schedule, if it has one.
     pub async fn digest_schedule(&self, channel_id: i64) -> Result<Option<DigestSchedule>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT id AS channel_id, platform, external_id, digest_at, timezone, digest_set_at,
                     community_id
-             FROM channels WHERE id = ? AND digest_at IS NOT NULL AND timezone IS NOT NULL
+             FROM channels WHERE id = $1 AND digest_at IS NOT NULL AND timezone IS NOT NULL
              AND digest_set_at IS NOT NULL",
         )
         .bind(channel_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// The outcome of the channel's run for a local day, if any.
     pub async fn digest_run(&self, channel_id: i64, day: NaiveDate) -> Result<Option<RunStatus>> {
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM digest_runs WHERE channel_id = ? AND local_date = ?",
+        let status: Option<String> = on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT status FROM digest_runs WHERE channel_id = $1 AND local_date = $2",
         )
         .bind(channel_id)
         .bind(day.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(status.as_deref().and_then(RunStatus::parse))
     }
 
@@ -149,9 +149,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let posted_at = (status == RunStatus::Posted).then_some(now);
-        sqlx::query(
+        on!(&self.pool, pool => sqlx::query(
             "INSERT INTO digest_runs (channel_id, local_date, status, attempts, posted_at, created_at)
-             VALUES (?, ?, ?, 1, ?, ?)
+             VALUES ($1, $2, $3, 1, $4, $5)
              ON CONFLICT (channel_id, local_date) DO UPDATE SET status = excluded.status,
                  attempts = digest_runs.attempts + 1, posted_at = excluded.posted_at",
         )
@@ -160,27 +160,27 @@ impl Store {
         .bind(status.as_str())
         .bind(posted_at)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// When the channel's last digest was posted.
     pub async fn last_digest(&self, channel_id: i64) -> Result<Option<DateTime<Utc>>> {
-        Ok(sqlx::query_scalar(
-            "SELECT max(posted_at) FROM digest_runs WHERE channel_id = ? AND status = 'posted'",
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT max(posted_at) FROM digest_runs WHERE channel_id = $1 AND status = 'posted'",
         )
         .bind(channel_id)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// How many digests were posted, over all channels.
     pub async fn digests_posted(&self) -> Result<i64> {
         Ok(
-            sqlx::query_scalar("SELECT count(*) FROM digest_runs WHERE status = 'posted'")
-                .fetch_one(&self.pool)
-                .await?,
+            on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM digest_runs WHERE status = 'posted'")
+                .fetch_one(pool)
+                .await)?,
         )
     }
 
@@ -193,16 +193,16 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StoredArticle>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<super::articles::ArticleRow> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{NEW_ARTICLES} SELECT a.id, a.doc, a.origin, a.created_at
-             FROM articles a WHERE a.id IN (SELECT id FROM new) ORDER BY a.id LIMIT ?4"
+             FROM articles a WHERE a.id IN (SELECT id FROM new) ORDER BY a.id LIMIT $4"
         )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?;
         rows.into_iter()
             .map(super::articles::stored_article)
             .collect()
@@ -216,25 +216,27 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Activity>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT d.article_id, a.title, count(*) AS messages,
                     count(DISTINCT m.author_id) AS participants
              FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              JOIN articles a ON a.id = d.article_id
-             WHERE m.created_at > ?2 AND m.created_at <= ?3 AND m.deleted_at IS NULL AND {}
-             GROUP BY d.article_id
+             WHERE m.created_at > $2 AND m.created_at <= $3 AND m.deleted_at IS NULL AND {}
+             GROUP BY d.article_id, a.title
              ORDER BY messages DESC, participants DESC, d.article_id
-             LIMIT ?4",
+             LIMIT $4",
             within(1)
         )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 
     /// A quotation from the articles new to `scope` in `(since, until]`, chosen by `pick`.
@@ -245,35 +247,37 @@ impl Store {
         until: DateTime<Utc>,
         pick: u64,
     ) -> Result<Option<StoredQuote>> {
-        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        let count: i64 = on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "{NEW_ARTICLES} SELECT count(*) FROM quotes q WHERE q.article_id IN (SELECT id FROM new)"
         )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(pool)
+        .await)?;
         if count == 0 {
             return Ok(None);
         }
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{NEW_ARTICLES} SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
              FROM quotes q JOIN articles a ON a.id = q.article_id
              WHERE q.article_id IN (SELECT id FROM new)
-             ORDER BY q.speaker IS NULL, q.id LIMIT 1 OFFSET ?4"
+             ORDER BY q.speaker IS NULL, q.id LIMIT 1 OFFSET $4"
         )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
         .bind((pick % count as u64) as i64)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?,
+        )
     }
 }
 
 /// The ids of the articles new to scope `?1` in `(?2, ?3]`: each side found by its own index.
 const NEW_ARTICLES: &str = "WITH new (id) AS (
-    SELECT id FROM articles WHERE created_at > ?2 AND created_at <= ?3 AND (?1 IS NULL OR library = 1)
+    SELECT id FROM articles WHERE created_at > $2 AND created_at <= $3 AND ($1 IS NULL OR library)
     UNION
-    SELECT article_id FROM shelves WHERE community_id = ?1 AND added_at > ?2 AND added_at <= ?3
+    SELECT article_id FROM shelves WHERE community_id = $1 AND added_at > $2 AND added_at <= $3
 )";

@@ -1,10 +1,9 @@
 //! Channels, per-article discussions in them, and the reader messages of each discussion.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, Row};
 
 use super::communities::within;
-use super::{ArticleId, Result, Scope, Store};
+use super::{ArticleId, BeginWrite, Lock, Result, Scope, Store};
 
 /// A place where the bot talks.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -96,6 +95,14 @@ pub struct DiscussionStats {
 /// The author a forgotten reader's messages show.
 pub const FORGOTTEN: &str = "a forgotten reader";
 
+/// A message with the label of its channel.
+#[derive(sqlx::FromRow)]
+struct Labelled {
+    #[sqlx(flatten)]
+    message: StoredMessage,
+    channel_label: String,
+}
+
 const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, m.platform_id,
     m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
 
@@ -113,7 +120,7 @@ impl Store {
     ) -> Result<Channel> {
         const KNOWN: &str = "SELECT c.id, c.community_id, co.external_id, c.name FROM channels c
              LEFT JOIN communities co ON co.id = c.community_id
-             WHERE c.platform = ? AND c.external_id = ?";
+             WHERE c.platform = $1 AND c.external_id = $2";
         type Known = (i64, Option<i64>, Option<String>, Option<String>);
         let channel = |id, community_id| Channel {
             id,
@@ -122,18 +129,19 @@ impl Store {
             community_id,
         };
         // Every command asks: a read answers all but the first, without the write lock.
-        let known: Option<Known> = sqlx::query_as(KNOWN)
+        let known: Option<Known> = on!(&self.pool, pool => sqlx::query_as(KNOWN)
             .bind(platform)
             .bind(external_id)
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         if let Some((id, Some(current), _, known_name)) = &known
             && *current == community_id
             && (name.is_none() || name == known_name.as_deref())
         {
             return Ok(channel(*id, Some(community_id)));
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (id, home) = on!(&self.pool, pool => {
+        let mut tx = pool.begin_write(Lock::Channels).await?;
         let known: Option<Known> = sqlx::query_as(KNOWN)
             .bind(platform)
             .bind(external_id)
@@ -143,7 +151,7 @@ impl Store {
             None => {
                 let id = sqlx::query_scalar(
                     "INSERT INTO channels (platform, external_id, name, community_id, created_at)
-                     VALUES (?, ?, ?, ?, ?) RETURNING id",
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 )
                 .bind(platform)
                 .bind(external_id)
@@ -163,20 +171,21 @@ impl Store {
                 let moves = old != Some(community_id) && stand_in;
                 if moves {
                     sqlx::query(
-                        "INSERT OR IGNORE INTO shelves (community_id, article_id, added_by, added_at)
-                         SELECT ?, article_id, added_by, added_at FROM shelves WHERE community_id = ?",
+                        "INSERT INTO shelves (community_id, article_id, added_by, added_at)
+                         SELECT $1, article_id, added_by, added_at FROM shelves WHERE community_id = $2
+                         ON CONFLICT DO NOTHING",
                     )
                     .bind(community_id)
                     .bind(old)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("UPDATE channels SET community_id = ? WHERE id = ?")
+                    sqlx::query("UPDATE channels SET community_id = $1 WHERE id = $2")
                         .bind(community_id)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(
-                        "DELETE FROM communities WHERE id = ? AND external_id LIKE 'channel:%'
+                        "DELETE FROM communities WHERE id = $1 AND external_id LIKE 'channel:%'
                          AND NOT EXISTS (SELECT 1 FROM channels WHERE community_id = communities.id)",
                     )
                     .bind(old)
@@ -184,7 +193,7 @@ impl Store {
                     .await?;
                 }
                 if name.is_some() && name != old_name.as_deref() {
-                    sqlx::query("UPDATE channels SET name = ? WHERE id = ?")
+                    sqlx::query("UPDATE channels SET name = $1 WHERE id = $2")
                         .bind(name)
                         .bind(id)
                         .execute(&mut *tx)
@@ -194,6 +203,8 @@ impl Store {
             }
         };
         tx.commit().await?;
+        (id, home)
+        });
         Ok(channel(id, home))
     }
 
@@ -203,14 +214,14 @@ impl Store {
         article: ArticleId,
         channel_id: i64,
     ) -> Result<Option<Discussion>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT id, article_id, channel_id, thread_ref, created_at FROM discussions
-             WHERE article_id = ? AND channel_id = ?",
+             WHERE article_id = $1 AND channel_id = $2",
         )
         .bind(article.0)
         .bind(channel_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// The article's discussion in this channel, opened if there was none. The flag says
@@ -221,35 +232,34 @@ impl Store {
         channel_id: i64,
         now: DateTime<Utc>,
     ) -> Result<(Discussion, bool)> {
-        let created = sqlx::query(
-            "INSERT INTO discussions (article_id, channel_id, created_at) VALUES (?, ?, ?)
+        let created = on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO discussions (article_id, channel_id, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (article_id, channel_id) DO NOTHING",
         )
         .bind(article.0)
         .bind(channel_id)
         .bind(now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?
             == 1;
-        let row = sqlx::query(
+        let discussion = on!(&self.pool, pool => sqlx::query_as(
             "SELECT id, article_id, channel_id, thread_ref, created_at FROM discussions
-             WHERE article_id = ? AND channel_id = ?",
+             WHERE article_id = $1 AND channel_id = $2",
         )
         .bind(article.0)
         .bind(channel_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok((Discussion::from_row(&row)?, created))
+        .fetch_one(pool)
+        .await)?;
+        Ok((discussion, created))
     }
 
     /// Remembers the platform thread that carries a discussion (`None` forgets it).
     pub async fn set_thread(&self, discussion_id: i64, thread_ref: Option<&str>) -> Result<()> {
-        sqlx::query("UPDATE discussions SET thread_ref = ? WHERE id = ?")
+        on!(&self.pool, pool => sqlx::query("UPDATE discussions SET thread_ref = $1 WHERE id = $2")
             .bind(thread_ref)
             .bind(discussion_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -261,20 +271,19 @@ impl Store {
         thread_ref: &str,
         community: Option<&str>,
     ) -> Result<Option<Discussion>> {
-        let row = sqlx::query(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT d.id, d.article_id, d.channel_id, d.thread_ref, d.created_at
              FROM discussions d
              JOIN channels c ON c.id = d.channel_id
              LEFT JOIN communities co ON co.id = c.community_id
-             WHERE c.platform = ?1 AND d.thread_ref = ?2
-               AND (?3 IS NULL OR co.external_id = ?3 OR co.external_id LIKE 'channel:%')",
+             WHERE c.platform = $1 AND d.thread_ref = $2
+               AND ($3 IS NULL OR co.external_id = $3 OR co.external_id LIKE 'channel:%')",
         )
         .bind(platform)
         .bind(thread_ref)
         .bind(community)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(Discussion::from_row).transpose()?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Records a message in a discussion and returns its row id once it is committed.
@@ -300,9 +309,10 @@ impl Store {
         body: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin_write(Lock::Change).await?;
         let known: Option<(i64, bool)> = sqlx::query_as(
-            "SELECT id, deleted_at IS NOT NULL FROM messages WHERE platform = ? AND platform_id = ?",
+            "SELECT id, deleted_at IS NOT NULL FROM messages WHERE platform = $1 AND platform_id = $2",
         )
         .bind(platform)
         .bind(platform_id)
@@ -311,15 +321,15 @@ impl Store {
         let applied = match known {
             Some((_, true)) => true,
             Some((id, false)) => {
-                apply_change(&mut tx, id, body, at).await?;
+                apply_change!(&mut *tx, id, body, at);
                 true
             }
             None => {
                 sqlx::query(
-                    "INSERT INTO pending_changes (platform, platform_id, body, deleted, at) VALUES (?, ?, ?, ?, ?)
+                    "INSERT INTO pending_changes (platform, platform_id, body, deleted, at) VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (platform, platform_id) DO UPDATE SET
                          body = CASE WHEN pending_changes.deleted THEN NULL ELSE excluded.body END,
-                         deleted = max(pending_changes.deleted, excluded.deleted),
+                         deleted = pending_changes.deleted OR excluded.deleted,
                          at = excluded.at",
                 )
                 .bind(platform)
@@ -332,12 +342,13 @@ impl Store {
                 false
             }
         };
-        sqlx::query("DELETE FROM pending_changes WHERE at < ?")
+        sqlx::query("DELETE FROM pending_changes WHERE at < $1")
             .bind(at - chrono::Duration::days(1))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(applied)
+        })
     }
 
     /// Replaces a message's text after an edit. `false` when the message is unknown or
@@ -351,18 +362,21 @@ impl Store {
         body: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let result = sqlx::query(
-            "UPDATE messages SET body = ?1, edited_at = ?2
-             WHERE platform = ?3 AND platform_id = ?4 AND deleted_at IS NULL
-               AND (edited_at IS NULL OR julianday(edited_at) < julianday(?2))",
-        )
+        // Stored times are compared as times: SQLite keeps them as text of varying precision.
+        let sql = format!(
+            "UPDATE messages SET body = $1, edited_at = $2
+             WHERE platform = $3 AND platform_id = $4 AND deleted_at IS NULL
+               AND (edited_at IS NULL OR {})",
+            self.pool.earlier("edited_at", "$2")
+        );
+        let result = on!(&self.pool, pool => sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
         .bind(body)
         .bind(at)
         .bind(platform)
         .bind(platform_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     /// Forgets a deleted message's text (the row stays so replies keep their place in the
@@ -373,48 +387,51 @@ impl Store {
         platform_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin_write(Lock::Change).await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM messages WHERE platform = ? AND platform_id = ? AND deleted_at IS NULL",
+            "SELECT id FROM messages WHERE platform = $1 AND platform_id = $2 AND deleted_at IS NULL",
         )
         .bind(platform)
         .bind(platform_id)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
-            forget_text(&mut tx, id, at).await?;
+            forget_text!(&mut *tx, id, at);
         }
         tx.commit().await?;
         Ok(id.is_some())
+        })
     }
 
     /// A message by row id, if it was posted in one of `scope`'s channels.
     pub async fn message(&self, scope: Scope, id: i64) -> Result<Option<StoredMessage>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE m.id = ?2 AND {}",
+             WHERE m.id = $2 AND {}",
             within(1)
         )))
         .bind(scope.bind())
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+        .fetch_optional(pool)
+        .await)?,
+        )
     }
 
     /// Remembers that platform event `edit_id` edited message `message_id`.
     pub async fn record_edit(&self, platform: &str, edit_id: &str, message_id: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO message_edits (platform, edit_id, message_id) VALUES (?, ?, ?)
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO message_edits (platform, edit_id, message_id) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
         )
         .bind(platform)
         .bind(edit_id)
         .bind(message_id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -425,20 +442,21 @@ impl Store {
         platform: &str,
         edit_id: &str,
     ) -> Result<Option<StoredMessage>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM message_edits e
              JOIN messages m ON m.id = e.message_id
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE e.platform = ?2 AND e.edit_id = ?3 AND {}",
+             WHERE e.platform = $2 AND e.edit_id = $3 AND {}",
             within(1)
         )))
         .bind(scope.bind())
         .bind(platform)
         .bind(edit_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+        .fetch_optional(pool)
+        .await)?,
+        )
     }
 
     /// A message by its platform id, if it was posted in one of `scope`'s channels.
@@ -448,34 +466,33 @@ impl Store {
         platform: &str,
         platform_id: &str,
     ) -> Result<Option<StoredMessage>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE m.platform = ?2 AND m.platform_id = ?3 AND {}",
+             WHERE m.platform = $2 AND m.platform_id = $3 AND {}",
             within(1)
         )))
         .bind(scope.bind())
         .bind(platform)
         .bind(platform_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.as_ref().map(StoredMessage::from_row).transpose()?)
+        .fetch_optional(pool)
+        .await)?,
+        )
     }
 
     /// Every message of a discussion, oldest first, deleted ones included (with no body).
     pub async fn discussion_messages(&self, discussion_id: i64) -> Result<Vec<StoredMessage>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN discussions d ON d.id = m.discussion_id
-             WHERE m.discussion_id = ? ORDER BY m.created_at, m.id"
+             WHERE m.discussion_id = $1 ORDER BY m.created_at, m.id"
         )))
         .bind(discussion_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(StoredMessage::from_row)
-            .collect::<Result<_, _>>()?)
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 
     /// Messages and participants over an article's discussions in `scope`'s channels.
@@ -484,21 +501,21 @@ impl Store {
         scope: Scope,
         article: ArticleId,
     ) -> Result<DiscussionStats> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let (messages, participants) = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) AS messages, count(DISTINCT m.author_id) AS participants
              FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = ?2 AND m.deleted_at IS NULL AND {}",
+             WHERE d.article_id = $2 AND m.deleted_at IS NULL AND {}",
             within(1)
         )))
         .bind(scope.bind())
         .bind(article.0)
-        .fetch_one(&self.pool)
-        .await?;
+        .fetch_one(pool)
+        .await)?;
         Ok(DiscussionStats {
-            messages: row.try_get("messages")?,
-            participants: row.try_get("participants")?,
+            messages,
+            participants,
         })
     }
 }
@@ -511,22 +528,23 @@ impl Store {
         scope: Scope,
         article: ArticleId,
     ) -> Result<Vec<(StoredMessage, String)>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<Labelled> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS}, c.platform || ':' || coalesce(c.name, c.external_id) AS channel_label
              FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = ?2 AND {}
+             WHERE d.article_id = $2 AND {}
              ORDER BY m.created_at, m.id",
             within(1)
         )))
         .bind(scope.bind())
         .bind(article.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((StoredMessage::from_row(row)?, row.try_get("channel_label")?)))
-            .collect()
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.message, row.channel_label))
+            .collect())
     }
 }
 
@@ -541,14 +559,15 @@ impl Store {
         author_id: &str,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mine = format!(
             "SELECT m.id FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE m.platform = ?2 AND m.author_id = ?3 AND {}",
+             WHERE m.platform = $2 AND m.author_id = $3 AND {}",
             within(1)
         );
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin_write(Lock::Change).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM pins WHERE message_id IN ({mine})"
         )))
@@ -558,8 +577,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let forgotten = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE messages SET body = NULL, author_id = '', author_name = ?4,
-                 deleted_at = coalesce(deleted_at, ?5)
+            "UPDATE messages SET body = NULL, author_id = '', author_name = $4,
+                 deleted_at = coalesce(deleted_at, $5)
              WHERE id IN ({mine})"
         )))
         .bind(scope.bind())
@@ -572,6 +591,7 @@ impl Store {
         .rows_affected();
         tx.commit().await?;
         Ok(forgotten)
+        })
     }
 
     /// A known channel by the platform's id for it, optionally written `platform:id`.
@@ -582,54 +602,14 @@ impl Store {
             }
             _ => (None, reference),
         };
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT id, platform, external_id, community_id FROM channels
-             WHERE external_id = ? AND (? IS NULL OR platform = ?) ORDER BY id LIMIT 1",
+             WHERE external_id = $1 AND ($2 IS NULL OR platform = $3) ORDER BY id LIMIT 1",
         )
         .bind(external)
         .bind(platform)
         .bind(platform)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
-}
-
-/// Applies an edit (`Some(text)`) or delete (`None`) to message `id` inside the caller's
-/// transaction.
-pub(super) async fn apply_change(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: i64,
-    body: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    match body {
-        Some(body) => {
-            sqlx::query("UPDATE messages SET body = ?, edited_at = ? WHERE id = ?")
-                .bind(body)
-                .bind(at)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
-            Ok(())
-        }
-        None => forget_text(tx, id, at).await,
-    }
-}
-
-/// Forgets a message's text and drops any pin on it, inside the caller's transaction.
-async fn forget_text(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    id: i64,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query("UPDATE messages SET body = NULL, deleted_at = ? WHERE id = ?")
-        .bind(at)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM pins WHERE message_id = ?")
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

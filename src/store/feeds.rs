@@ -54,12 +54,14 @@ const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, 
 impl Store {
     /// The feed at this address, if followed.
     pub async fn feed_by_url(&self, url: &str) -> Result<Option<Feed>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?"
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = $1"
         )))
         .bind(url)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?,
+        )
     }
 
     /// Follows a feed (or returns the followed one).
@@ -70,31 +72,33 @@ impl Store {
         next_poll: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Feed> {
-        sqlx::query(
-            "INSERT INTO feeds (url, title, next_poll_at, created_at) VALUES (?, ?, ?, ?)
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO feeds (url, title, next_poll_at, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (url) DO UPDATE SET title = coalesce(excluded.title, feeds.title)",
         )
         .bind(url)
         .bind(title)
         .bind(next_poll)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = ?"
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE url = $1"
         )))
         .bind(url)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?,
+        )
     }
 
     /// Sets how often a feed is polled when healthy.
     pub async fn set_feed_interval(&self, feed_id: i64, seconds: i64) -> Result<()> {
-        sqlx::query("UPDATE feeds SET interval_secs = ? WHERE id = ?")
+        on!(&self.pool, pool => sqlx::query("UPDATE feeds SET interval_secs = $1 WHERE id = $2")
             .bind(seconds)
             .bind(feed_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -106,35 +110,36 @@ impl Store {
         open_thread: bool,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let result = sqlx::query(
-            "INSERT INTO feed_subscriptions (feed_id, channel_id, open_thread, created_at) VALUES (?, ?, ?, ?)
+        let result = on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO feed_subscriptions (feed_id, channel_id, open_thread, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT DO NOTHING",
         )
         .bind(feed_id)
         .bind(channel_id)
         .bind(open_thread)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     /// Unsubscribes a channel; a feed nobody follows is forgotten. `false` when the channel
     /// did not follow it.
     pub async fn unsubscribe(&self, url: &str, channel_id: i64) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin().await?;
         // Posts still owed to the channel go with the subscription.
         sqlx::query(
-            "DELETE FROM deliveries WHERE channel_id = ? AND delivered_at IS NULL
+            "DELETE FROM deliveries WHERE channel_id = $1 AND delivered_at IS NULL
              AND entry_id IN (SELECT e.id FROM feed_entries e JOIN feeds f ON f.id = e.feed_id
-                              WHERE f.url = ?)",
+                              WHERE f.url = $2)",
         )
         .bind(channel_id)
         .bind(url)
         .execute(&mut *tx)
         .await?;
         let removed = sqlx::query(
-            "DELETE FROM feed_subscriptions WHERE channel_id = ? AND feed_id = (SELECT id FROM feeds WHERE url = ?)",
+            "DELETE FROM feed_subscriptions WHERE channel_id = $1 AND feed_id = (SELECT id FROM feeds WHERE url = $2)",
         )
         .bind(channel_id)
         .bind(url)
@@ -142,32 +147,37 @@ impl Store {
         .await?
         .rows_affected()
             > 0;
-        sqlx::query("DELETE FROM feeds WHERE url = ? AND NOT EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id)")
+        sqlx::query("DELETE FROM feeds WHERE url = $1 AND NOT EXISTS (SELECT 1 FROM feed_subscriptions s WHERE s.feed_id = feeds.id)")
             .bind(url)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(removed)
+        })
     }
 
     /// The feeds a channel follows.
     pub async fn channel_feeds(&self, channel_id: i64) -> Result<Vec<Feed>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FEED_COLUMNS} FROM feeds WHERE id IN (SELECT feed_id FROM feed_subscriptions WHERE channel_id = ?) ORDER BY url"
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE id IN (SELECT feed_id FROM feed_subscriptions WHERE channel_id = $1) ORDER BY url"
         )))
         .bind(channel_id)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 
     /// Feeds due for a poll.
     pub async fn due_feeds(&self, now: DateTime<Utc>) -> Result<Vec<Feed>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {FEED_COLUMNS} FROM feeds WHERE next_poll_at <= ? ORDER BY next_poll_at"
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {FEED_COLUMNS} FROM feeds WHERE next_poll_at <= $1 ORDER BY next_poll_at"
         )))
         .bind(now)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 
     /// Records a successful poll.
@@ -180,10 +190,10 @@ impl Store {
         next_poll: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET title = coalesce(?, title), etag = coalesce(?, etag),
-                 last_modified = coalesce(?, last_modified), next_poll_at = ?, failures = 0,
-                 last_error = NULL, last_ok_at = ? WHERE id = ?",
+        on!(&self.pool, pool => sqlx::query(
+            "UPDATE feeds SET title = coalesce($1, title), etag = coalesce($2, etag),
+                 last_modified = coalesce($3, last_modified), next_poll_at = $4, failures = 0,
+                 last_error = NULL, last_ok_at = $5 WHERE id = $6",
         )
         .bind(title)
         .bind(etag)
@@ -191,8 +201,8 @@ impl Store {
         .bind(next_poll)
         .bind(now)
         .bind(feed_id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -203,12 +213,12 @@ impl Store {
         error: &str,
         next_poll: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("UPDATE feeds SET failures = failures + 1, last_error = ?, next_poll_at = ? WHERE id = ?")
+        on!(&self.pool, pool => sqlx::query("UPDATE feeds SET failures = failures + 1, last_error = $1, next_poll_at = $2 WHERE id = $3")
             .bind(error)
             .bind(next_poll)
             .bind(feed_id)
-            .execute(&self.pool)
-            .await?;
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -220,19 +230,19 @@ impl Store {
         link: Option<&str>,
         hash: &str,
     ) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM feed_entries WHERE feed_id = ?1 AND (
-                 (?2 IS NOT NULL AND guid = ?2)
-                 OR (?2 IS NULL AND ?3 IS NOT NULL AND link = ?3)
-                 OR (?2 IS NULL AND ?3 IS NULL AND content_hash = ?4))
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT id FROM feed_entries WHERE feed_id = $1 AND (
+                 ($2 IS NOT NULL AND guid = $2)
+                 OR ($2 IS NULL AND $3 IS NOT NULL AND link = $3)
+                 OR ($2 IS NULL AND $3 IS NULL AND content_hash = $4))
              LIMIT 1",
         )
         .bind(feed_id)
         .bind(guid)
         .bind(link)
         .bind(hash)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// Notes an entry as seen; with an article, queues it for every channel that follows the
@@ -246,10 +256,11 @@ impl Store {
         article: Option<ArticleId>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO feed_entries (feed_id, guid, link, content_hash, article_id, seen_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(feed_id)
         .bind(guid)
@@ -262,7 +273,7 @@ impl Store {
         if article.is_some() {
             sqlx::query(
                 "INSERT INTO deliveries (entry_id, channel_id)
-                 SELECT ?, channel_id FROM feed_subscriptions WHERE feed_id = ?",
+                 SELECT $1, channel_id FROM feed_subscriptions WHERE feed_id = $2",
             )
             .bind(id)
             .bind(feed_id)
@@ -271,6 +282,7 @@ impl Store {
         }
         tx.commit().await?;
         Ok(id)
+        })
     }
 
     /// Posts still owed, oldest first.
@@ -279,22 +291,22 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id,
-                    coalesce(s.open_thread, 0) AS open_thread, c.community_id
+                    coalesce(s.open_thread, FALSE) AS open_thread, c.community_id
              FROM deliveries d
              JOIN feed_entries e ON e.id = d.entry_id
              JOIN channels c ON c.id = d.channel_id
              LEFT JOIN feed_subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id
              WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND e.article_id IS NOT NULL
-               AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)
+               AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1)
                AND c.community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
-             ORDER BY d.entry_id, d.channel_id LIMIT ?",
+             ORDER BY d.entry_id, d.channel_id LIMIT $2",
         )
         .bind(now)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// A post could not be sent: tried again at `retry`, or set aside for good when `retry` is
@@ -307,10 +319,10 @@ impl Store {
         now: DateTime<Utc>,
         retry: Option<DateTime<Utc>>,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,
-                 failed_at = CASE WHEN ? IS NULL THEN ? END
-             WHERE entry_id = ? AND channel_id = ?",
+        on!(&self.pool, pool => sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2,
+                 failed_at = CASE WHEN $3 IS NULL THEN $4 END
+             WHERE entry_id = $5 AND channel_id = $6",
         )
         .bind(error)
         .bind(retry)
@@ -318,20 +330,20 @@ impl Store {
         .bind(now)
         .bind(entry_id)
         .bind(channel_id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// How many attempts a post has had.
     pub async fn delivery_attempts(&self, entry_id: i64, channel_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT attempts FROM deliveries WHERE entry_id = ? AND channel_id = ?",
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT attempts FROM deliveries WHERE entry_id = $1 AND channel_id = $2",
         )
         .bind(entry_id)
         .bind(channel_id)
-        .fetch_optional(&self.pool)
-        .await?
+        .fetch_optional(pool)
+        .await)?
         .unwrap_or_default())
     }
 
@@ -345,27 +357,28 @@ impl Store {
         notice: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let feed: Option<i64> = sqlx::query_scalar("SELECT feed_id FROM feed_entries WHERE id = ?")
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin().await?;
+        let feed: Option<i64> = sqlx::query_scalar("SELECT feed_id FROM feed_entries WHERE id = $1")
             .bind(entry_id)
             .fetch_optional(&mut *tx)
             .await?;
         if let Some(feed) = feed {
-            sqlx::query("DELETE FROM feed_subscriptions WHERE feed_id = ? AND channel_id = ?")
+            sqlx::query("DELETE FROM feed_subscriptions WHERE feed_id = $1 AND channel_id = $2")
                 .bind(feed)
                 .bind(channel_id)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "DELETE FROM deliveries WHERE channel_id = ? AND delivered_at IS NULL
-                 AND entry_id IN (SELECT id FROM feed_entries WHERE feed_id = ?)",
+                "DELETE FROM deliveries WHERE channel_id = $1 AND delivered_at IS NULL
+                 AND entry_id IN (SELECT id FROM feed_entries WHERE feed_id = $2)",
             )
             .bind(channel_id)
             .bind(feed)
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query("INSERT INTO channel_notices (channel_id, text, created_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO channel_notices (channel_id, text, created_at) VALUES ($1, $2, $3)")
             .bind(channel_id)
             .bind(notice)
             .bind(now)
@@ -373,42 +386,43 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(())
+        })
     }
 
     /// The notices waiting for a channel's moderators, oldest first; they are shown once.
     pub async fn take_notices(&self, channel_id: i64) -> Result<Vec<String>> {
         Ok(
-            sqlx::query_scalar("DELETE FROM channel_notices WHERE channel_id = ? RETURNING text")
+            on!(&self.pool, pool => sqlx::query_scalar("DELETE FROM channel_notices WHERE channel_id = $1 RETURNING text")
                 .bind(channel_id)
-                .fetch_all(&self.pool)
-                .await?,
+                .fetch_all(pool)
+                .await)?,
         )
     }
 
     /// How many posts of a feed were set aside in a channel after too many failures.
     pub async fn failed_posts(&self, feed_id: i64, channel_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
             "SELECT count(*) FROM deliveries d JOIN feed_entries e ON e.id = d.entry_id
-             WHERE e.feed_id = ? AND d.channel_id = ? AND d.failed_at IS NOT NULL",
+             WHERE e.feed_id = $1 AND d.channel_id = $2 AND d.failed_at IS NOT NULL",
         )
         .bind(feed_id)
         .bind(channel_id)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// Marks a post delivered; called only after the send succeeded (failures go through
     /// [`Store::delivery_failed`]).
     pub async fn delivered(&self, entry_id: i64, channel_id: i64, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET attempts = attempts + 1, delivered_at = ?, last_error = NULL
-             WHERE entry_id = ? AND channel_id = ?",
+        on!(&self.pool, pool => sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, delivered_at = $1, last_error = NULL
+             WHERE entry_id = $2 AND channel_id = $3",
         )
         .bind(at)
         .bind(entry_id)
         .bind(channel_id)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -62,9 +62,10 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<PinOutcome> {
-        let mut tx = self.pool.begin().await?;
+        on!(&self.pool, pool => {
+        let mut tx = pool.begin().await?;
         let deleted: Option<bool> =
-            sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM messages WHERE id = ?")
+            sqlx::query_scalar("SELECT deleted_at IS NOT NULL FROM messages WHERE id = $1")
                 .bind(message_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -72,12 +73,12 @@ impl Store {
             return Ok(PinOutcome::Deleted);
         }
         let existed: bool =
-            sqlx::query_scalar("SELECT count(*) > 0 FROM pins WHERE message_id = ?")
+            sqlx::query_scalar("SELECT count(*) > 0 FROM pins WHERE message_id = $1")
                 .bind(message_id)
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query(
-            "INSERT INTO pins (message_id, pinned_by, note, pinned_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO pins (message_id, pinned_by, note, pinned_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (message_id) DO UPDATE SET note = excluded.note,
                  pinned_by = excluded.pinned_by, pinned_at = excluded.pinned_at",
         )
@@ -93,15 +94,16 @@ impl Store {
         } else {
             PinOutcome::Pinned
         })
+        })
     }
 
     /// Removes a pin; `false` when the message was not pinned.
     pub async fn unpin(&self, message_id: i64) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM pins WHERE message_id = ?")
+        let result = on!(&self.pool, pool => sqlx::query("DELETE FROM pins WHERE message_id = $1")
             .bind(message_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() > 0)
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result > 0)
     }
 
     /// Pins made in `scope`'s channels, newest first: of one article, or of all.
@@ -111,15 +113,17 @@ impl Store {
         article: Option<ArticleId>,
         limit: u32,
     ) -> Result<Vec<Pin>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} AND (?2 IS NULL OR d.article_id = ?2) ORDER BY p.pinned_at DESC, p.id DESC LIMIT ?3",
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} AND ($2 IS NULL OR d.article_id = $2) ORDER BY p.pinned_at DESC, p.id DESC LIMIT $3",
             pin_select()
         )))
         .bind(scope.bind())
         .bind(article.map(|a| a.0))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 }
 
@@ -132,15 +136,17 @@ impl Store {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Pin>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} AND p.pinned_at > ?2 AND p.pinned_at <= ?3 ORDER BY p.pinned_at, p.id LIMIT ?4",
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} AND p.pinned_at > $2 AND p.pinned_at <= $3 ORDER BY p.pinned_at, p.id LIMIT $4",
             pin_select()
         )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?,
+        )
     }
 }

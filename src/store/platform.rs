@@ -34,53 +34,51 @@ impl Store {
     /// A saved value, if any.
     pub async fn state(&self, platform: &str, key: &str) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM platform_state WHERE platform = ? AND key = ?")
+            on!(&self.pool, pool => sqlx::query_scalar("SELECT value FROM platform_state WHERE platform = $1 AND key = $2")
                 .bind(platform)
                 .bind(key)
-                .fetch_optional(&self.pool)
-                .await?,
+                .fetch_optional(pool)
+                .await)?,
         )
     }
 
     /// Saves a value.
     pub async fn set_state(&self, platform: &str, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO platform_state (platform, key, value) VALUES (?, ?, ?)
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO platform_state (platform, key, value) VALUES ($1, $2, $3)
              ON CONFLICT (platform, key) DO UPDATE SET value = excluded.value",
         )
         .bind(platform)
         .bind(key)
         .bind(value)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Whether this event was handled already.
     pub async fn was_handled(&self, platform: &str, event_id: &str) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT count(*) > 0 FROM handled_events WHERE platform = ? AND event_id = ?",
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT count(*) > 0 FROM handled_events WHERE platform = $1 AND event_id = $2",
         )
         .bind(platform)
         .bind(event_id)
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(pool)
+        .await)?)
     }
 
     /// Forgets handled event ids older than `before` (an event that old is not delivered again),
     /// and failures as old.
     pub async fn prune_handled(&self, before: DateTime<Utc>) -> Result<u64> {
         Ok(
-            sqlx::query("DELETE FROM handled_events WHERE handled_at < ?")
+            on!(&self.pool, pool => sqlx::query("DELETE FROM handled_events WHERE handled_at < $1")
                 .bind(before)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                + sqlx::query("DELETE FROM failed_events WHERE failed_at < ?")
+                .execute(pool)
+                .await.map(|r| r.rows_affected()))?
+                + on!(&self.pool, pool => sqlx::query("DELETE FROM failed_events WHERE failed_at < $1")
                     .bind(before)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected(),
+                    .execute(pool)
+                    .await.map(|r| r.rows_affected()))?,
         )
     }
 
@@ -91,15 +89,15 @@ impl Store {
         event_id: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO handled_events (platform, event_id, handled_at) VALUES (?, ?, ?)
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO handled_events (platform, event_id, handled_at) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
         )
         .bind(platform)
         .bind(event_id)
         .bind(at)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -113,64 +111,67 @@ impl Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO failed_events (platform, event_id, community_id, reason, failed_at)
-             VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (platform, event_id) DO UPDATE SET
-                 reason = excluded.reason, failed_at = excluded.failed_at",
-        )
-        .bind(platform)
-        .bind(event_id)
-        .bind(community_id)
-        .bind(reason)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO handled_events (platform, event_id, handled_at) VALUES (?, ?, ?)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(platform)
-        .bind(event_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM waiting_events WHERE platform = ? AND event_id = ?")
+        on!(&self.pool, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO failed_events (platform, event_id, community_id, reason, failed_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (platform, event_id) DO UPDATE SET
+                     reason = excluded.reason, failed_at = excluded.failed_at",
+            )
             .bind(platform)
             .bind(event_id)
+            .bind(community_id)
+            .bind(reason)
+            .bind(at)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+            sqlx::query(
+                "INSERT INTO handled_events (platform, event_id, handled_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(platform)
+            .bind(event_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM waiting_events WHERE platform = $1 AND event_id = $2")
+                .bind(platform)
+                .bind(event_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        }
+        .await)?;
         Ok(())
     }
 
     /// The events of a community given up on since `since`.
     pub async fn failures(&self, community_id: i64, since: DateTime<Utc>) -> Result<Failures> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM failed_events WHERE community_id = ? AND failed_at >= ?",
+        let count: i64 = on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT count(*) FROM failed_events WHERE community_id = $1 AND failed_at >= $2",
         )
         .bind(community_id)
         .bind(since)
-        .fetch_one(&self.pool)
-        .await?;
-        let latest = sqlx::query_as(
-            "SELECT reason, failed_at FROM failed_events WHERE community_id = ? AND failed_at >= ?
+        .fetch_one(pool)
+        .await)?;
+        let latest = on!(&self.pool, pool => sqlx::query_as(
+            "SELECT reason, failed_at FROM failed_events WHERE community_id = $1 AND failed_at >= $2
              ORDER BY failed_at DESC LIMIT 1",
         )
         .bind(community_id)
         .bind(since)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(Failures { count, latest })
     }
 
     /// Keeps an encrypted event until its key arrives. Seen again (a sync replayed after a
     /// restart), it keeps its first sighting, so the wait is not restarted.
     pub async fn wait_for_key(&self, platform: &str, event: &WaitingEvent) -> Result<()> {
-        sqlx::query(
+        on!(&self.pool, pool => sqlx::query(
             "INSERT INTO waiting_events (platform, event_id, room, session_id, raw, first_seen)
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(platform)
         .bind(&event.event_id)
@@ -178,8 +179,8 @@ impl Store {
         .bind(&event.session_id)
         .bind(&event.raw)
         .bind(event.first_seen)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await.map(drop))?;
         Ok(())
     }
 
@@ -189,23 +190,25 @@ impl Store {
         platform: &str,
         session: Option<&str>,
     ) -> Result<Vec<WaitingEvent>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT event_id, room, session_id, raw, first_seen FROM waiting_events
-             WHERE platform = ? AND (?2 IS NULL OR session_id = ?2) ORDER BY first_seen",
+             WHERE platform = $1 AND ($2 IS NULL OR session_id = $2) ORDER BY first_seen",
         )
         .bind(platform)
         .bind(session)
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// An encrypted event no longer waits (it was decrypted and handed on).
     pub async fn stop_waiting(&self, platform: &str, event_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM waiting_events WHERE platform = ? AND event_id = ?")
-            .bind(platform)
-            .bind(event_id)
-            .execute(&self.pool)
-            .await?;
+        on!(&self.pool, pool => sqlx::query(
+            "DELETE FROM waiting_events WHERE platform = $1 AND event_id = $2",
+        )
+        .bind(platform)
+        .bind(event_id)
+        .execute(pool)
+        .await.map(drop))?;
         Ok(())
     }
 }

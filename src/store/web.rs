@@ -30,9 +30,9 @@ impl Store {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
+        on!(&self.pool, pool => sqlx::query(
             "INSERT INTO web_publications (community_id, token, published_by, published_at)
-             VALUES (?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (community_id) DO UPDATE SET token = excluded.token,
                  published_by = excluded.published_by, published_at = excluded.published_at",
         )
@@ -40,40 +40,46 @@ impl Store {
         .bind(token)
         .bind(by)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 
     /// Takes a community's pages down; `false` when it was not published.
     pub async fn unpublish(&self, community_id: i64) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM web_publications WHERE community_id = ?")
-            .bind(community_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() > 0)
+        let deleted = on!(&self.pool, pool => sqlx::query(
+            "DELETE FROM web_publications WHERE community_id = $1",
+        )
+        .bind(community_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(deleted > 0)
     }
 
     /// The token a community is published under, if it is.
     pub async fn publication(&self, community_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT token FROM web_publications WHERE community_id = ?")
-                .bind(community_id)
-                .fetch_optional(&self.pool)
-                .await?,
+            on!(&self.pool, pool => sqlx::query_scalar(
+                "SELECT token FROM web_publications WHERE community_id = $1",
+            )
+            .bind(community_id)
+            .fetch_optional(pool)
+            .await)?,
         )
     }
 
     /// The community published under `token`, unless the bot has left it.
     pub async fn published(&self, token: &str) -> Result<Option<Community>> {
-        Ok(sqlx::query_as(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT co.id, co.platform, co.external_id, co.name FROM web_publications w
              JOIN communities co ON co.id = w.community_id
-             WHERE w.token = ? AND co.left_at IS NULL",
+             WHERE w.token = $1 AND co.left_at IS NULL",
         )
         .bind(token)
-        .fetch_optional(&self.pool)
-        .await?)
+        .fetch_optional(pool)
+        .await)?)
     }
 
     /// One page of what `scope` may read, newest first: `limit` articles after skipping
@@ -84,16 +90,18 @@ impl Store {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<StoredArticle>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a WHERE {}
-             ORDER BY a.id DESC LIMIT ?2 OFFSET ?3",
+             ORDER BY a.id DESC LIMIT $2 OFFSET $3",
             visible(1)
-        )))
-        .bind(scope.bind())
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.pool)
-        .await?;
+        );
+        let rows: Vec<super::articles::ArticleRow> =
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(scope.bind())
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(pool)
+            .await)?;
         rows.into_iter()
             .map(super::articles::stored_article)
             .collect()
@@ -101,29 +109,33 @@ impl Store {
 
     /// Keeps what a posted digest said, for the archive.
     pub async fn keep_digest(&self, channel_id: i64, day: NaiveDate, content: &str) -> Result<()> {
-        sqlx::query("UPDATE digest_runs SET content = ? WHERE channel_id = ? AND local_date = ?")
-            .bind(content)
-            .bind(channel_id)
-            .bind(day.to_string())
-            .execute(&self.pool)
-            .await?;
+        on!(&self.pool, pool => sqlx::query(
+            "UPDATE digest_runs SET content = $1 WHERE channel_id = $2 AND local_date = $3",
+        )
+        .bind(content)
+        .bind(channel_id)
+        .bind(day.to_string())
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 
     /// The digests posted in `scope`'s channels that were kept, newest first.
     pub async fn posted_digests(&self, scope: Scope, limit: u32) -> Result<Vec<PostedDigest>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT r.channel_id, c.platform || ':' || coalesce(c.name, c.external_id) AS channel,
                     r.local_date AS day, r.posted_at
              FROM digest_runs r JOIN channels c ON c.id = r.channel_id
              WHERE r.status = 'posted' AND r.content IS NOT NULL AND {}
-             ORDER BY r.local_date DESC, r.channel_id LIMIT ?2",
+             ORDER BY r.local_date DESC, r.channel_id LIMIT $2",
             within(1)
-        )))
+        );
+        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(scope.bind())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await)?)
     }
 
     /// A kept digest of one of `scope`'s channels for a local day.
@@ -133,20 +145,21 @@ impl Store {
         channel_id: i64,
         day: NaiveDate,
     ) -> Result<Option<(PostedDigest, String)>> {
+        let sql = format!(
+            "SELECT r.channel_id, c.platform || ':' || coalesce(c.name, c.external_id),
+                    r.local_date, r.posted_at, r.content
+             FROM digest_runs r JOIN channels c ON c.id = r.channel_id
+             WHERE r.channel_id = $2 AND r.local_date = $3 AND r.status = 'posted'
+               AND r.content IS NOT NULL AND {}",
+            within(1)
+        );
         let row: Option<(i64, String, String, DateTime<Utc>, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT r.channel_id, c.platform || ':' || coalesce(c.name, c.external_id),
-                        r.local_date, r.posted_at, r.content
-                 FROM digest_runs r JOIN channels c ON c.id = r.channel_id
-                 WHERE r.channel_id = ?2 AND r.local_date = ?3 AND r.status = 'posted'
-                   AND r.content IS NOT NULL AND {}",
-                within(1)
-            )))
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
             .bind(channel_id)
             .bind(day.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+            .fetch_optional(pool)
+            .await)?;
         Ok(row.map(|(channel_id, channel, day, posted_at, content)| {
             (
                 PostedDigest {

@@ -68,6 +68,7 @@ impl Readingroom {
     }
 
     /// Runs to the end; standard output and error are kept.
+    #[allow(dead_code, reason = "not every test binary runs it to the end")]
     pub fn output(mut self) -> Output {
         let input = self.stdin.take();
         self.command
@@ -95,6 +96,7 @@ impl Readingroom {
 
     /// Runs to the end and returns standard output; panics with standard error if the binary
     /// failed.
+    #[allow(dead_code, reason = "not every test binary runs it to the end")]
     pub fn stdout(self) -> String {
         let output = self.output();
         assert!(
@@ -132,6 +134,22 @@ impl Running {
     /// Its standard input (once).
     pub fn stdin(&mut self) -> ChildStdin {
         self.child.stdin.take().expect("standard input, taken once")
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills it at once (SIGKILL on Unix) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits for it to exit by itself; whether it succeeded.
+    pub fn wait(&mut self) -> bool {
+        self.child.wait().map(|s| s.success()).unwrap_or(false)
     }
 
     /// Its standard output (once).

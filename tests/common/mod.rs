@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -280,7 +280,35 @@ pub async fn run(
         let _ = shutdown.wait_for(|stop| *stop).await;
         shards.shutdown_all().await;
     });
-    let outcome = client.start().await.context("the Discord gateway");
+    let outcome = match core.config.shards {
+        None => client.start().await,
+        Some(shards) => {
+            let total = match shards.total {
+                Some(total) => total,
+                None => {
+                    client
+                        .http
+                        .get_bot_gateway()
+                        .await
+                        .context("asking Discord for the recommended shard count")?
+                        .shards
+                }
+            };
+            if shards.last >= total {
+                anyhow::bail!(
+                    "DISCORD_SHARDS ends at shard {}, but the bot has {total} shards (numbered from 0)",
+                    shards.last
+                );
+            }
+            tracing::info!(first = shards.first, last = shards.last, total, "starting Discord shards");
+            // serenity's range is inclusive at both ends (`4..7` starts shards 4 to 7).
+            #[allow(clippy::range_plus_one, clippy::reversed_empty_ranges)]
+            client
+                .start_shard_range(shards.first..shards.last, total)
+                .await
+        }
+    }
+    .context("the Discord gateway");
     stopper.abort();
     if let Some(endpoint) = endpoint {
         endpoint.abort();

@@ -1,0 +1,108 @@
+//! What only PostgreSQL does: connecting (the database must exist), its write locks
+//! (advisory locks standing in for SQLite's single writer), full-text search with `tsvector`.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::articles::{SEARCH_CANDIDATES, SearchHit, Terms};
+use super::communities::visible;
+use super::{Lock, Result, Scope};
+
+/// Connects to the database at a `postgres://` URL and brings its tables up to date. Several
+/// processes may do this at once: sqlx takes an advisory lock around the migrations.
+pub(super) async fn open(url: &str) -> Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Some(Duration::from_secs(600)))
+        .connect(url)
+        .await?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
+/// The advisory lock key of each [`Lock`] (any numbers; they only have to differ).
+fn key(lock: Lock) -> i64 {
+    match lock {
+        Lock::Record | Lock::Change => 0x5252_0001,
+        Lock::Channels => 0x5252_0002,
+    }
+}
+
+/// A transaction holding the lock `lock` names until it ends. Recording takes the messages'
+/// lock shared (recorders in every process run side by side), a change to a message not yet
+/// recorded takes it exclusive: so, as with SQLite's one writer, a change racing its message's
+/// creation either sees the recorded row or is seen by the recorder.
+pub(super) async fn begin_write(
+    pool: &PgPool,
+    lock: Lock,
+) -> sqlx::Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    let statement = match lock {
+        Lock::Record => "SELECT pg_advisory_xact_lock_shared($1)",
+        Lock::Change | Lock::Channels => "SELECT pg_advisory_xact_lock($1)",
+    };
+    sqlx::query(statement)
+        .bind(key(lock))
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// PostgreSQL checks its own pages and write-ahead log; what is left to look at is whether an
+/// index was left unusable (a failed concurrent build). `true` when the server answers and
+/// none is.
+pub(super) async fn integrity_check(pool: &PgPool) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) = 0 FROM pg_index WHERE NOT indisvalid")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// The `tsquery` text for `terms`: each word single-quoted (words hold letters and digits
+/// only, so nothing a user types is query syntax), joined by `&` or `|`, the last a prefix.
+fn ts_query(terms: &Terms) -> String {
+    let quoted: Vec<String> = terms.words.iter().map(|w| format!("'{w}'")).collect();
+    let mut query = quoted.join(if terms.any { " | " } else { " & " });
+    if terms.prefix {
+        query.push_str(":*");
+    }
+    query
+}
+
+/// Ranks the matches (`ts_rank` with the title weighted ten times the body) among the newest
+/// [`SEARCH_CANDIDATES`] (found through the GIN index on `articles.tsv`), and makes snippets
+/// for the returned rows only.
+pub(super) async fn search(
+    pool: &PgPool,
+    scope: Scope,
+    terms: &Terms,
+    limit: u32,
+) -> Result<Vec<SearchHit>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH q AS (SELECT to_tsquery('english', $1) AS q),
+         recent AS MATERIALIZED (
+             SELECT a.id, ts_rank('{{0, 0, 0.1, 1}}', a.tsv, q.q) AS score
+             FROM articles a, q
+             WHERE a.tsv @@ q.q AND {}
+             ORDER BY a.id DESC LIMIT $3
+         ),
+         top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score DESC LIMIT $2)
+         SELECT a.id, a.title,
+                ts_headline('english', a.body, q.q,
+                    'StartSel=\"\", StopSel=\"\", MaxWords=16, MinWords=8, MaxFragments=1, FragmentDelimiter=…')
+                    AS snippet
+         FROM top JOIN articles a ON a.id = top.id, q
+         ORDER BY top.score DESC, a.id DESC",
+        visible(4)
+    )))
+    .bind(ts_query(terms))
+    .bind(i64::from(limit))
+    .bind(i64::from(SEARCH_CANDIDATES))
+    .bind(scope.bind())
+    .fetch_all(pool)
+    .await?)
+}

@@ -1,0 +1,1066 @@
+//! The store's behaviour, one set of tests run on both backends: a SQLite file, and a database
+//! of its own in this binary's PostgreSQL cluster (`common::postgres`). Each `backends!` entry
+//! is a module with a `sqlite` and a `postgres` test running the same scenario.
+#![allow(clippy::unwrap_used)] // tests state their expectations by panicking
+
+mod common;
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use readingroom::store::{
+    ArticleId, Backend, Ingested, NewMessage, PinOutcome, RunStatus, Scope, Store,
+};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+/// A fresh store of `backend`, and what keeps it alive.
+async fn open(backend: Backend) -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let location = match backend {
+        Backend::Sqlite => dir.path().join("rr.db").to_str().unwrap().to_owned(),
+        Backend::Postgres => common::postgres::cluster().database().await,
+    };
+    let store = Store::open(&location).await.unwrap();
+    assert_eq!(store.backend(), backend);
+    (store, dir)
+}
+
+macro_rules! backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let (store, _dir) = open(Backend::Sqlite).await;
+                super::$name(store).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let (store, _dir) = open(Backend::Postgres).await;
+                super::$name(store).await;
+            }
+        }
+    )*};
+}
+
+backends!(
+    articles_are_stored_once_and_read_in_scope,
+    search_ranks_titles_first_and_treats_syntax_as_words,
+    messages_are_recorded_once_with_changes_that_overtook_them,
+    pins_follow_their_messages,
+    digest_runs_and_what_a_digest_is_made_of,
+    feeds_entries_and_deliveries,
+    communities_leave_come_back_and_purge,
+    platform_bookkeeping,
+    claims_go_to_one_holder_until_they_expire,
+);
+
+fn article(title: &str, body: &str) -> readingroom::article::Article {
+    readingroom::article::parse(&format!("{title}\n\n{body}")).unwrap()
+}
+
+async fn articles_are_stored_once_and_read_in_scope(store: Store) {
+    let now = t0();
+    let a = article(
+        "Quiet rooms",
+        "Readers return to the quiet reading room. \"We missed it,\" said Ada Brink, a librarian.",
+    );
+    let first = store
+        .insert_article(
+            &a,
+            Some("https://a.example/x"),
+            Some("https://a.example/x"),
+            now,
+        )
+        .await
+        .unwrap();
+    let Ingested::New(id) = first else {
+        panic!("{first:?}")
+    };
+    // The same canonical address, then the same content under another address.
+    assert_eq!(
+        store
+            .insert_article(&a, None, Some("https://a.example/x"), now)
+            .await
+            .unwrap(),
+        Ingested::Existing(id)
+    );
+    assert_eq!(
+        store
+            .insert_article(&a, None, Some("https://b.example/y"), now)
+            .await
+            .unwrap(),
+        Ingested::Existing(id)
+    );
+    assert_eq!(store.article_count().await.unwrap(), 1);
+    let stored = store.article(id).await.unwrap().unwrap();
+    assert_eq!(stored.article.title, "Quiet rooms");
+    assert_eq!(stored.created_at, now);
+    assert_eq!(stored.origin.as_deref(), Some("https://a.example/x"));
+
+    let one = store
+        .community("discord", "g1", Some("one"), now)
+        .await
+        .unwrap();
+    let two = store.community("discord", "g2", None, now).await.unwrap();
+    assert_ne!(one.id, two.id);
+    assert_eq!(
+        store.community("discord", "g1", None, now).await.unwrap(),
+        one
+    );
+    // Nobody's shelf yet and not in the library: only the operator sees it.
+    assert!(
+        store
+            .article_in(Scope::Community(one.id), id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .article_in(Scope::Operator, id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.shelve(one.id, id, Some("ana"), now).await.unwrap();
+    assert!(
+        store
+            .is_visible(Scope::Community(one.id), id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .is_visible(Scope::Community(two.id), id)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .latest_article(Scope::Community(one.id))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert!(
+        store
+            .latest_article(Scope::Community(two.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    store.add_to_library(id).await.unwrap();
+    assert!(
+        store
+            .is_visible(Scope::Community(two.id), id)
+            .await
+            .unwrap()
+    );
+
+    let quote = store
+        .pick_quote(Scope::Community(two.id), None, 7)
+        .await
+        .unwrap()
+        .expect("a quotation");
+    assert_eq!(quote.article_id, id);
+    assert!(quote.text.contains("We missed it"), "{quote:?}");
+    assert_eq!(
+        store
+            .pick_quote(Scope::Community(two.id), Some(id), 3)
+            .await
+            .unwrap(),
+        Some(quote)
+    );
+}
+
+async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
+    let now = t0();
+    let body_only = store
+        .insert_article(
+            &article(
+                "A walk",
+                "The gardens of the city were quiet. Nobody spoke of bridges.",
+            ),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let in_title = store
+        .insert_article(
+            &article(
+                "Gardens at dusk",
+                "An evening among the flowers, and the long shadows.",
+            ),
+            None,
+            None,
+            now + Duration::seconds(1),
+        )
+        .await
+        .unwrap()
+        .id();
+    let other = store
+        .insert_article(
+            &article(
+                "Bridges",
+                "Steel and stone across the river, built to last.",
+            ),
+            None,
+            None,
+            now + Duration::seconds(2),
+        )
+        .await
+        .unwrap()
+        .id();
+    for id in [body_only, in_title, other] {
+        store.add_to_library(id).await.unwrap();
+    }
+    let scope = Scope::Operator;
+    let hits = store.search(scope, "gardens", 10).await.unwrap();
+    let ids: Vec<ArticleId> = hits.iter().map(|h| h.id).collect();
+    assert_eq!(ids, vec![in_title, body_only], "title first: {hits:?}");
+    assert!(
+        hits[1].snippet.to_lowercase().contains("garden"),
+        "{hits:?}"
+    );
+    // Stemming: the singular finds the plural.
+    assert_eq!(store.search(scope, "garden", 10).await.unwrap().len(), 2);
+    // Every word must match; with no article holding them all, any word will do.
+    let both = store.search(scope, "gardens bridges", 10).await.unwrap();
+    assert_eq!(
+        both.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![body_only]
+    );
+    let either = store.search(scope, "flowers steel", 10).await.unwrap();
+    let found: HashSet<ArticleId> = either.iter().map(|h| h.id).collect();
+    assert_eq!(found, HashSet::from([in_title, other]));
+    // Query syntax of either backend is only words.
+    for hostile in [
+        "\"gardens",
+        "gardens*",
+        "NEAR(gardens bridges)",
+        "gardens OR -bridges",
+        "gardens & !bridges | 'x':*",
+        "title:gardens",
+        "gardens) OR (1=1",
+    ] {
+        let hits = store.search(scope, hostile, 10).await.unwrap();
+        assert!(
+            hits.iter().any(|h| h.id == in_title || h.id == body_only),
+            "{hostile}: {hits:?}"
+        );
+    }
+    assert!(store.search(scope, "!!! ***", 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .search(scope, "zeppelin", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Autocomplete: the last word is a prefix; nothing typed lists the newest.
+    let typed = store.complete_titles(scope, "brid", 10).await.unwrap();
+    assert_eq!(typed.first().map(|h| h.id), Some(other), "{typed:?}");
+    let latest = store.complete_titles(scope, "", 2).await.unwrap();
+    assert_eq!(
+        latest.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![other, in_title]
+    );
+    // A community sees only its shelf and the library.
+    let community = store.community("matrix", "!r:x", None, now).await.unwrap();
+    let private = store
+        .insert_article(
+            &article("Private gardens", "Walled gardens of one house."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let seen = store
+        .search(Scope::Community(community.id), "walled", 10)
+        .await
+        .unwrap();
+    assert!(seen.is_empty(), "{seen:?}");
+    store
+        .shelve(community.id, private, None, now)
+        .await
+        .unwrap();
+    let seen = store
+        .search(Scope::Community(community.id), "walled", 10)
+        .await
+        .unwrap();
+    assert_eq!(seen.iter().map(|h| h.id).collect::<Vec<_>>(), vec![private]);
+}
+
+fn message(id: &str, author: &str, body: &str, at: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        platform: "discord".into(),
+        platform_id: id.into(),
+        author_id: format!("id-{author}"),
+        author_name: author.into(),
+        body: body.into(),
+        reply_to: None,
+        created_at: at,
+    }
+}
+
+async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store) {
+    let now = t0();
+    let id = store
+        .insert_article(
+            &article("Talk", "Something to talk about, at length."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let channel = common::channel(&store, "discord", "c1", Some("books"), now).await;
+    let scope = Scope::Community(channel.community_id.unwrap());
+    let (discussion, opened) = store.open_discussion(id, channel.id, now).await.unwrap();
+    assert!(opened);
+    assert!(!store.open_discussion(id, channel.id, now).await.unwrap().1);
+    store.set_thread(discussion.id, Some("t1")).await.unwrap();
+    assert_eq!(
+        store
+            .discussion_by_thread("discord", "t1", Some("c1"))
+            .await
+            .unwrap()
+            .map(|d| d.id),
+        Some(discussion.id)
+    );
+    assert!(
+        store
+            .discussion_by_thread("discord", "t1", Some("elsewhere"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .discussion_in(id, channel.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .thread_ref
+            .as_deref(),
+        Some("t1")
+    );
+
+    // Many at once (one group commit), each redelivered: stored once, same id back.
+    let mut tasks = Vec::new();
+    for n in 0..200 {
+        for _ in 0..2 {
+            let store = store.clone();
+            let m = message(
+                &format!("m{n}"),
+                &format!("u{}", n % 7),
+                &format!("text {n}"),
+                now + Duration::seconds(n),
+            );
+            tasks.push(tokio::spawn(async move {
+                (n, store.record_message(discussion.id, &m).await.unwrap())
+            }));
+        }
+    }
+    let mut ids = std::collections::HashMap::new();
+    for task in tasks {
+        let (n, row) = task.await.unwrap();
+        assert_eq!(*ids.entry(n).or_insert(row), row, "message {n} got two ids");
+    }
+    assert_eq!(
+        store
+            .discussion_messages(discussion.id)
+            .await
+            .unwrap()
+            .len(),
+        200
+    );
+    let stats = store.discussion_stats(scope, id).await.unwrap();
+    assert_eq!((stats.messages, stats.participants), (200, 7));
+
+    // An edit and a delete that arrive before their messages wait, then apply; a delete wins.
+    assert!(
+        !store
+            .defer_change("discord", "late", Some("edited"), now)
+            .await
+            .unwrap()
+    );
+    let late = store
+        .record_message(discussion.id, &message("late", "ana", "first", now))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .message(scope, late)
+            .await
+            .unwrap()
+            .unwrap()
+            .body
+            .as_deref(),
+        Some("edited")
+    );
+    assert!(
+        !store
+            .defer_change("discord", "gone", None, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .defer_change("discord", "gone", Some("too late"), now)
+            .await
+            .unwrap()
+    );
+    let gone = store
+        .record_message(discussion.id, &message("gone", "ana", "x", now))
+        .await
+        .unwrap();
+    let gone = store.message(scope, gone).await.unwrap().unwrap();
+    assert_eq!((gone.body, gone.deleted_at.is_some()), (None, true));
+
+    // Edits and deletes of recorded messages.
+    assert!(
+        store
+            .edit_message("discord", "m1", "changed", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .defer_change("discord", "m2", Some("changed too"), now)
+            .await
+            .unwrap()
+    );
+    let m2 = store
+        .message_by_platform_id(scope, "discord", "m2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m2.body.as_deref(), Some("changed too"));
+    store.record_edit("discord", "edit-1", m2.id).await.unwrap();
+    assert_eq!(
+        store
+            .message_by_edit(scope, "discord", "edit-1")
+            .await
+            .unwrap()
+            .map(|m| m.id),
+        Some(m2.id)
+    );
+    assert!(store.delete_message("discord", "m1", now).await.unwrap());
+    assert!(!store.delete_message("discord", "m1", now).await.unwrap());
+    assert!(
+        !store
+            .edit_message("discord", "m1", "back", now)
+            .await
+            .unwrap()
+    );
+    // Another community sees none of it.
+    let other = store.community("discord", "g9", None, now).await.unwrap();
+    assert!(
+        store
+            .message(Scope::Community(other.id), m2.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let labelled = store.article_messages(scope, id).await.unwrap();
+    assert_eq!(labelled.len(), 202);
+    assert!(labelled.iter().all(|(_, label)| label == "discord:books"));
+    let forgotten = store
+        .forget_author(scope, "discord", "id-u3", now)
+        .await
+        .unwrap();
+    assert!(forgotten > 0);
+    assert_eq!(
+        store
+            .discussion_stats(scope, id)
+            .await
+            .unwrap()
+            .participants,
+        7
+    );
+    assert_eq!(
+        store
+            .find_channel("discord:c1")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(channel.id)
+    );
+    assert_eq!(
+        store.find_channel("c1").await.unwrap().map(|c| c.id),
+        Some(channel.id)
+    );
+    assert!(store.find_channel("matrix:c1").await.unwrap().is_none());
+    assert!(store.integrity_check().await.unwrap());
+}
+
+async fn pins_follow_their_messages(store: Store) {
+    let now = t0();
+    let id = store
+        .insert_article(
+            &article("Pinned", "Worth pinning, this one is."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let channel = common::channel(&store, "matrix", "!p:x", None, now).await;
+    let scope = Scope::Community(channel.community_id.unwrap());
+    let (discussion, _) = store.open_discussion(id, channel.id, now).await.unwrap();
+    let m = store
+        .record_message(discussion.id, &message("p1", "ana", "a fine take", now))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.pin(m, "mod", Some("best"), now).await.unwrap(),
+        PinOutcome::Pinned
+    );
+    assert_eq!(
+        store
+            .pin(m, "mod", Some("better"), now + Duration::minutes(1))
+            .await
+            .unwrap(),
+        PinOutcome::Updated
+    );
+    let pins = store.pins(scope, Some(id), 10).await.unwrap();
+    assert_eq!(pins.len(), 1);
+    assert_eq!(pins[0].note.as_deref(), Some("better"));
+    assert_eq!(
+        store
+            .pins_between(scope, now, now + Duration::minutes(2), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .pins_between(
+                scope,
+                now + Duration::minutes(1),
+                now + Duration::minutes(2),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.unpin(m).await.unwrap());
+    assert!(!store.unpin(m).await.unwrap());
+    store.pin(m, "mod", None, now).await.unwrap();
+    assert_eq!(store.pins(scope, None, 10).await.unwrap().len(), 1);
+    // Deleting the message drops its pin, and a deleted message cannot be pinned.
+    assert!(store.delete_message("discord", "p1", now).await.unwrap());
+    assert!(store.pins(scope, None, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.pin(m, "mod", None, now).await.unwrap(),
+        PinOutcome::Deleted
+    );
+}
+
+async fn digest_runs_and_what_a_digest_is_made_of(store: Store) {
+    let now = t0();
+    let channel = common::channel(&store, "discord", "d1", None, now).await;
+    let scope = Scope::Community(channel.community_id.unwrap());
+    store
+        .set_digest(channel.id, Some(("09:00", "Europe/Paris")), now)
+        .await
+        .unwrap();
+    let schedule = store.digest_schedule(channel.id).await.unwrap().unwrap();
+    assert_eq!(
+        (schedule.digest_at.as_str(), schedule.timezone.as_str()),
+        ("09:00", "Europe/Paris")
+    );
+    assert_eq!(schedule.digest_set_at, now);
+    assert_eq!(store.digest_schedules().await.unwrap(), vec![schedule]);
+    assert_eq!(
+        store.channel_timezone(channel.id).await.unwrap().as_deref(),
+        Some("Europe/Paris")
+    );
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    assert_eq!(store.digest_run(channel.id, day).await.unwrap(), None);
+    store
+        .record_digest_run(channel.id, day, RunStatus::Failed, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.digest_run(channel.id, day).await.unwrap(),
+        Some(RunStatus::Failed)
+    );
+    store
+        .record_digest_run(
+            channel.id,
+            day,
+            RunStatus::Posted,
+            now + Duration::minutes(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.digest_run(channel.id, day).await.unwrap(),
+        Some(RunStatus::Posted)
+    );
+    assert_eq!(
+        store.last_digest(channel.id).await.unwrap(),
+        Some(now + Duration::minutes(5))
+    );
+    assert_eq!(store.digests_posted().await.unwrap(), 1);
+
+    let id = store
+        .insert_article(
+            &article(
+                "Digest me",
+                "A thing happened. \"It did,\" said Bo Li, a witness.",
+            ),
+            None,
+            None,
+            now + Duration::hours(1),
+        )
+        .await
+        .unwrap()
+        .id();
+    store
+        .shelve(
+            channel.community_id.unwrap(),
+            id,
+            None,
+            now + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    let (discussion, _) = store.open_discussion(id, channel.id, now).await.unwrap();
+    for n in 0..3 {
+        store
+            .record_message(
+                discussion.id,
+                &message(
+                    &format!("dm{n}"),
+                    &format!("u{n}"),
+                    "hm",
+                    now + Duration::hours(2),
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    let (since, until) = (now, now + Duration::days(1));
+    let new = store
+        .articles_between(scope, since, until, 10)
+        .await
+        .unwrap();
+    assert_eq!(new.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
+    assert!(
+        store
+            .articles_between(scope, until, until + Duration::days(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let lively = store.liveliest(scope, since, until, 5).await.unwrap();
+    assert_eq!(lively.len(), 1);
+    assert_eq!(
+        (
+            lively[0].article_id,
+            lively[0].messages,
+            lively[0].participants
+        ),
+        (id, 3, 3)
+    );
+    let quote = store
+        .quote_between(scope, since, until, 11)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(quote.speaker.as_deref(), Some("Bo Li"));
+    store.set_digest(channel.id, None, now).await.unwrap();
+    assert!(store.digest_schedules().await.unwrap().is_empty());
+    let totals = store.totals(scope).await.unwrap();
+    assert_eq!(
+        (totals.articles, totals.messages, totals.digests_posted),
+        (1, 3, 1)
+    );
+}
+
+async fn feeds_entries_and_deliveries(store: Store) {
+    let now = t0();
+    let channel = common::channel(&store, "discord", "f1", None, now).await;
+    let community = channel.community_id.unwrap();
+    let feed = store
+        .add_feed("https://f.example/rss", None, now, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .add_feed("https://f.example/rss", Some("F"), now, now)
+            .await
+            .unwrap()
+            .id,
+        feed.id
+    );
+    assert!(
+        store
+            .subscribe(feed.id, channel.id, true, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .subscribe(feed.id, channel.id, true, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.feeds_followed(community).await.unwrap(), 1);
+    store.set_feed_interval(feed.id, 600).await.unwrap();
+    let due = store.due_feeds(now).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].interval_secs, due[0].title.as_deref()),
+        (600, Some("F"))
+    );
+    store
+        .feed_failed(feed.id, "timed out", now + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(store.due_feeds(now).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .feed_by_url("https://f.example/rss")
+            .await
+            .unwrap()
+            .unwrap()
+            .failures,
+        1
+    );
+    store
+        .feed_polled(
+            feed.id,
+            None,
+            Some("etag-1"),
+            None,
+            now + Duration::minutes(10),
+            now,
+        )
+        .await
+        .unwrap();
+    let polled = store.channel_feeds(channel.id).await.unwrap();
+    assert_eq!(
+        (
+            polled[0].failures,
+            polled[0].etag.as_deref(),
+            polled[0].last_ok_at
+        ),
+        (0, Some("etag-1"), Some(now))
+    );
+
+    let a = store
+        .insert_article(
+            &article("Entry one", "From the feed, with love."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    assert_eq!(
+        store
+            .find_entry(feed.id, Some("g1"), None, "h1")
+            .await
+            .unwrap(),
+        None
+    );
+    let entry = store
+        .add_entry(
+            feed.id,
+            Some("g1"),
+            Some("https://f.example/1"),
+            "h1",
+            Some(a),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .find_entry(feed.id, Some("g1"), None, "h1")
+            .await
+            .unwrap(),
+        Some(entry)
+    );
+    let owed = store.pending_deliveries(now, 10).await.unwrap();
+    assert_eq!(owed.len(), 1);
+    assert!(owed[0].open_thread);
+    assert_eq!((owed[0].entry_id, owed[0].article_id), (entry, a));
+    store
+        .delivery_failed(
+            entry,
+            channel.id,
+            "503",
+            now,
+            Some(now + Duration::minutes(5)),
+        )
+        .await
+        .unwrap();
+    assert!(store.pending_deliveries(now, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .pending_deliveries(now + Duration::minutes(5), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.delivered(entry, channel.id, now).await.unwrap();
+    assert_eq!(store.delivery_attempts(entry, channel.id).await.unwrap(), 2);
+    assert!(
+        store
+            .pending_deliveries(now + Duration::hours(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let b = store
+        .insert_article(
+            &article("Entry two", "More from the feed, again."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let second = store
+        .add_entry(feed.id, Some("g2"), None, "h2", Some(b), now)
+        .await
+        .unwrap();
+    store
+        .delivery_failed(second, channel.id, "no", now, None)
+        .await
+        .unwrap();
+    assert_eq!(store.failed_posts(feed.id, channel.id).await.unwrap(), 1);
+    store
+        .feed_refused(second, channel.id, "gone", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_notices(channel.id).await.unwrap(),
+        vec!["gone".to_owned()]
+    );
+    assert!(store.take_notices(channel.id).await.unwrap().is_empty());
+    assert!(store.channel_feeds(channel.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .subscribe(feed.id, channel.id, false, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .unsubscribe("https://f.example/rss", channel.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .feed_by_url("https://f.example/rss")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn communities_leave_come_back_and_purge(store: Store) {
+    let now = t0();
+    let channel = common::channel(&store, "discord", "x1", None, now).await;
+    let id = store
+        .insert_article(
+            &article("Kept", "Articles stay when a community goes."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let (discussion, _) = store.open_discussion(id, channel.id, now).await.unwrap();
+    store
+        .record_message(discussion.id, &message("x", "ana", "hi", now))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .discussions_open(channel.community_id.unwrap())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .find_community("discord:x1")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        channel.community_id
+    );
+    assert!(store.community_left("discord", "x1", now).await.unwrap());
+    assert!(!store.community_left("discord", "x1", now).await.unwrap());
+    assert_eq!(
+        store.community_left_at("discord", "x1").await.unwrap(),
+        Some(now)
+    );
+    store.community_back("discord", "x1").await.unwrap();
+    assert_eq!(
+        store.community_left_at("discord", "x1").await.unwrap(),
+        None
+    );
+    store.community_left("discord", "x1", now).await.unwrap();
+    assert_eq!(
+        store.purge_left(now - Duration::seconds(1)).await.unwrap(),
+        0
+    );
+    assert_eq!(store.purge_left(now).await.unwrap(), 1);
+    assert!(store.find_channel("discord:x1").await.unwrap().is_none());
+    assert!(store.article(id).await.unwrap().is_some());
+    assert_eq!(store.totals(Scope::Operator).await.unwrap().messages, 0);
+    // A channel under a stand-in community moves to its guild, shelf and all.
+    let stand_in = store
+        .community("discord", "channel:y1", None, now)
+        .await
+        .unwrap();
+    let old = store
+        .channel("discord", "y1", None, stand_in.id, now)
+        .await
+        .unwrap();
+    store.shelve(stand_in.id, id, None, now).await.unwrap();
+    assert!(store.is_stand_in("discord", "y1").await.unwrap());
+    let guild = store
+        .community("discord", "guild", None, now)
+        .await
+        .unwrap();
+    let moved = store
+        .channel("discord", "y1", Some("general"), guild.id, now)
+        .await
+        .unwrap();
+    assert_eq!((moved.id, moved.community_id), (old.id, Some(guild.id)));
+    assert!(!store.is_stand_in("discord", "y1").await.unwrap());
+    assert!(
+        store
+            .is_visible(Scope::Community(guild.id), id)
+            .await
+            .unwrap()
+    );
+}
+
+async fn platform_bookkeeping(store: Store) {
+    let now = t0();
+    assert_eq!(store.state("matrix", "since").await.unwrap(), None);
+    store.set_state("matrix", "since", "s1").await.unwrap();
+    store.set_state("matrix", "since", "s2").await.unwrap();
+    assert_eq!(
+        store.state("matrix", "since").await.unwrap().as_deref(),
+        Some("s2")
+    );
+    assert!(!store.was_handled("matrix", "$e").await.unwrap());
+    store.mark_handled("matrix", "$e", now).await.unwrap();
+    store.mark_handled("matrix", "$e", now).await.unwrap();
+    assert!(store.was_handled("matrix", "$e").await.unwrap());
+    assert_eq!(
+        store
+            .prune_handled(now + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(!store.was_handled("matrix", "$e").await.unwrap());
+}
+
+async fn claims_go_to_one_holder_until_they_expire(store: Store) {
+    let now = t0();
+    let until = now + Duration::seconds(30);
+    // Eight claimants at once, each for the same forty names: every name goes to exactly one.
+    let mut tasks = Vec::new();
+    for holder in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut won = Vec::new();
+            for n in 0..40 {
+                if store
+                    .claim(&format!("job/{n}"), &format!("p{holder}"), now, until)
+                    .await
+                    .unwrap()
+                {
+                    won.push(n);
+                }
+            }
+            won
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        winners.extend(task.await.unwrap());
+    }
+    winners.sort_unstable();
+    assert_eq!(
+        winners,
+        (0..40).collect::<Vec<_>>(),
+        "each name claimed exactly once"
+    );
+    let holder = store.lease_holder("job/0", now).await.unwrap().unwrap();
+    // The holder renews; anyone else is refused until the lease lapses, then takes it over.
+    assert!(store.claim("job/0", &holder, now, until).await.unwrap());
+    assert!(
+        !store
+            .claim(
+                "job/0",
+                "other",
+                until - Duration::seconds(1),
+                until + Duration::seconds(30)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim("job/0", "other", until, until + Duration::seconds(30))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.lease_holder("job/0", until).await.unwrap().as_deref(),
+        Some("other")
+    );
+    // Releasing is the holder's alone.
+    store.release("job/0", &holder).await.unwrap();
+    assert_eq!(
+        store.lease_holder("job/0", until).await.unwrap().as_deref(),
+        Some("other")
+    );
+    store.release("job/0", "other").await.unwrap();
+    assert_eq!(store.lease_holder("job/0", until).await.unwrap(), None);
+    assert_eq!(
+        store.leases("job/1", now).await.unwrap().len(),
+        11,
+        "job/1 and job/10..19"
+    );
+    assert!(
+        store.leases("job/", until).await.unwrap().is_empty(),
+        "all lapsed by then"
+    );
+}
