@@ -352,10 +352,13 @@ async fn main() {
         let text = article_text(&mut rng, &words, i);
         let parsed = article::parse(&text).unwrap();
         titles.push(parsed.title.clone());
-        store
+        // In the operator's library, as `readingroom ingest` puts them: every community reads it.
+        let id = store
             .insert_article(&parsed, Some("load"), None, now)
             .await
-            .unwrap();
+            .unwrap()
+            .id();
+        store.add_to_library(id).await.unwrap();
     }
     let article_secs = started.elapsed().as_secs_f64();
 
