@@ -293,6 +293,13 @@ async fn main() {
             .unwrap_or(0)
     );
 
+    // Every community may read the generated articles, as the operator's `ingest` makes them.
+    sqlx::query("UPDATE articles SET library = 1")
+        .execute(&raw)
+        .await
+        .unwrap();
+    web_pages(&store, &bot, articles, &words, &mut rng).await;
+
     // Commands through the bot core.
     let n = 2000;
     let by_id: Vec<String> = (0..n)
@@ -342,8 +349,6 @@ async fn main() {
     ] {
         time_command(&bot, name, lines).await.print();
     }
-
-    web_pages(&store, &bot, articles, &words, &mut rng).await;
 
     // Recording, one message at a time: each waits for its own commit.
     let single = 5000;
