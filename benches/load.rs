@@ -353,10 +353,13 @@ async fn main() {
         let text = article_text(&mut rng, &words, i);
         let parsed = article::parse(&text).unwrap();
         titles.push(parsed.title.clone());
-        store
+        // In the operator's library, as `readingroom ingest` puts them: every community reads it.
+        let id = store
             .insert_article(&parsed, Some("load"), None, now)
             .await
-            .unwrap();
+            .unwrap()
+            .id();
+        store.add_to_library(id).await.unwrap();
     }
     let article_secs = started.elapsed().as_secs_f64();
 
@@ -419,6 +422,13 @@ async fn main() {
         }
     );
 
+    // Every community may read the generated articles, as the operator's `ingest` makes them.
+    sqlx::query("UPDATE articles SET library = 1")
+        .execute(&raw)
+        .await
+        .unwrap();
+    web_pages(&store, &bot, articles, &words, &mut rng).await;
+
     // Commands through the bot core.
     let n = 2000;
     let by_id: Vec<String> = (0..n)
@@ -468,8 +478,6 @@ async fn main() {
     ] {
         time_command(&bot, name, lines).await.print();
     }
-
-    web_pages(&store, &bot, articles, &words, &mut rng).await;
 
     // Recording, one message at a time: each waits for its own commit.
     let single = 5000;
