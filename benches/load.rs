@@ -422,11 +422,6 @@ async fn main() {
         }
     );
 
-    // Every community may read the generated articles, as the operator's `ingest` makes them.
-    sqlx::query("UPDATE articles SET library = 1")
-        .execute(&raw)
-        .await
-        .unwrap();
     web_pages(&store, &bot, articles, &words, &mut rng).await;
 
     // Commands through the bot core.

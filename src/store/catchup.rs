@@ -121,11 +121,13 @@ impl Store {
              ORDER BY d.id",
             within(1)
         );
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(Scope::Community(community_id).bind())
         .bind(platform)
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// The last message recorded in a discussion that was sent before `before`, deleted or

@@ -65,8 +65,8 @@ mod pins;
 mod platform;
 mod postgres;
 mod recorder;
-mod web;
 mod sqlite;
+mod web;
 
 use sqlx::{PgPool, SqlitePool};
 

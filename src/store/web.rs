@@ -60,14 +60,12 @@ impl Store {
 
     /// The token a community is published under, if it is.
     pub async fn publication(&self, community_id: i64) -> Result<Option<String>> {
-        Ok(
-            on!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on!(&self.pool, pool => sqlx::query_scalar(
                 "SELECT token FROM web_publications WHERE community_id = $1",
             )
             .bind(community_id)
             .fetch_optional(pool)
-            .await)?,
-        )
+            .await)?)
     }
 
     /// The community published under `token`, unless the bot has left it.
@@ -95,8 +93,7 @@ impl Store {
              ORDER BY a.id DESC LIMIT $2 OFFSET $3",
             visible(1)
         );
-        let rows: Vec<super::articles::ArticleRow> =
-            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let rows: Vec<super::articles::ArticleRow> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
             .bind(i64::from(limit))
             .bind(i64::from(offset))
@@ -131,11 +128,13 @@ impl Store {
              ORDER BY r.local_date DESC, r.channel_id LIMIT $2",
             within(1)
         );
-        Ok(on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(scope.bind())
         .bind(i64::from(limit))
         .fetch_all(pool)
-        .await)?)
+        .await)?,
+        )
     }
 
     /// A kept digest of one of `scope`'s channels for a local day.
@@ -153,8 +152,7 @@ impl Store {
                AND r.content IS NOT NULL AND {}",
             within(1)
         );
-        let row: Option<(i64, String, String, DateTime<Utc>, String)> =
-            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+        let row: Option<(i64, String, String, DateTime<Utc>, String)> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
             .bind(channel_id)
             .bind(day.to_string())
