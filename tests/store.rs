@@ -55,6 +55,7 @@ backends!(
     feeds_entries_and_deliveries,
     communities_leave_come_back_and_purge,
     platform_bookkeeping,
+    failures_waiting_events_catch_ups_and_publications,
     claims_go_to_one_holder_until_they_expire,
 );
 
@@ -989,6 +990,132 @@ async fn platform_bookkeeping(store: Store) {
         1
     );
     assert!(!store.was_handled("matrix", "$e").await.unwrap());
+}
+
+async fn failures_waiting_events_catch_ups_and_publications(store: Store) {
+    let now = t0();
+    let room = store
+        .community("matrix", "!room:hs", None, now)
+        .await
+        .unwrap();
+    let other = store
+        .community("matrix", "!other:hs", None, now)
+        .await
+        .unwrap();
+    // An event given up on is handled, counted for its community only, and stops waiting.
+    let waiting = readingroom::store::WaitingEvent {
+        event_id: "$enc".into(),
+        room: "!room:hs".into(),
+        session_id: Some("sess".into()),
+        raw: "{}".into(),
+        first_seen: now,
+    };
+    store.wait_for_key("matrix", &waiting).await.unwrap();
+    let later = readingroom::store::WaitingEvent {
+        first_seen: now + Duration::hours(1),
+        ..waiting.clone()
+    };
+    store.wait_for_key("matrix", &later).await.unwrap();
+    assert_eq!(
+        store.waiting("matrix", None).await.unwrap(),
+        vec![waiting.clone()]
+    );
+    assert_eq!(
+        store.waiting("matrix", Some("sess")).await.unwrap().len(),
+        1
+    );
+    assert!(
+        store
+            .waiting("matrix", Some("else"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .event_failed(
+            "matrix",
+            "$enc",
+            Some(room.id),
+            "no key",
+            now + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    store
+        .event_failed(
+            "matrix",
+            "$cmd",
+            Some(room.id),
+            "forbidden",
+            now + Duration::minutes(2),
+        )
+        .await
+        .unwrap();
+    assert!(store.was_handled("matrix", "$enc").await.unwrap());
+    assert!(store.waiting("matrix", None).await.unwrap().is_empty());
+    let failures = store.failures(room.id, now).await.unwrap();
+    assert_eq!(failures.count, 2);
+    assert_eq!(
+        failures.latest,
+        Some(("forbidden".to_owned(), now + Duration::minutes(2)))
+    );
+    assert_eq!(store.failures(other.id, now).await.unwrap().count, 0);
+    assert_eq!(
+        store
+            .failures(room.id, now + Duration::minutes(3))
+            .await
+            .unwrap()
+            .count,
+        0
+    );
+    store.stop_waiting("matrix", "$none").await.unwrap();
+
+    // The last catch-up is the community's own.
+    let record = readingroom::store::CatchUpRecord {
+        ran_at: now,
+        duration: std::time::Duration::from_millis(1500),
+        threads: 2,
+        pages: 3,
+        recorded: 120,
+        updated: 1,
+        deleted: 1,
+        cut_short: true,
+    };
+    store.save_catch_up(room.id, &record).await.unwrap();
+    assert_eq!(
+        store
+            .last_catch_up(Scope::Community(room.id))
+            .await
+            .unwrap(),
+        Some(record.clone())
+    );
+    assert_eq!(
+        store
+            .last_catch_up(Scope::Community(other.id))
+            .await
+            .unwrap(),
+        None
+    );
+
+    // A publication: found by its token while it lasts.
+    store.publish(room.id, "t0ken", "mod", now).await.unwrap();
+    assert_eq!(
+        store.publication(room.id).await.unwrap().as_deref(),
+        Some("t0ken")
+    );
+    assert_eq!(
+        store.published("t0ken").await.unwrap().map(|c| c.id),
+        Some(room.id)
+    );
+    assert!(store.unpublish(room.id).await.unwrap());
+    assert_eq!(store.published("t0ken").await.unwrap(), None);
+    assert!(
+        store
+            .shelf_page(Scope::Community(room.id), 0, 20)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn claims_go_to_one_holder_until_they_expire(store: Store) {
