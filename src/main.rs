@@ -319,8 +319,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or(now - chrono::Duration::days(1));
             let day = now.with_timezone(&zone).date_naive();
             let prefix = if found.platform == "matrix" { "!" } else { "/" };
-            match readingroom::bot::digest::compose(store, scope, found.id, day, since, now, prefix)
-                .await?
+            match readingroom::bot::digest::compose(
+                store, scope, found.id, day, since, now, prefix, None,
+            )
+            .await?
             {
                 Some(card) => println!(
                     "{}",

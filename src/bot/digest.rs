@@ -80,23 +80,10 @@ fn pick(channel_id: i64, day: NaiveDate) -> u64 {
     value
 }
 
-/// Composes the digest of `(since, until]` for a channel; `None` when nothing happened.
+/// Composes the digest of `(since, until]` for a channel; `None` when nothing happened. With
+/// `web` (the community's published pages, ending in `/`) it carries "read on the web" links.
+#[allow(clippy::too_many_arguments)] // the channel, its window, the prefix and the links' base
 pub async fn compose(
-    store: &Store,
-    scope: Scope,
-    channel_id: i64,
-    day: NaiveDate,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
-    prefix: &str,
-) -> Result<Option<Card>, StoreError> {
-    compose_with(store, scope, channel_id, day, since, until, prefix, None).await
-}
-
-/// [`compose`], with "read on the web" links under `web` (the community's published pages,
-/// ending in `/`) when it is given.
-#[allow(clippy::too_many_arguments)] // compose's arguments and the links' base
-pub async fn compose_with(
     store: &Store,
     scope: Scope,
     channel_id: i64,
@@ -379,7 +366,7 @@ impl Scheduler {
                 Some(community) => self.bot.web_base(community).await?,
                 None => None,
             };
-            let composed = compose_with(
+            let composed = compose(
                 store,
                 scope,
                 schedule.channel_id,

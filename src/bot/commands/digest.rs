@@ -5,7 +5,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 
 use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
-use crate::bot::digest::{compose_with, parse_time, parse_zone};
+use crate::bot::digest::{compose, parse_time, parse_zone};
 use crate::bot::{Bot, Context, Handled, Reply};
 
 pub const SPEC: CommandSpec = CommandSpec::group(
@@ -150,7 +150,7 @@ impl Run for Show {
         let scope = bot.scope(ctx).await?;
         let community = bot.community(ctx).await?;
         let web = bot.web_base(community.id).await?;
-        match compose_with(
+        match compose(
             store,
             scope,
             channel.id,

@@ -60,8 +60,7 @@ impl MatrixBot {
     ) -> anyhow::Result<()> {
         let store = self.bot.store();
         for waiting in store.waiting(PLATFORM, session).await? {
-            if store.was_handled(PLATFORM, &waiting.event_id).await? {
-                store.stop_waiting(PLATFORM, &waiting.event_id).await?;
+            if self.settled(&waiting).await? {
                 continue;
             }
             let Some(room) = RoomId::parse(&waiting.room)
@@ -88,6 +87,17 @@ impl MatrixBot {
         Ok(())
     }
 
+    /// Whether a waiting event was handled meanwhile (decrypted and queued, or given up); its
+    /// row is dropped then.
+    async fn settled(&self, waiting: &WaitingEvent) -> anyhow::Result<bool> {
+        let store = self.bot.store();
+        if !store.was_handled(PLATFORM, &waiting.event_id).await? {
+            return Ok(false);
+        }
+        store.stop_waiting(PLATFORM, &waiting.event_id).await?;
+        Ok(true)
+    }
+
     /// Gives up on the events that waited longer than `MATRIX_KEY_WAIT` for their key.
     pub(super) async fn give_up_waiting(&self) -> anyhow::Result<()> {
         let store = self.bot.store();
@@ -98,8 +108,7 @@ impl MatrixBot {
             if now - waiting.first_seen < wait {
                 continue;
             }
-            if store.was_handled(PLATFORM, &waiting.event_id).await? {
-                store.stop_waiting(PLATFORM, &waiting.event_id).await?;
+            if self.settled(&waiting).await? {
                 continue;
             }
             tracing::warn!(

@@ -205,7 +205,9 @@ impl Events {
     async fn handle(&self, room: &Room, event: &TimelineEvent, history: bool) -> Option<Record> {
         let mut shutdown = self.shutdown.clone();
         let mut delay = FIRST_RETRY;
-        for attempt in 1.. {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             let outcome = {
                 let _permit = self.permits.acquire().await.ok()?;
                 self.adapter
@@ -240,7 +242,6 @@ impl Events {
             }
             delay *= 2;
         }
-        Some(Record::Nothing)
     }
 
     /// Fetches the events a limited sync skipped in `room` and handles them, oldest first,
