@@ -9,8 +9,8 @@
 //! `cargo bench --bench load` (release). `READINGROOM_LOAD_ARTICLES` / `_MESSAGES` scale it;
 //! `READINGROOM_LOAD_DB` keeps the database at that path instead of a temporary directory.
 //! `READINGROOM_LOAD_DATABASE=postgres://…` (an empty database) runs it on PostgreSQL instead,
-//! where recording is also measured through 1, 2 and 3 stores at once (each with its own pool
-//! and group-commit writer, as each `readingroom run` process has), against raw PostgreSQL.
+//! where recording is also measured through 1, 2 and 3 processes at once (each with its own
+//! store, pool and group-commit writer, as each `readingroom run` has), against raw PostgreSQL.
 #![allow(clippy::unwrap_used, missing_docs)] // a benchmark states its setup by panicking
 
 use std::io::Write;
@@ -312,8 +312,107 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// Sustained recording through `processes` separate OS processes (this binary again, in worker
+/// mode), each with its own store, pool and group-commit writer as each `readingroom run` has,
+/// `writers` readers shared out among them. They start together on a line on their stdin;
+/// the rate is every message over the time from that line to the last process's finish.
+fn in_processes(
+    location: &str,
+    discussions: &[i64],
+    processes: usize,
+    writers: usize,
+    per_writer: usize,
+) -> (f64, Vec<Duration>) {
+    use std::io::{BufRead, BufReader};
+    let ids: Vec<String> = discussions
+        .iter()
+        .take(writers)
+        .map(i64::to_string)
+        .collect();
+    let mut children = Vec::new();
+    for p in 0..processes {
+        let share = writers / processes + usize::from(p < writers % processes);
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env(WORKER, location)
+            .env("READINGROOM_LOAD_TAG", format!("proc{processes}-{p}"))
+            .env("READINGROOM_LOAD_WRITERS", share.to_string())
+            .env("READINGROOM_LOAD_PER_WRITER", per_writer.to_string())
+            .env("READINGROOM_LOAD_DISCUSSIONS", ids.join(","))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "worker {p} did not start");
+        children.push((child, out));
+    }
+    let started = Instant::now();
+    for (child, _) in &mut children {
+        writeln!(child.stdin.as_mut().unwrap(), "go").unwrap();
+    }
+    let mut samples = Vec::new();
+    for (mut child, mut out) in children {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        samples.extend(
+            line.split_whitespace()
+                .map(|us| Duration::from_micros(us.parse().unwrap())),
+        );
+        assert!(child.wait().unwrap().success());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(
+        samples.len(),
+        writers * per_writer,
+        "every message acknowledged"
+    );
+    (samples.len() as f64 / elapsed, samples)
+}
+
+/// Set (to the database location) in a recording worker started by [`in_processes`].
+const WORKER: &str = "READINGROOM_LOAD_WORKER";
+
+/// A recording worker: opens its own store, says `ready`, waits for `go`, records, and prints
+/// every acknowledgement's latency in microseconds on one line.
+async fn worker(location: &str) {
+    let store = Store::open(location).await.unwrap();
+    let bot = Bot::new(store.clone(), Arc::new(SystemClock));
+    let discussions: Vec<i64> = std::env::var("READINGROOM_LOAD_DISCUSSIONS")
+        .unwrap()
+        .split(',')
+        .map(|d| d.parse().unwrap())
+        .collect();
+    let tag = std::env::var("READINGROOM_LOAD_TAG").unwrap();
+    let writers = env_count("READINGROOM_LOAD_WRITERS", 1);
+    let per_writer = env_count("READINGROOM_LOAD_PER_WRITER", 1);
+    let mut rng = fastrand::Rng::with_seed(tag.len() as u64);
+    let words = vocabulary(&mut rng);
+    println!("ready");
+    std::io::stdout().flush().unwrap();
+    let mut go = String::new();
+    std::io::stdin().read_line(&mut go).unwrap();
+    let (_, samples) = sustained(
+        std::slice::from_ref(&bot),
+        &discussions,
+        &tag,
+        writers,
+        per_writer,
+        &words,
+        &mut rng,
+    )
+    .await;
+    let line: Vec<String> = samples.iter().map(|d| d.as_micros().to_string()).collect();
+    println!("{}", line.join(" "));
+    store.close().await;
+}
+
 #[tokio::main]
 async fn main() {
+    if let Ok(location) = std::env::var(WORKER) {
+        return worker(&location).await;
+    }
     // `cargo bench` passes `--bench`; nothing else to parse.
     let articles = env_count("READINGROOM_LOAD_ARTICLES", 100_000);
     let messages = env_count("READINGROOM_LOAD_MESSAGES", 1_000_000);
@@ -498,7 +597,7 @@ async fn main() {
     .print();
 
     // Sustained: 200 readers posting at once, each waiting for its ack; on PostgreSQL through
-    // one, two and three stores (each a process's worth: its own pool and writer).
+    // one, two and three processes (each with its own store, pool and writer).
     let writers = 200;
     let per_writer = 1000;
     let (sustained_rate, samples) = sustained(
@@ -516,35 +615,17 @@ async fn main() {
         samples,
     }
     .print();
-    let mut by_stores = Vec::new();
+    let mut by_processes = Vec::new();
     if postgres.is_some() {
-        for stores in 2..=3 {
-            let mut bots = vec![bot.clone()];
-            for _ in 1..stores {
-                bots.push(Bot::new(
-                    Store::open(&location).await.unwrap(),
-                    Arc::new(SystemClock),
-                ));
-            }
-            let (rate, samples) = sustained(
-                &bots,
-                &discussions,
-                &format!("stores{stores}"),
-                writers,
-                per_writer,
-                &words,
-                &mut rng,
-            )
-            .await;
+        for processes in 1..=3 {
+            let (rate, samples) =
+                in_processes(&location, &discussions, processes, writers, per_writer);
             Row {
-                name: format!("record ({writers}, {stores} stores)"),
+                name: format!("record ({writers}, {processes} proc)"),
                 samples,
             }
             .print();
-            for extra in &bots[1..] {
-                extra.store().close().await;
-            }
-            by_stores.push((stores, rate));
+            by_processes.push((processes, rate));
         }
     }
     let raw_rate = raw_insert(&raw, &discussions, "raw", 200_000, &words, &mut rng).await;
@@ -553,9 +634,10 @@ async fn main() {
     println!("messages recorded per second");
     println!("  one at a time through the bot:   {single_rate:>9.0}");
     println!("  sustained through the bot:       {sustained_rate:>9.0}");
-    for (stores, rate) in &by_stores {
+    for (processes, rate) in &by_processes {
         println!(
-            "  sustained, {stores} stores at once:      {rate:>9.0}  ({:.0} % of raw)",
+            "  sustained, {processes} process{}:       {rate:>9.0}  ({:.0} % of raw)",
+            if *processes == 1 { "   " } else { "es " },
             rate / raw_rate * 100.0
         );
     }

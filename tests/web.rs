@@ -1098,3 +1098,85 @@ async fn a_long_discussion_is_paged_and_a_deep_chain_stays_narrow() {
     assert_eq!(pages, 3, "407 messages at 150 a page");
     assert_eq!(seen.len(), 407);
 }
+
+#[tokio::test]
+async fn a_long_article_and_long_messages_keep_every_page_under_100_kb() {
+    let site = site().await;
+    let store = site.bot.store();
+    let now = site.bot.now();
+    // About 60 KB of article text, and messages of 20,000 characters (Matrix allows 64 KB).
+    let mut text = "The Long Read About Lamps\n\nPosted by Lena Long\n\n".to_owned();
+    for p in 0..60 {
+        for s in 0..8 {
+            text.push_str(&format!(
+                "Paragraph {p} sentence {s} tells of the lamps of the long harbour and the people who tend them at night. "
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    let (long, _) = site.bot.ingest_text(&text, None).await.unwrap();
+    let community = store
+        .community("discord", "guild-lamps", None, now)
+        .await
+        .unwrap();
+    store
+        .shelve(community.id, long.id(), None, now)
+        .await
+        .unwrap();
+    let general = store
+        .find_channel("discord:general")
+        .await
+        .unwrap()
+        .unwrap();
+    let (discussion, _) = store
+        .open_discussion(long.id(), general.id, now)
+        .await
+        .unwrap();
+    for i in 0..160 {
+        let id: &'static str = Box::leak(format!("long-{i}").into_boxed_str());
+        let body = if i % 4 == 0 {
+            format!(
+                "Long message {i}: {}",
+                "many words about lamps ".repeat(870)
+            )
+        } else {
+            format!("Short message {i} & <b>not bold</b>.")
+        };
+        record(
+            store,
+            discussion.id,
+            ("discord", id, "lena"),
+            &body,
+            None,
+            i,
+        )
+        .await;
+    }
+    let article = format!("a/{}", long.id().0);
+    let (mut seen, mut cut, mut pages) = (std::collections::HashSet::new(), 0, 0);
+    for page in 1.. {
+        let response = site.get(&format!("{article}?page={page}")).await;
+        if response.status() == 404 {
+            break;
+        }
+        pages += 1;
+        let html = response.text().await.unwrap();
+        assert!(html.len() < 100 * 1024, "page {page}: {} bytes", html.len());
+        if page == 1 {
+            assert!(html.contains("Paragraph 59 sentence 7"), "the whole text");
+        }
+        cut += html.matches("Cut here: the whole message").count();
+        let doc = Document::from(html.as_str());
+        for li in doc.select("ol.thread li[id]").iter() {
+            let id = li.attr("id").unwrap().to_string();
+            assert!(seen.insert(id.clone()), "{id} on two pages");
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        160,
+        "every message on one page, over {pages} pages"
+    );
+    assert_eq!(cut, 40, "each long message cut on the page");
+    assert!(pages > 2, "{pages}");
+}

@@ -15,9 +15,19 @@ use crate::bot::web::{
 };
 use crate::store::{Community, Pin, PostedDigest, SearchHit, StoredArticle};
 
-/// Messages on one page of a discussion: a 2,000-message discussion stays well under 100 KB a
-/// page.
+/// Most messages on one page of a discussion.
 pub const MESSAGES_PER_PAGE: usize = 150;
+/// What a page may weigh, in bytes of HTML: pages stay under 100 KB however long the messages
+/// (Matrix allows 64 KB each) or the article on the first page.
+const PAGE_BUDGET: usize = 90 * 1024;
+/// The layout, headers and navigation of a page, and what one message adds beyond its text.
+const PAGE_FRAME: usize = 6 * 1024;
+const MESSAGE_FRAME: usize = 400;
+/// The first page keeps at least this much for the discussion, however long the article.
+const FIRST_PAGE_DISCUSSION: usize = 16 * 1024;
+/// Characters of a message shown; longer ones are cut on the page (the record and `/export`
+/// keep them whole).
+const MESSAGE_SHOWN: usize = 6000;
 /// Articles on one page of the library.
 pub const ARTICLES_PER_PAGE: u32 = 20;
 /// Reply levels shown indented; deeper replies stand at this level and name what they answer,
@@ -218,7 +228,13 @@ fn message(line: &Line<'_>, page_of: &HashMap<i64, usize>) -> Markup {
                     }
                 }
             }
-            p { (node.body) }
+            @match shown_body(&node.body) {
+                Some(cut) => {
+                    p { (cut) }
+                    p.small { "(Cut here: the whole message is in the community's export.)" }
+                }
+                None => p { (node.body) },
+            }
         }
     }
 }
@@ -265,6 +281,63 @@ fn thread(lines: &[Line<'_>], page_of: &HashMap<i64, usize>) -> Markup {
     PreEscaped(out)
 }
 
+/// A message's text cut to [`MESSAGE_SHOWN`] characters, when it is longer.
+fn shown_body(body: &str) -> Option<String> {
+    (body.len() > MESSAGE_SHOWN)
+        .then(|| truncate(body, MESSAGE_SHOWN))
+        .filter(|cut| cut.len() < body.len())
+}
+
+/// Roughly what a text weighs once escaped into HTML.
+fn weight(text: &str) -> usize {
+    text.len() + 4 * text.bytes().filter(|b| b"<>&\"'".contains(b)).count()
+}
+
+/// What the first page spends on the article, its summary, captions and pinned commentary.
+fn article_weight(stored: &StoredArticle, pins: &[Pin]) -> usize {
+    let a = &stored.article;
+    let text: usize = a.paragraphs.iter().map(|p| weight(&p.text) + 64).sum();
+    let summary: usize = a
+        .summary
+        .sentences
+        .iter()
+        .map(|s| weight(&s.text) + 128)
+        .sum();
+    let marks = 96 * a.quotes.len();
+    let captions: usize = a.captions.iter().map(|c| weight(c) + 16).sum();
+    let pinned: usize = pins
+        .iter()
+        .map(|p| weight(&p.body) + p.note.as_deref().map_or(0, weight) + MESSAGE_FRAME)
+        .sum();
+    text + summary + marks + captions + pinned
+}
+
+/// The page of each line: at most [`MESSAGES_PER_PAGE`] and about [`PAGE_BUDGET`] bytes a
+/// page, the first page's budget less what the article takes. Each page holds one line at least.
+fn paginate(lines: &[Line<'_>], first_page_article: usize) -> Vec<usize> {
+    let first = PAGE_BUDGET
+        .saturating_sub(PAGE_FRAME + first_page_article)
+        .max(FIRST_PAGE_DISCUSSION);
+    let (mut page, mut count, mut spent, mut budget) = (1, 0, 0, first);
+    lines
+        .iter()
+        .map(|line| {
+            let node = line.node;
+            let cost = MESSAGE_FRAME
+                + weight(&node.author)
+                + weight(&node.channel)
+                + shown_body(&node.body).map_or_else(|| weight(&node.body), |cut| weight(&cut));
+            if count > 0 && (count == MESSAGES_PER_PAGE || spent + cost > budget) {
+                page += 1;
+                (count, spent, budget) = (0, 0, PAGE_BUDGET - PAGE_FRAME);
+            }
+            count += 1;
+            spent += cost;
+            page
+        })
+        .collect()
+}
+
 /// What an article page shows.
 pub struct ArticleView<'a> {
     /// The article.
@@ -285,17 +358,19 @@ pub fn article(place: &Place<'_>, view: &ArticleView<'_>) -> Option<Markup> {
     let a = &stored.article;
     let mut lines = Vec::new();
     flatten(view.thread, 0, None, &mut lines);
-    let pages = lines.len().div_ceil(MESSAGES_PER_PAGE).max(1);
+    let numbers = paginate(&lines, article_weight(stored, view.pins));
+    let pages = numbers.last().copied().unwrap_or(1);
     if view.page == 0 || view.page > pages {
         return None;
     }
     let page_of: HashMap<i64, usize> = lines
         .iter()
-        .enumerate()
-        .map(|(i, line)| (line.node.id, i / MESSAGES_PER_PAGE + 1))
+        .zip(&numbers)
+        .map(|(line, page)| (line.node.id, *page))
         .collect();
-    let shown = &lines[((view.page - 1) * MESSAGES_PER_PAGE).min(lines.len())
-        ..(view.page * MESSAGES_PER_PAGE).min(lines.len())];
+    let start = numbers.partition_point(|p| *p < view.page);
+    let end = numbers.partition_point(|p| *p <= view.page);
+    let shown = &lines[start..end];
     let paragraphs = marks::paragraphs(a);
     // A section's heading stands before its first paragraph.
     let headings: Vec<Option<&str>> = a
