@@ -18,6 +18,7 @@ pub mod limits;
 pub mod reply;
 pub mod web;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,6 +111,59 @@ pub type Handled = Result<Reply, Failure>;
 
 pub(crate) fn user_error(message: impl Into<String>) -> Failure {
     Failure::User(message.into())
+}
+
+tokio::task_local! {
+    /// The caller's community and channel once a command has looked them up: a command asks
+    /// for them several times (its scope, the shelf, the card), and on PostgreSQL each ask is
+    /// a round trip. Lives for one command only, so nothing another process changes is missed
+    /// for longer.
+    static RESOLVED: RefCell<Resolved>;
+}
+
+/// What [`RESOLVED`] holds, for the context it was looked up for.
+#[derive(Debug, Default)]
+struct Resolved {
+    key: Option<(&'static str, String, String)>,
+    community: Option<Community>,
+    channel: Option<crate::store::Channel>,
+}
+
+impl Resolved {
+    fn key(ctx: &Context) -> (&'static str, String, String) {
+        (
+            ctx.platform.as_str(),
+            ctx.community.clone(),
+            ctx.channel.clone(),
+        )
+    }
+
+    /// What is known for `ctx` in this command, if anything.
+    fn get<T>(ctx: &Context, pick: impl FnOnce(&Resolved) -> Option<T>) -> Option<T> {
+        RESOLVED
+            .try_with(|r| {
+                let r = r.borrow();
+                (r.key.as_ref() == Some(&Self::key(ctx)))
+                    .then(|| pick(&r))
+                    .flatten()
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn keep(ctx: &Context, put: impl FnOnce(&mut Resolved)) {
+        let _ = RESOLVED.try_with(|r| {
+            let mut r = r.borrow_mut();
+            let key = Self::key(ctx);
+            if r.key.as_ref() != Some(&key) {
+                *r = Resolved {
+                    key: Some(key),
+                    ..Resolved::default()
+                };
+            }
+            put(&mut r);
+        });
+    }
 }
 
 /// The bot core. Cheap to clone; every platform task holds one.
@@ -277,7 +331,9 @@ impl Bot {
         if spec.moderator && !ctx.user.moderator {
             return Err(user_error(moderators_only(spec, &ctx.prefix)));
         }
-        command.run(self, ctx).await
+        RESOLVED
+            .scope(RefCell::new(Resolved::default()), command.run(self, ctx))
+            .await
     }
 
     /// The HTTP fetcher for pages and feeds.
@@ -331,10 +387,15 @@ impl Bot {
 
     /// The caller's community, known from now on.
     pub(crate) async fn community(&self, ctx: &Context) -> Result<Community, Failure> {
-        Ok(self
+        if let Some(known) = Resolved::get(ctx, |r| r.community.clone()) {
+            return Ok(known);
+        }
+        let community = self
             .store
             .community(ctx.platform.as_str(), &ctx.community, None, self.now())
-            .await?)
+            .await?;
+        Resolved::keep(ctx, |r| r.community = Some(community.clone()));
+        Ok(community)
     }
 
     /// What the caller may read: their community's. Going through the channel first moves a
@@ -346,8 +407,11 @@ impl Bot {
 
     /// The caller's channel, known from now on.
     pub(crate) async fn channel(&self, ctx: &Context) -> Result<crate::store::Channel, Failure> {
+        if let Some(known) = Resolved::get(ctx, |r| r.channel.clone()) {
+            return Ok(known);
+        }
         let community = self.community(ctx).await?;
-        Ok(self
+        let channel = self
             .store
             .channel(
                 ctx.platform.as_str(),
@@ -356,7 +420,9 @@ impl Bot {
                 community.id,
                 self.now(),
             )
-            .await?)
+            .await?;
+        Resolved::keep(ctx, |r| r.channel = Some(channel.clone()));
+        Ok(channel)
     }
 
     /// Puts an article on the caller's community's shelf.
