@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::store::{ArticleId, Scope, Store, StoreError, StoredArticle, StoredMessage};
+use crate::store::{ArticleId, Pin, Scope, Store, StoreError, StoredArticle, StoredMessage};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,20 +83,30 @@ pub async fn thread(
     stored: &StoredArticle,
     removed: Removed,
 ) -> Result<Export, StoreError> {
+    Ok(thread_with_pins(store, scope, stored, removed).await?.0)
+}
+
+/// [`thread`], and the article's pins in `scope`, newest first.
+pub async fn thread_with_pins(
+    store: &Store,
+    scope: Scope,
+    stored: &StoredArticle,
+    removed: Removed,
+) -> Result<(Export, Vec<Pin>), StoreError> {
     let messages = store.article_messages(scope, stored.id).await?;
-    let pins: HashMap<i64, Option<String>> = store
-        .pins(scope, Some(stored.id), u32::MAX)
-        .await?
-        .into_iter()
-        .map(|p| (p.message_id, p.note))
+    let pins = store.pins(scope, Some(stored.id), u32::MAX).await?;
+    let notes: HashMap<i64, Option<String>> = pins
+        .iter()
+        .map(|p| (p.message_id, p.note.clone()))
         .collect();
-    Ok(tree(
+    let export = tree(
         stored.id,
         &stored.article.title,
         &messages,
-        &pins,
+        &notes,
         removed,
-    ))
+    );
+    Ok((export, pins))
 }
 
 /// Levels of replies shown; deeper ones are shown flat under their ancestor at this level.

@@ -40,7 +40,7 @@ const MAX_QUERY_CHARS: usize = 200;
 /// Digests listed in the archive.
 const ARCHIVE_LENGTH: u32 = 365;
 /// Pinned comments shown above an article's discussion.
-const PINS_SHOWN: u32 = 50;
+const PINS_SHOWN: usize = 50;
 
 #[derive(Debug, Clone)]
 struct Web {
@@ -256,8 +256,9 @@ async fn article(
         .article_in(scope, id)
         .await?
         .ok_or(Refusal::NotFound)?;
-    let thread = export::thread(&web.store, scope, &stored, Removed::Mark).await?;
-    let pins = web.store.pins(scope, Some(id), PINS_SHOWN).await?;
+    let (thread, mut pins) =
+        export::thread_with_pins(&web.store, scope, &stored, Removed::Mark).await?;
+    pins.truncate(PINS_SHOWN);
     let place = pages::Place {
         community: &community,
         root: "../",
