@@ -167,6 +167,10 @@ impl Store {
     /// Puts an article on a community's shelf (once; the first time counts), and, while that
     /// community is joined to another, on that one's too, marked as from it so that leaving
     /// takes it back. `community_id` is the community's own row ([`Community::own_id`]).
+    ///
+    /// An article a linked community reads only through the link (the other side's) is not
+    /// made its own by being shown or discussed there: after leaving, neither side keeps
+    /// anything of the other.
     pub async fn shelve(
         &self,
         community_id: i64,
@@ -176,12 +180,15 @@ impl Store {
     ) -> Result<()> {
         on!(&self.pool, pool => async {
             let mut tx = pool.begin().await?;
-            // A copy from a joined community becomes the community's own once it shelves the
-            // article itself, so it stays when that joined community leaves.
+            // A community others joined finds the other side's articles on its shelf as
+            // copies (`via`): the conflict leaves them so.
             sqlx::query(
-                "INSERT INTO shelves (community_id, article_id, added_by, added_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (community_id, article_id) DO UPDATE SET via = NULL
-                 WHERE shelves.via IS NOT NULL",
+                "INSERT INTO shelves (community_id, article_id, added_by, added_at)
+                 SELECT co.id, $2, $3, $4 FROM communities co WHERE co.id = $1
+                 AND NOT EXISTS (SELECT 1 FROM shelves s
+                     WHERE s.community_id = co.joined_to AND s.article_id = $2
+                       AND (s.via IS NULL OR s.via <> co.id))
+                 ON CONFLICT DO NOTHING",
             )
             .bind(community_id)
             .bind(article.0)

@@ -108,7 +108,8 @@ fn normalise(typed: &str) -> Option<String> {
         .then_some(code)
 }
 
-/// What the store keeps of a code: its SHA-256, so the table does not hold usable codes.
+/// What the store keeps of a code (in its one form, see [`normalise`]): its SHA-256, so the
+/// table does not hold usable codes.
 fn code_hash(code: &str) -> String {
     Sha256::digest(code.as_bytes())
         .iter()
@@ -163,7 +164,13 @@ impl Run for Code {
         let now = bot.now();
         let by = format!("{}:{}", ctx.platform.as_str(), ctx.user.id);
         bot.store()
-            .issue_link_code(community.id, &code_hash(&code), &by, now, now + CODE_VALID)
+            .issue_link_code(
+                community.id,
+                &code_hash(&code.replace('-', "")),
+                &by,
+                now,
+                now + CODE_VALID,
+            )
             .await?;
         tracing::info!(target: "audit", community = community.id, by = %ctx.user.id, "link code issued");
         Ok(Reply::text(format!(
