@@ -20,6 +20,10 @@ CREATE INDEX channels_home ON channels (home_id);
 -- community's own. A joined community keeps its own shelf meanwhile (unread while joined).
 ALTER TABLE shelves ADD COLUMN via INTEGER REFERENCES communities (id) ON DELETE CASCADE;
 
+-- The community whose moderator pinned (its own row): a pin across a link (one side's note
+-- on the other side's message) is dropped when the link is undone. NULL: from before links.
+ALTER TABLE pins ADD COLUMN pinned_in INTEGER REFERENCES communities (id) ON DELETE SET NULL;
+
 -- One-time codes: a moderator of `community_id` issues one; a moderator of the community to
 -- bring in uses it there, once, before `expires_at`. Only a hash of the code is kept.
 CREATE TABLE link_codes (

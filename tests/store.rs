@@ -1032,15 +1032,22 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
     let (on_guild, _) = store.open_discussion(a3, general.id, now).await.unwrap();
     let (on_room, _) = store.open_discussion(a3, in_room.id, now).await.unwrap();
     store.set_thread(on_room.id, Some("$root")).await.unwrap();
-    store
+    let g1 = store
         .record_message(on_guild.id, &message("g1", "gia", "From the guild.", now))
         .await
         .unwrap();
-    let from_room = NewMessage {
+    let from_room = |id: &str, body: &str| NewMessage {
         platform: "matrix".into(),
-        ..message("$r1", "rob", "From the room.", now)
+        ..message(id, "rob", body, now)
     };
-    store.record_message(on_room.id, &from_room).await.unwrap();
+    let r1 = store
+        .record_message(on_room.id, &from_room("$r1", "From the room."))
+        .await
+        .unwrap();
+    let r2 = store
+        .record_message(on_room.id, &from_room("$r2", "Again from the room."))
+        .await
+        .unwrap();
     store
         .publish(
             room.id,
@@ -1169,7 +1176,7 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
     let totals = store.totals(Scope::Community(guild.id)).await.unwrap();
     assert_eq!(
         (totals.articles, totals.discussions, totals.messages),
-        (3, 2, 2)
+        (3, 2, 3)
     );
     assert_eq!(
         store
@@ -1177,7 +1184,7 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
             .await
             .unwrap()
             .len(),
-        2
+        3
     );
     assert_eq!(shelf_of(&store, other.id).await, vec![a4]);
     // The room's own publication is gone: the guild decides about the web now.
@@ -1188,6 +1195,22 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
     store.shelve(guild.id, a2, None, now).await.unwrap();
     store.shelve(room.id, a1, None, now).await.unwrap();
     assert_eq!(shelf_of(&store, guild.id).await, vec![a1, a2, a3, a5]);
+
+    // Pins across the link, and one of the room's own.
+    store
+        .pin_from(r1, "mona", Some(guild.id), Some("the guild's note"), now)
+        .await
+        .unwrap();
+    store
+        .pin_from(g1, "ruth", Some(room.id), Some("the room's note"), now)
+        .await
+        .unwrap();
+    store
+        .pin_from(r2, "ruth", Some(room.id), Some("its own"), now)
+        .await
+        .unwrap();
+    let notes = |scope| store.pins(Scope::Community(scope), None, 10);
+    assert_eq!(notes(guild.id).await.unwrap().len(), 3);
 
     // Joined already; a community others joined cannot join another (they agreed to it).
     store
@@ -1246,8 +1269,17 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
             .iter()
             .map(|(m, _)| m.platform_id.as_str())
             .collect::<Vec<_>>(),
-        vec!["$r1"]
+        vec!["$r1", "$r2"]
     );
+    // A note one side wrote on the other's message went with neither.
+    assert!(notes(guild.id).await.unwrap().is_empty());
+    let room_notes: Vec<Option<String>> = notes(room.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.note)
+        .collect();
+    assert_eq!(room_notes, vec![Some("its own".to_owned())]);
     assert_eq!(
         store
             .tracked_threads("matrix", room.id)
@@ -1275,7 +1307,7 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         .unwrap();
     assert_eq!((room_now.id, room_now.joined_from), (room.id, None));
     assert_eq!(shelf_of(&store, room.id).await, vec![a2, a3, a5]);
-    assert_eq!(messages(room.id).await.unwrap().len(), 1);
+    assert_eq!(messages(room.id).await.unwrap().len(), 2);
     assert!(
         store
             .find_channel("discord:general")

@@ -14,6 +14,10 @@ CREATE INDEX channels_home ON channels (home_id);
 -- Where a shelf row was copied from (a joined community); NULL: the community's own.
 ALTER TABLE shelves ADD COLUMN via BIGINT REFERENCES communities (id) ON DELETE CASCADE;
 
+-- The community whose moderator pinned (its own row): a pin across a link (one side's note
+-- on the other side's message) is dropped when the link is undone. NULL: from before links.
+ALTER TABLE pins ADD COLUMN pinned_in BIGINT REFERENCES communities (id) ON DELETE SET NULL;
+
 -- One-time codes (hashed), issued in `community_id`, used once before `expires_at`.
 CREATE TABLE link_codes (
     code_hash     TEXT PRIMARY KEY,

@@ -5,8 +5,8 @@
 //! `home_id`, the community it really comes from), copies its shelf there (marked `via` it,
 //! duplicates dropped) and drops its own web publication; [`Store::community`] then answers
 //! for it with the community it joined. Leaving undoes exactly that: its channels (with their
-//! discussions, messages, pins, digests and feeds) go back, and the copies of its shelf leave
-//! the other's. A joined community keeps its own shelf meanwhile, so it leaves with what it
+//! discussions, messages, pins, digests and feeds) go back, the copies of its shelf leave the
+//! other's, and pins across the two (one side's note on the other's message) are dropped. A joined community keeps its own shelf meanwhile, so it leaves with what it
 //! had and what it added.
 
 use chrono::{DateTime, Duration, Utc};
@@ -203,6 +203,20 @@ impl Store {
                 .bind(joined)
                 .execute(&mut *tx)
                 .await?;
+            // A note one side's moderator wrote on the other side's message stays with neither.
+            sqlx::query(
+                "DELETE FROM pins WHERE pinned_in IS NOT NULL AND message_id IN (
+                     SELECT m.id FROM messages m
+                     JOIN discussions d ON d.id = m.discussion_id
+                     JOIN channels c ON c.id = d.channel_id
+                     WHERE c.community_id = $2
+                       AND ((c.home_id = $1 AND pins.pinned_in <> $1)
+                         OR (c.home_id <> $1 AND pins.pinned_in = $1)))",
+            )
+            .bind(joined)
+            .bind(main)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE channels SET community_id = $1 WHERE home_id = $1")
                 .bind(joined)
                 .execute(&mut *tx)
