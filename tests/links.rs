@@ -52,9 +52,7 @@ fn refused(reply: &Reply) -> bool {
 
 /// The code in a `link code` answer.
 fn code_in(reply: &Reply) -> String {
-    let shown = text(reply);
-    let at = shown.find("Link code: ").expect("a code") + "Link code: ".len();
-    shown[at..at + 19].to_owned()
+    common::link_code_in(&text(reply))
 }
 
 async fn run(bot: &Bot, ctx: &Context, line: &str) -> Reply {

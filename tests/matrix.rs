@@ -527,59 +527,29 @@ async fn a_room_moderator_links_the_room_into_a_discord_guild_by_code() {
         .shelve(guild.id, ingested.id(), None, discord.now())
         .await
         .unwrap();
-    let before = world.ask(&format!("!article {id}")).await;
-    assert!(
-        before.content.body().contains("There is no article"),
-        "{}",
-        before.content.body()
-    );
+    let article = format!("!article {id}");
+    answered_with(&mut world, &article, "There is no article").await;
     // A room's moderator issues codes as well (answered in the room: Matrix has no private
     // replies, and the code is good once, for a quarter of an hour).
-    let own = world.ask("!link code").await;
-    assert!(
-        own.content.body().contains("Link code: "),
-        "{}",
-        own.content.body()
-    );
-
+    answered_with(&mut world, "!link code", "Link code: ").await;
     let issued = discord.handle_text(&mona, "link code").await;
     let Body::Text(issued) = &issued.body else {
         panic!("{issued:?}")
     };
-    let code = issued
-        .split_whitespace()
-        .find(|w| w.len() == 19 && w.matches('-').count() == 3)
-        .unwrap()
-        .to_owned();
-    let joined = world.ask(&format!("!link join {code}")).await;
-    assert!(
-        joined
-            .content
-            .body()
-            .contains("now reads with the Discord server “Lamp Readers”"),
-        "{}",
-        joined.content.body()
-    );
-    let card = world.ask(&format!("!article {id}")).await;
-    assert!(
-        card.content.body().starts_with("Aardvark Lamps"),
-        "{}",
-        card.content.body()
-    );
-    let listed = world.ask("!link list").await;
-    assert!(
-        listed.content.body().contains("(here)"),
-        "{}",
-        listed.content.body()
-    );
-    let left = world.ask("!link leave").await;
-    assert!(
-        left.content.body().contains("reads on its own again"),
-        "{}",
-        left.content.body()
-    );
-    let after = world.ask(&format!("!article {id}")).await;
-    assert!(after.content.body().contains("There is no article"));
+    let join = format!("!link join {}", common::link_code_in(issued));
+    let joined = "now reads with the Discord server “Lamp Readers”";
+    answered_with(&mut world, &join, joined).await;
+    answered_with(&mut world, &article, "Aardvark Lamps").await;
+    answered_with(&mut world, "!link list", "(here)").await;
+    answered_with(&mut world, "!link leave", "reads on its own again").await;
+    answered_with(&mut world, &article, "There is no article").await;
+}
+
+/// Asks `command` as Alice; her answer must hold `expected`.
+async fn answered_with(world: &mut World, command: &str, expected: &str) {
+    let answer = world.ask(command).await;
+    let body = answer.content.body();
+    assert!(body.contains(expected), "{command}: {body}");
 }
 
 #[tokio::test]

@@ -199,11 +199,7 @@ async fn site() -> Site {
     // The Matrix room joins the guild's community the way moderators do it: a code from the
     // guild, used in the room.
     let issued = bot.handle_text(&moderator, "link code").await;
-    let code = text(&issued)
-        .split_whitespace()
-        .find(|word| word.len() == 19 && word.matches('-').count() == 3)
-        .expect("a link code")
-        .to_owned();
+    let code = common::link_code_in(&text(&issued));
     let room_moderator = room_moderator();
     let joined = bot
         .handle_text(&room_moderator, &format!("link join {code}"))

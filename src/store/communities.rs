@@ -178,36 +178,31 @@ impl Store {
         added_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        // Its own shelf, unless the article is there only through the link; then the shelf
+        // of the community it is joined to, if any. A community others joined finds their
+        // articles on its shelf as copies (`via`): the conflict leaves them so.
+        const OWN: &str = "INSERT INTO shelves (community_id, article_id, added_by, added_at)
+             SELECT co.id, $2, $3, $4 FROM communities co WHERE co.id = $1
+             AND NOT EXISTS (SELECT 1 FROM shelves s
+                 WHERE s.community_id = co.joined_to AND s.article_id = $2
+                   AND (s.via IS NULL OR s.via <> co.id))
+             ON CONFLICT DO NOTHING";
+        const JOINED: &str =
+            "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
+             SELECT joined_to, $2, $3, $4, id FROM communities
+             WHERE id = $1 AND joined_to IS NOT NULL
+             ON CONFLICT DO NOTHING";
         on!(&self.pool, pool => async {
             let mut tx = pool.begin().await?;
-            // A community others joined finds the other side's articles on its shelf as
-            // copies (`via`): the conflict leaves them so.
-            sqlx::query(
-                "INSERT INTO shelves (community_id, article_id, added_by, added_at)
-                 SELECT co.id, $2, $3, $4 FROM communities co WHERE co.id = $1
-                 AND NOT EXISTS (SELECT 1 FROM shelves s
-                     WHERE s.community_id = co.joined_to AND s.article_id = $2
-                       AND (s.via IS NULL OR s.via <> co.id))
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(community_id)
-            .bind(article.0)
-            .bind(added_by)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
-                 SELECT joined_to, $2, $3, $4, id FROM communities
-                 WHERE id = $1 AND joined_to IS NOT NULL
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(community_id)
-            .bind(article.0)
-            .bind(added_by)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            for sql in [OWN, JOINED] {
+                sqlx::query(sql)
+                    .bind(community_id)
+                    .bind(article.0)
+                    .bind(added_by)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await
         }
         .await)?;
