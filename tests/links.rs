@@ -180,9 +180,13 @@ async fn a_matrix_room_joins_a_guild_by_code_and_leaves_again() {
     let code = code_in(&issued);
     let tried = run(bot, &room("rob", false), &format!("link join {code}")).await;
     assert!(refused(&tried), "{}", text(&tried));
-    // The issuing community cannot use its own; a bad code is named as such.
-    let own = run(bot, &guild("mona", true), &format!("link join {code}")).await;
+    // The issuing community cannot use its own (and a code tried in vain is used up); a bad
+    // code is named as such.
+    let spent = code_in(&run(bot, &guild("mona", true), "link code").await);
+    let own = run(bot, &guild("mona", true), &format!("link join {spent}")).await;
     assert!(text(&own).contains("own"), "{}", text(&own));
+    let after = run(bot, &room("ruth", true), &format!("link join {spent}")).await;
+    assert!(text(&after).contains("used already"), "{}", text(&after));
     let bad = run(bot, &room("ruth", true), "link join nonsense").await;
     assert!(text(&bad).contains("link code such as"), "{}", text(&bad));
     let unknown = run(bot, &room("ruth", true), "link join ABCD-EFGH-JKMN-PQRS").await;
@@ -247,6 +251,7 @@ async fn a_matrix_room_joins_a_guild_by_code_and_leaves_again() {
         text(&twice)
     );
     // And the guild, with the room in it, cannot join the third (the room agreed to the guild).
+    let third_code = code_in(&run(bot, &third("tom", true), "link code").await);
     let flattened = run(
         bot,
         &guild("mona", true),

@@ -531,7 +531,8 @@ async fn a_room_moderator_links_the_room_into_a_discord_guild_by_code() {
     answered_with(&mut world, &article, "There is no article").await;
     // A room's moderator issues codes as well (answered in the room: Matrix has no private
     // replies, and the code is good once, for a quarter of an hour).
-    answered_with(&mut world, "!link code", "Link code: ").await;
+    let everyone = "Everyone in this room sees this code";
+    answered_with(&mut world, "!link code", everyone).await;
     let issued = discord.handle_text(&mona, "link code").await;
     let Body::Text(issued) = &issued.body else {
         panic!("{issued:?}")

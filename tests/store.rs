@@ -1083,12 +1083,22 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         JoinOutcome::Expired
     );
     assert_eq!(
-        store.join_by_code("h1", guild.id, now).await.unwrap(),
+        store.join_by_code("h1", room.id, soon).await.unwrap(),
+        JoinOutcome::Expired
+    );
+    // A refused try with a good code uses it up too (a code shown or typed in a room must
+    // not stay open to the room's other members).
+    store
+        .issue_link_code(guild.id, "h-own", "discord:mona", now, soon)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.join_by_code("h-own", guild.id, now).await.unwrap(),
         JoinOutcome::Same
     );
     assert_eq!(
-        store.join_by_code("h1", room.id, soon).await.unwrap(),
-        JoinOutcome::Expired
+        store.join_by_code("h-own", room.id, now).await.unwrap(),
+        JoinOutcome::Used
     );
     let JoinOutcome::Joined(main) = store.join_by_code("h1", room.id, now).await.unwrap() else {
         panic!("the room joins")
@@ -1222,10 +1232,15 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         panic!("already joined")
     };
     assert_eq!(current.id, guild.id);
+    store
+        .issue_link_code(other.id, "h2b", "discord:olga", now, soon)
+        .await
+        .unwrap();
     assert_eq!(
-        store.join_by_code("h2", guild.id, now).await.unwrap(),
+        store.join_by_code("h2b", guild.id, now).await.unwrap(),
         JoinOutcome::HasMembers(1)
     );
+    assert!(store.linked(other.id).await.unwrap().is_empty());
 
     // Leaving moves exactly the room's channels back, and takes back what only it brought.
     assert_eq!(

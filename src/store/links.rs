@@ -78,7 +78,8 @@ impl Store {
 
     /// Community `joining` (its own row) uses the code with this hash: when the code is good
     /// and both sides may, it joins the code's community, in one transaction that also uses
-    /// up the code. Anything else changes nothing and says why.
+    /// up the code. A good code is used up by a refused try too (the same community, one
+    /// joined already, one others joined); otherwise nothing changes. The outcome says why.
     pub async fn join_by_code(
         &self,
         code_hash: &str,
@@ -116,35 +117,40 @@ impl Store {
             if main_joined.is_some() || main_left.is_some() {
                 return Ok(JoinOutcome::Unknown);
             }
-            let (joined_to, _): Row =
-                sqlx::query_as("SELECT joined_to, left_at FROM communities WHERE id = $1")
-                    .bind(joining)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if let Some(current) = joined_to {
-                let current: Community = sqlx::query_as(COMMUNITY)
-                    .bind(current)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                return Ok(JoinOutcome::AlreadyJoined(current));
-            }
-            if main == joining {
-                return Ok(JoinOutcome::Same);
-            }
-            let members: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM communities WHERE joined_to = $1")
-                    .bind(joining)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if members > 0 {
-                return Ok(JoinOutcome::HasMembers(members));
-            }
+            // Used from here on, whatever the answer: a code shown in a room (Matrix has no
+            // private replies) or typed there in vain must not stay open to whoever else
+            // moderates a room or server.
             sqlx::query("UPDATE link_codes SET used_at = $1, used_by = $2 WHERE code_hash = $3")
                 .bind(now)
                 .bind(joining)
                 .bind(code_hash)
                 .execute(&mut *tx)
                 .await?;
+            let (joined_to, _): Row =
+                sqlx::query_as("SELECT joined_to, left_at FROM communities WHERE id = $1")
+                    .bind(joining)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let members: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM communities WHERE joined_to = $1")
+                    .bind(joining)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let refused = match joined_to {
+                Some(current) => Some(JoinOutcome::AlreadyJoined(
+                    sqlx::query_as(COMMUNITY)
+                        .bind(current)
+                        .fetch_one(&mut *tx)
+                        .await?,
+                )),
+                None if main == joining => Some(JoinOutcome::Same),
+                None if members > 0 => Some(JoinOutcome::HasMembers(members)),
+                None => None,
+            };
+            if let Some(refused) = refused {
+                tx.commit().await?;
+                return Ok(refused);
+            }
             sqlx::query("UPDATE communities SET joined_to = $1, joined_at = $2 WHERE id = $3")
                 .bind(main)
                 .bind(now)

@@ -173,11 +173,20 @@ impl Run for Code {
             )
             .await?;
         tracing::info!(target: "audit", community = community.id, by = %ctx.user.id, "link code issued");
+        // Matrix shows every answer to the whole room: say so, since whoever uses the code
+        // first is in.
+        let seen_by_all = match ctx.platform {
+            Platform::Matrix => format!(
+                "\nEveryone in this room sees this code: pass it on at once, and check {}link list afterwards.",
+                ctx.prefix
+            ),
+            Platform::Discord | Platform::Console => String::new(),
+        };
         Ok(Reply::text(format!(
             "Link code: {code}\nIt works once, for {} minutes. A moderator of the Matrix room or Discord server to bring in sends “link join {code}” there (!link join on Matrix, /link join on Discord). From then on both read one shelf and one discussion per article, and each side's moderators can pin and export there; {}link remove undoes it from here, link leave from there.",
             CODE_VALID.num_minutes(),
             ctx.prefix
-        ))
+        )  + seen_by_all.as_str())
         .ephemeral())
     }
 }
