@@ -229,7 +229,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Ingest { files, community } => {
             let bot = open_bot(&cli.db, Reach::Anywhere).await?;
             let community = match community {
-                Some(reference) => Some(community_for(&bot, &reference, true).await?),
+                // Its own shelf: it reaches the community it is joined to, and stays if it leaves.
+                Some(reference) => Some(community_for(&bot, &reference, true).await?.own_id()),
                 None => None,
             };
             ingest(&bot, &files, community).await
@@ -299,7 +300,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .community("console", &channel, None, bot.now())
                         .await?;
                     store
-                        .channel("console", &channel, Some(&channel), community.id, bot.now())
+                        .channel(
+                            "console",
+                            &channel,
+                            Some(&channel),
+                            community.own_id(),
+                            bot.now(),
+                        )
                         .await?
                 }
                 None => {
@@ -627,17 +634,18 @@ async fn expand(bot: &Bot, source: &str) -> Vec<String> {
 /// The community an operator names: `discord:GUILD`, `matrix:ROOM`, or a console name (made on
 /// first use when `create` is set, so articles can be shelved for a console community before it
 /// ever runs).
-async fn community_for(bot: &Bot, reference: &str, create: bool) -> anyhow::Result<i64> {
+async fn community_for(
+    bot: &Bot,
+    reference: &str,
+    create: bool,
+) -> anyhow::Result<readingroom::store::Community> {
     let store = bot.store();
     if let Some(found) = store.find_community(reference).await? {
-        return Ok(found.id);
+        return Ok(found);
     }
     let console = reference.strip_prefix("console:").unwrap_or(reference);
     if create && !reference.starts_with("discord:") && !reference.starts_with("matrix:") {
-        return Ok(store
-            .community("console", console, None, bot.now())
-            .await?
-            .id);
+        return Ok(store.community("console", console, None, bot.now()).await?);
     }
     anyhow::bail!(
         "no community {reference:?} is known (write discord:GUILD, matrix:ROOM or a console name)"
@@ -647,7 +655,8 @@ async fn community_for(bot: &Bot, reference: &str, create: bool) -> anyhow::Resu
 /// The operator's view: everything, or one community's.
 async fn scope_for(bot: &Bot, community: Option<&str>) -> anyhow::Result<Scope> {
     Ok(match community {
-        Some(reference) => Scope::Community(community_for(bot, reference, false).await?),
+        // A community joined to another is read as that one, as its chat users read it.
+        Some(reference) => Scope::Community(community_for(bot, reference, false).await?.id),
         None => Scope::Operator,
     })
 }

@@ -260,6 +260,15 @@ async fn commands_are_registered_from_the_core_list() {
             spec.path
         );
     }
+    let link = by_name("link");
+    let subcommands: Vec<&str> = link["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subcommands, ["code", "join", "list", "leave", "remove"]);
+    assert_eq!(link["options"][1]["options"][0]["name"], "code");
     let feed = by_name("feed");
     assert_eq!(feed["options"][0]["name"], "add");
     assert_eq!(feed["options"][0]["type"], 1, "a subcommand");

@@ -55,6 +55,9 @@ struct Setup {
     fetch_loopback: bool,
 }
 
+/// Commands a reader has at once.
+const READER_BURST: u32 = 24;
+
 async fn start_bot(hs: &Synapse, account: &Registered, dir: &Path) -> RunningBot {
     start_bot_with(hs, account, dir, Setup::default()).await
 }
@@ -68,8 +71,9 @@ async fn start_bot_with(
     let store = Store::open(dir.join("readingroom.db").to_str().unwrap())
         .await
         .unwrap();
-    // Readers get 12 commands, then one a minute: enough for every test's reader, and a flood
-    // test knows exactly where the limit falls.
+    // Readers get READER_BURST commands, then one a minute: enough for every test's reader
+    // (the flood test's goes through every moderator command first), and a flood test knows
+    // exactly where the limit falls.
     let fetch = FetchOptions {
         reach: if setup.fetch_loopback {
             Reach::Public(vec!["127.0.0.1".parse().unwrap()])
@@ -79,7 +83,7 @@ async fn start_bot_with(
         ..FetchOptions::default()
     };
     let bot = Bot::with_fetcher(store.clone(), Arc::new(SystemClock), fetch)
-        .with_rate_limit(12, Duration::from_secs(60));
+        .with_rate_limit(READER_BURST, Duration::from_secs(60));
     let bot = match setup.limits {
         Some(limits) => bot.with_community_limits(limits),
         None => bot,
@@ -479,6 +483,74 @@ async fn invite_auto_join_and_article_with_html_and_plain_bodies() {
         "{}",
         help.content.body()
     );
+}
+
+#[tokio::test]
+async fn a_room_moderator_links_the_room_into_a_discord_guild_by_code() {
+    use readingroom::bot::{Body, Context, Platform, User};
+    let Some(mut world) = World::new(false).await else {
+        return;
+    };
+    let store = world.store().clone();
+    // The guild's side, in-process on the same store, as a Discord process would be.
+    let discord = Bot::new(store.clone(), Arc::new(SystemClock));
+    let mona = Context {
+        platform: Platform::Discord,
+        community: "guild-lamps".into(),
+        channel: "general".into(),
+        channel_name: Some("general".into()),
+        user: User {
+            id: "mona".into(),
+            name: "mona".into(),
+            moderator: true,
+        },
+        prefix: "/".into(),
+    };
+    let (ingested, _) = discord
+        .ingest_text(
+            "Aardvark Lamps in the Guild\n\nPosted by Gia Guild\n\nThe aardvark lamps stay on late in the guild's reading room. Everyone reads quietly.\n\nThe guild says the lamps will stay.",
+            None,
+        )
+        .await
+        .unwrap();
+    let id = ingested.id().0;
+    let guild = store
+        .community(
+            "discord",
+            "guild-lamps",
+            Some("Lamp Readers"),
+            discord.now(),
+        )
+        .await
+        .unwrap();
+    store
+        .shelve(guild.id, ingested.id(), None, discord.now())
+        .await
+        .unwrap();
+    let article = format!("!article {id}");
+    answered_with(&mut world, &article, "There is no article").await;
+    // A room's moderator issues codes as well (answered in the room: Matrix has no private
+    // replies, and the code is good once, for a quarter of an hour).
+    let everyone = "Everyone in this room sees this code";
+    answered_with(&mut world, "!link code", everyone).await;
+    let issued = discord.handle_text(&mona, "link code").await;
+    let Body::Text(issued) = &issued.body else {
+        panic!("{issued:?}")
+    };
+    let join = format!("!link join {}", common::link_code_in(issued));
+    let joined = "now reads with the Discord server “Lamp Readers”";
+    answered_with(&mut world, &join, joined).await;
+    answered_with(&mut world, &article, "Aardvark Lamps").await;
+    answered_with(&mut world, "!link list", "(here)").await;
+    answered_with(&mut world, "!link leave", "reads on its own again").await;
+    answered_with(&mut world, &article, "There is no article").await;
+}
+
+/// Asks `command` as Alice; her answer must hold `expected`.
+async fn answered_with(world: &mut World, command: &str, expected: &str) {
+    let answer = world.ask(command).await;
+    let body = answer.content.body();
+    assert!(body.contains(expected), "{command}: {body}");
 }
 
 #[tokio::test]
@@ -918,8 +990,8 @@ async fn readers_are_refused_moderator_commands_and_a_flood_gets_one_notice() {
     let totals = world.store().totals(Scope::Operator).await.unwrap();
     assert_eq!((totals.pins, totals.feeds, totals.articles), (0, 0, 1));
 
-    // Bob has 12 - lines.len() commands left; he sends ten more at once.
-    let left = 12 - lines.len();
+    // Bob has READER_BURST - lines.len() commands left; he sends ten more at once.
+    let left = READER_BURST as usize - lines.len();
     let mut flood = Vec::new();
     for _ in 0..10 {
         flood.push(bob.say(&bob_room, "!article 1").await);

@@ -54,6 +54,7 @@ backends!(
     digest_runs_and_what_a_digest_is_made_of,
     feeds_entries_and_deliveries,
     communities_leave_come_back_and_purge,
+    linked_communities_join_resolve_and_leave,
     platform_bookkeeping,
     failures_waiting_events_catch_ups_and_publications,
     claims_go_to_one_holder_until_they_expire,
@@ -967,6 +968,400 @@ async fn communities_leave_come_back_and_purge(store: Store) {
             .await
             .unwrap()
     );
+}
+
+/// The articles `community` may read (its shelf; the library is empty here), by id.
+async fn shelf_of(store: &Store, community: i64) -> Vec<ArticleId> {
+    let mut ids: Vec<ArticleId> = store
+        .shelf_page(Scope::Community(community), 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort_by_key(|id| id.0);
+    ids
+}
+
+async fn linked_communities_join_resolve_and_leave(store: Store) {
+    use readingroom::store::JoinOutcome;
+    let now = t0();
+    let guild = store
+        .community("discord", "guild", Some("Guild"), now)
+        .await
+        .unwrap();
+    let room = store
+        .community("matrix", "!room:hs", Some("Room"), now)
+        .await
+        .unwrap();
+    let other = store
+        .community("discord", "other", Some("Other"), now)
+        .await
+        .unwrap();
+    assert_eq!((guild.joined_from, guild.own_id()), (None, guild.id));
+    let general = store
+        .channel("discord", "general", None, guild.id, now)
+        .await
+        .unwrap();
+    let in_room = store
+        .channel("matrix", "!room:hs", None, room.id, now)
+        .await
+        .unwrap();
+    let elsewhere = store
+        .channel("discord", "elsewhere", None, other.id, now)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=5 {
+        let text = format!("number {n} on the links between rooms and servers.");
+        let id = store
+            .insert_article(&article(&format!("Linked {n}"), &text), None, None, now)
+            .await
+            .unwrap()
+            .id();
+        ids.push(id);
+    }
+    let [a1, a2, a3, a4, a5] = ids[..] else {
+        unreachable!()
+    };
+    store.shelve(guild.id, a1, None, now).await.unwrap();
+    store.shelve(room.id, a2, None, now).await.unwrap();
+    store.shelve(guild.id, a3, None, now).await.unwrap();
+    store.shelve(room.id, a3, None, now).await.unwrap();
+    store.shelve(other.id, a4, None, now).await.unwrap();
+    let (on_guild, _) = store.open_discussion(a3, general.id, now).await.unwrap();
+    let (on_room, _) = store.open_discussion(a3, in_room.id, now).await.unwrap();
+    store.set_thread(on_room.id, Some("$root")).await.unwrap();
+    let g1 = store
+        .record_message(on_guild.id, &message("g1", "gia", "From the guild.", now))
+        .await
+        .unwrap();
+    let from_room = |id: &str, body: &str| NewMessage {
+        platform: "matrix".into(),
+        ..message(id, "rob", body, now)
+    };
+    let r1 = store
+        .record_message(on_room.id, &from_room("$r1", "From the room."))
+        .await
+        .unwrap();
+    let r2 = store
+        .record_message(on_room.id, &from_room("$r2", "Again from the room."))
+        .await
+        .unwrap();
+    store
+        .publish(
+            room.id,
+            "0123456789abcdef0123456789abcdef",
+            "matrix:@mod",
+            now,
+        )
+        .await
+        .unwrap();
+
+    // Codes: unknown, expired, used by the community that issued it.
+    let soon = now + Duration::minutes(15);
+    store
+        .issue_link_code(guild.id, "h1", "discord:mona", now, soon)
+        .await
+        .unwrap();
+    store
+        .issue_link_code(
+            guild.id,
+            "h-old",
+            "discord:mona",
+            now - Duration::hours(1),
+            now - Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.join_by_code("nope", room.id, now).await.unwrap(),
+        JoinOutcome::Unknown
+    );
+    assert_eq!(
+        store.join_by_code("h-old", room.id, now).await.unwrap(),
+        JoinOutcome::Expired
+    );
+    assert_eq!(
+        store.join_by_code("h1", room.id, soon).await.unwrap(),
+        JoinOutcome::Expired
+    );
+    // A refused try with a good code uses it up too (a code shown or typed in a room must
+    // not stay open to the room's other members).
+    store
+        .issue_link_code(guild.id, "h-own", "discord:mona", now, soon)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.join_by_code("h-own", guild.id, now).await.unwrap(),
+        JoinOutcome::Same
+    );
+    assert_eq!(
+        store.join_by_code("h-own", room.id, now).await.unwrap(),
+        JoinOutcome::Used
+    );
+    let JoinOutcome::Joined(main) = store.join_by_code("h1", room.id, now).await.unwrap() else {
+        panic!("the room joins")
+    };
+    assert_eq!(main.id, guild.id);
+    // Single use, and nothing of the failed tries changed anything.
+    assert_eq!(
+        store.join_by_code("h1", other.id, now).await.unwrap(),
+        JoinOutcome::Used
+    );
+    assert_eq!(
+        store
+            .linked(guild.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![room.id]
+    );
+    assert!(store.linked(other.id).await.unwrap().is_empty());
+
+    // The room resolves to the guild's community, with its own row kept.
+    let resolved = store
+        .community("matrix", "!room:hs", None, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            resolved.id,
+            resolved.platform.as_str(),
+            resolved.joined_from
+        ),
+        (guild.id, "discord", Some(room.id))
+    );
+    assert_eq!(resolved.own_id(), room.id);
+    let found = store
+        .find_community("matrix:!room:hs")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((found.id, found.own_id()), (guild.id, room.id));
+    // Its channels, old and new, read in the guild's community; its threads stay its own.
+    let again = store
+        .channel("matrix", "!room:hs", None, room.id, now)
+        .await
+        .unwrap();
+    assert_eq!((again.id, again.community_id), (in_room.id, Some(guild.id)));
+    let side = store
+        .channel("matrix", "!side:hs", None, room.id, now)
+        .await
+        .unwrap();
+    assert_eq!(side.community_id, Some(guild.id));
+    assert!(
+        store
+            .discussion_by_thread("matrix", "$root", Some("!room:hs"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .discussion_by_thread("matrix", "$root", Some("guild"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .tracked_threads("matrix", room.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .tracked_threads("matrix", guild.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // One shelf without duplicates; one discussion per channel, both read together.
+    assert_eq!(shelf_of(&store, guild.id).await, vec![a1, a2, a3]);
+    let totals = store.totals(Scope::Community(guild.id)).await.unwrap();
+    assert_eq!(
+        (totals.articles, totals.discussions, totals.messages),
+        (3, 2, 3)
+    );
+    assert_eq!(
+        store
+            .article_messages(Scope::Community(guild.id), a3)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(shelf_of(&store, other.id).await, vec![a4]);
+    // The room's own publication is gone: the guild decides about the web now.
+    assert_eq!(store.publication(room.id).await.unwrap(), None);
+    // Shelved from the room while joined: on both shelves. Shown on the other side, an
+    // article read only through the link does not become that side's own.
+    store.shelve(room.id, a5, None, now).await.unwrap();
+    store.shelve(guild.id, a2, None, now).await.unwrap();
+    store.shelve(room.id, a1, None, now).await.unwrap();
+    assert_eq!(shelf_of(&store, guild.id).await, vec![a1, a2, a3, a5]);
+
+    // Pins across the link, and one of the room's own.
+    store
+        .pin_from(r1, "mona", Some(guild.id), Some("the guild's note"), now)
+        .await
+        .unwrap();
+    store
+        .pin_from(g1, "ruth", Some(room.id), Some("the room's note"), now)
+        .await
+        .unwrap();
+    store
+        .pin_from(r2, "ruth", Some(room.id), Some("its own"), now)
+        .await
+        .unwrap();
+    let notes = |scope| store.pins(Scope::Community(scope), None, 10);
+    assert_eq!(notes(guild.id).await.unwrap().len(), 3);
+
+    // Joined already; a community others joined cannot join another (they agreed to it).
+    store
+        .issue_link_code(other.id, "h2", "discord:olga", now, soon)
+        .await
+        .unwrap();
+    let JoinOutcome::AlreadyJoined(current) = store.join_by_code("h2", room.id, now).await.unwrap()
+    else {
+        panic!("already joined")
+    };
+    assert_eq!(current.id, guild.id);
+    store
+        .issue_link_code(other.id, "h2b", "discord:olga", now, soon)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.join_by_code("h2b", guild.id, now).await.unwrap(),
+        JoinOutcome::HasMembers(1)
+    );
+    assert!(store.linked(other.id).await.unwrap().is_empty());
+
+    // Leaving moves exactly the room's channels back, and takes back what only it brought.
+    assert_eq!(
+        store.unlink(room.id).await.unwrap().map(|c| c.id),
+        Some(guild.id)
+    );
+    assert_eq!(store.unlink(room.id).await.unwrap(), None);
+    let back = store
+        .community("matrix", "!room:hs", None, now)
+        .await
+        .unwrap();
+    assert_eq!((back.id, back.joined_from), (room.id, None));
+    for channel in ["!room:hs", "!side:hs"] {
+        let channel = store
+            .channel("matrix", channel, None, room.id, now)
+            .await
+            .unwrap();
+        assert_eq!(channel.community_id, Some(room.id));
+    }
+    let general = store
+        .channel("discord", "general", None, guild.id, now)
+        .await
+        .unwrap();
+    assert_eq!(general.community_id, Some(guild.id));
+    assert_eq!(shelf_of(&store, guild.id).await, vec![a1, a3]);
+    assert_eq!(shelf_of(&store, room.id).await, vec![a2, a3, a5]);
+    let messages = |scope| store.article_messages(Scope::Community(scope), a3);
+    assert_eq!(
+        messages(guild.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.platform_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["g1"]
+    );
+    assert_eq!(
+        messages(room.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(m, _)| m.platform_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["$r1", "$r2"]
+    );
+    // A note one side wrote on the other's message went with neither.
+    assert!(notes(guild.id).await.unwrap().is_empty());
+    let room_notes: Vec<Option<String>> = notes(room.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.note)
+        .collect();
+    assert_eq!(room_notes, vec![Some("its own".to_owned())]);
+    assert_eq!(
+        store
+            .tracked_threads("matrix", room.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The guild's moderators can take the room out too (the same undoing); and when the bot
+    // leaves the guild, the room joined to it stays with its channels as the guild is purged.
+    store
+        .issue_link_code(guild.id, "h3", "discord:mona", now, soon)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.join_by_code("h3", room.id, now).await.unwrap(),
+        JoinOutcome::Joined(_)
+    ));
+    store.community_left("discord", "guild", now).await.unwrap();
+    assert_eq!(store.purge_left(now).await.unwrap(), 1);
+    let room_now = store
+        .community("matrix", "!room:hs", None, now)
+        .await
+        .unwrap();
+    assert_eq!((room_now.id, room_now.joined_from), (room.id, None));
+    assert_eq!(shelf_of(&store, room.id).await, vec![a2, a3, a5]);
+    assert_eq!(messages(room.id).await.unwrap().len(), 2);
+    assert!(
+        store
+            .find_channel("discord:general")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A joined community the bot left is purged with its channels, wherever they are read,
+    // and its copies leave the other's shelf; the other keeps its own.
+    store
+        .issue_link_code(other.id, "h4", "discord:olga", now, soon)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.join_by_code("h4", room.id, now).await.unwrap(),
+        JoinOutcome::Joined(_)
+    ));
+    assert_eq!(shelf_of(&store, other.id).await, vec![a2, a3, a4, a5]);
+    store
+        .community_left("matrix", "!room:hs", now)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_left(now).await.unwrap(), 1);
+    assert_eq!(shelf_of(&store, other.id).await, vec![a4]);
+    assert!(
+        store
+            .find_channel("matrix:!room:hs")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.totals(Scope::Operator).await.unwrap().messages, 0);
+    let elsewhere_again = store
+        .channel("discord", "elsewhere", None, other.id, now)
+        .await
+        .unwrap();
+    assert_eq!(elsewhere_again.id, elsewhere.id);
+    assert!(store.linked(other.id).await.unwrap().is_empty());
 }
 
 async fn platform_bookkeeping(store: Store) {

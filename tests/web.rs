@@ -1,4 +1,5 @@
-//! The web reader over real HTTP: a community published with `/web on`, its library, search,
+//! The web reader over real HTTP: a community published with `/web on` (a Discord guild a
+//! Matrix room joined with `link join`), its library, search,
 //! an article with its highlighted summary and quotations and its discussion merged over a
 //! Discord channel and a Matrix room, pins, removed and forgotten messages, the digest archive,
 //! escaping, the constant 404 and the headers. `in_a_real_browser` drives headless Chromium
@@ -31,6 +32,18 @@ fn reader(name: &str, moderator: bool) -> Context {
             moderator,
         },
         prefix: "/".into(),
+    }
+}
+
+/// A moderator of the Matrix room that joins the guild's community (`link join`).
+fn room_moderator() -> Context {
+    Context {
+        platform: Platform::Matrix,
+        community: "!reading:localhost".into(),
+        channel: "!reading:localhost".into(),
+        channel_name: Some("reading-room".into()),
+        prefix: "!".into(),
+        ..reader("rhea", true)
     }
 }
 
@@ -175,16 +188,6 @@ async fn site() -> Site {
         .channel("discord", "general", Some("general"), community.id, now)
         .await
         .unwrap();
-    let room = store
-        .channel(
-            "matrix",
-            "!reading:localhost",
-            Some("reading-room"),
-            community.id,
-            now,
-        )
-        .await
-        .unwrap();
     let elsewhere = store
         .channel("discord", "elsewhere", Some("elsewhere"), other.id, now)
         .await
@@ -193,14 +196,35 @@ async fn site() -> Site {
         .open_discussion(article, general.id, now)
         .await
         .unwrap();
-    let (on_matrix, _) = store.open_discussion(article, room.id, now).await.unwrap();
+    // The Matrix room joins the guild's community the way moderators do it: a code from the
+    // guild, used in the room.
+    let issued = bot.handle_text(&moderator, "link code").await;
+    let code = common::link_code_in(&text(&issued));
+    let room_moderator = room_moderator();
+    let joined = bot
+        .handle_text(&room_moderator, &format!("link join {code}"))
+        .await;
+    assert!(!matches!(joined.body, Body::Error(_)), "{joined:?}");
+    // The guild's moderators decide about the web: the room's cannot publish for them.
+    let web_on = bot.handle_text(&room_moderator, "web on").await;
+    assert!(matches!(web_on.body, Body::Error(_)), "{web_on:?}");
+    let opened = bot
+        .handle_text(&room_moderator, &format!("discuss {}", article.0))
+        .await;
+    let Some(readingroom::bot::Effect::Discussion {
+        discussion_id: on_matrix,
+        ..
+    }) = opened.effect
+    else {
+        panic!("{opened:?}")
+    };
     let (on_other, _) = store
         .open_discussion(article, elsewhere.id, now)
         .await
         .unwrap();
     let mut ids = std::collections::HashMap::new();
     let d = on_discord.id;
-    let m = on_matrix.id;
+    let m = on_matrix;
     ids.insert(
         "d1",
         record(
@@ -412,6 +436,24 @@ async fn the_library_pages_and_search() {
     assert_eq!(&*link, format!("a/{}", site.article.0));
     let walrus = site.page("?q=walrus").await;
     assert!(walrus.contains("No article matches"), "{walrus}");
+}
+
+#[tokio::test]
+async fn a_room_that_leaves_takes_its_messages_off_the_page() {
+    let site = site().await;
+    let page = format!("a/{}", site.article.0);
+    let html = site.page(&page).await;
+    assert!(html.contains("Replying to the one taken back."), "{html}");
+    assert!(html.contains(">reading-room<"), "{html}");
+    let left = site.bot.handle_text(&room_moderator(), "link leave").await;
+    assert!(!matches!(left.body, Body::Error(_)), "{left:?}");
+    let html = site.page(&page).await;
+    assert!(!html.contains("Replying to the one taken back."), "{html}");
+    assert!(!html.contains(">reading-room<"), "{html}");
+    assert!(
+        html.contains("The lamps matter more than the rules."),
+        "{html}"
+    );
 }
 
 #[tokio::test]

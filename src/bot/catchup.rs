@@ -62,7 +62,8 @@ impl Bot {
             bot: self.clone(),
             platform,
             community: community.to_owned(),
-            community_id: stored.id,
+            // Its own: the threads it reads are its own channels', wherever they are read.
+            community_id: stored.own_id(),
             resume_before: session_start - CLOCK_MARGIN,
             started: Instant::now(),
             record: CatchUpRecord {

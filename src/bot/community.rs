@@ -144,7 +144,7 @@ impl Bot {
         for channel in channels {
             if store.is_stand_in(platform.as_str(), channel).await? {
                 store
-                    .channel(platform.as_str(), channel, None, home.id, self.now())
+                    .channel(platform.as_str(), channel, None, home.own_id(), self.now())
                     .await?;
                 moved += 1;
             }

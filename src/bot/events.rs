@@ -243,7 +243,13 @@ impl Bot {
             .community(platform.as_str(), community, None, now)
             .await?;
         store
-            .event_failed(platform.as_str(), event_id, Some(community.id), reason, now)
+            .event_failed(
+                platform.as_str(),
+                event_id,
+                Some(community.own_id()),
+                reason,
+                now,
+            )
             .await
     }
 }

@@ -295,7 +295,7 @@ impl Poller {
                         .delivered(delivery.entry_id, delivery.channel_id, now)
                         .await?;
                     report.delivered += 1;
-                    if let Some(community) = delivery.community_id {
+                    if let Some(community) = delivery.home_id {
                         store.shelve(community, stored.id, None, now).await?;
                     }
                     if let Some(thread) = thread {

@@ -385,7 +385,8 @@ impl Bot {
         }
     }
 
-    /// The caller's community, known from now on.
+    /// The caller's community, known from now on: the community it is joined to, if it is
+    /// (`link join`), with its own row in [`Community::own_id`].
     pub(crate) async fn community(&self, ctx: &Context) -> Result<Community, Failure> {
         if let Some(known) = Resolved::get(ctx, |r| r.community.clone()) {
             return Ok(known);
@@ -417,7 +418,7 @@ impl Bot {
                 ctx.platform.as_str(),
                 &ctx.channel,
                 ctx.channel_name.as_deref(),
-                community.id,
+                community.own_id(),
                 self.now(),
             )
             .await?;
@@ -431,7 +432,7 @@ impl Bot {
         let by = format!("{}:{}", ctx.platform.as_str(), ctx.user.id);
         Ok(self
             .store
-            .shelve(community.id, article, Some(&by), self.now())
+            .shelve(community.own_id(), article, Some(&by), self.now())
             .await?)
     }
 

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::communities::within;
 use super::{Result, Scope, Store};
 
 /// A finished catch-up of one community.
@@ -83,11 +82,13 @@ impl Store {
         Ok(())
     }
 
-    /// The last catch-up in `scope`: the community's own, or the latest of all for the operator.
+    /// The last catch-up in `scope`: the community's own or one of a community joined to it, or
+    /// the latest of all for the operator.
     pub async fn last_catch_up(&self, scope: Scope) -> Result<Option<CatchUpRecord>> {
         let row: Option<RecordRow> = on!(&self.pool, pool => sqlx::query_as(
             "SELECT ran_at, duration_ms, threads, pages, recorded, updated, deleted, cut_short
              FROM catch_ups WHERE $1 IS NULL OR community_id = $1
+                OR community_id IN (SELECT id FROM communities WHERE joined_to = $1)
              ORDER BY ran_at DESC LIMIT 1",
         )
         .bind(scope.bind())
@@ -108,26 +109,25 @@ impl Store {
         ))
     }
 
-    /// The threads carrying a discussion in community `community_id`'s channels of `platform`.
+    /// The threads carrying a discussion in community `community_id`'s own channels of
+    /// `platform` (those it comes with, wherever they are read: a joined guild's catch-up
+    /// reads its own threads, not those of the community it joined).
     pub async fn tracked_threads(
         &self,
         platform: &str,
         community_id: i64,
     ) -> Result<Vec<TrackedThread>> {
-        let sql = format!(
+        Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT d.thread_ref AS thread, c.external_id AS channel, d.created_at AS opened_at
              FROM discussions d JOIN channels c ON c.id = d.channel_id
-             WHERE c.platform = $2 AND d.thread_ref IS NOT NULL AND {}
+             WHERE c.platform = $2 AND d.thread_ref IS NOT NULL
+               AND coalesce(c.home_id, c.community_id) = $1
              ORDER BY d.id",
-            within(1)
-        );
-        Ok(
-            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-        .bind(Scope::Community(community_id).bind())
+        )
+        .bind(community_id)
         .bind(platform)
         .fetch_all(pool)
-        .await)?,
-        )
+        .await)?)
     }
 
     /// The last message recorded in a discussion that was sent before `before`, deleted or

@@ -48,12 +48,41 @@ pub struct Community {
     pub external_id: String,
     /// Its name, if known.
     pub name: Option<String>,
+    /// When this is the community another was resolved to (see [`Store::community`]): the row
+    /// id of the one asked for, which is joined to this one. `None` when it is the one asked
+    /// for.
+    #[sqlx(default)]
+    pub joined_from: Option<i64>,
 }
 
+impl Community {
+    /// The row id of the community asked for: its own channels and shelf are kept under it
+    /// (and move back with it when it leaves), whichever community it reads in.
+    pub fn own_id(&self) -> i64 {
+        self.joined_from.unwrap_or(self.id)
+    }
+}
+
+/// The community with a platform id, and the one it is joined to, if any.
+const RESOLVE: &str = "SELECT co.id, co.name, m.id, m.platform, m.external_id, m.name
+     FROM communities co LEFT JOIN communities m ON m.id = co.joined_to
+     WHERE co.platform = $1 AND co.external_id = $2";
+type Resolved = (
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 impl Store {
-    /// The community with this platform id, created on first sight. A pending purge stays
-    /// pending: events still in flight from a community the bot left do not bring it back;
-    /// only [`Store::community_back`] does.
+    /// The community with this platform id, created on first sight; when it is joined to
+    /// another (`link join`), that other one, with [`Community::joined_from`] naming the one
+    /// asked for. Every path (commands, platform events, catch-ups) resolves its community
+    /// here, so a joined room reads, writes and is answered as the community it is part of.
+    /// A pending purge stays pending: events still in flight from a community the bot left do
+    /// not bring it back; only [`Store::community_back`] does.
     pub async fn community(
         &self,
         platform: &str,
@@ -61,39 +90,59 @@ impl Store {
         name: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Community> {
+        let resolved =
+            |(id, own_name, main, main_platform, main_external, main_name): Resolved| match (
+                main,
+                main_platform,
+                main_external,
+            ) {
+                (Some(main), Some(main_platform), Some(main_external)) => Community {
+                    id: main,
+                    platform: main_platform,
+                    external_id: main_external,
+                    name: main_name,
+                    joined_from: Some(id),
+                },
+                _ => Community {
+                    id,
+                    platform: platform.to_owned(),
+                    external_id: external_id.to_owned(),
+                    name: own_name,
+                    joined_from: None,
+                },
+            };
         // Every command asks: a read answers all but the first, without a write.
-        let known: Option<(i64, Option<String>)> = on!(&self.pool, pool => sqlx::query_as(
-            "SELECT id, name FROM communities WHERE platform = $1 AND external_id = $2",
-        )
-        .bind(platform)
-        .bind(external_id)
-        .fetch_optional(pool)
-        .await)?;
-        if let Some((id, known_name)) = known
-            && (name.is_none() || name == known_name.as_deref())
+        let known: Option<Resolved> = on!(&self.pool, pool => sqlx::query_as(RESOLVE)
+            .bind(platform)
+            .bind(external_id)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some(known) = known
+            && (name.is_none() || name == known.1.as_deref())
         {
-            return Ok(Community {
-                id,
-                platform: platform.to_owned(),
-                external_id: external_id.to_owned(),
-                name: known_name,
-            });
+            return Ok(resolved(known));
         }
-        Ok(on!(&self.pool, pool => sqlx::query_as(
+        on!(&self.pool, pool => sqlx::query(
             "INSERT INTO communities (platform, external_id, name, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (platform, external_id) DO UPDATE SET
-                 name = coalesce(excluded.name, communities.name)
-             RETURNING id, platform, external_id, name",
+                 name = coalesce(excluded.name, communities.name)",
         )
         .bind(platform)
         .bind(external_id)
         .bind(name)
         .bind(now)
-        .fetch_one(pool)
-        .await)?)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+        let stored: Resolved = on!(&self.pool, pool => sqlx::query_as(RESOLVE)
+            .bind(platform)
+            .bind(external_id)
+            .fetch_one(pool)
+            .await)?;
+        Ok(resolved(stored))
     }
 
-    /// A community by the platform's id for it, written `platform:id` or just `id`.
+    /// A community by the platform's id for it, written `platform:id` or just `id`; resolved
+    /// as [`Store::community`] resolves it (the community it is joined to, if it is).
     pub async fn find_community(&self, reference: &str) -> Result<Option<Community>> {
         let (platform, external) = match reference.split_once(':') {
             Some((platform, id)) if matches!(platform, "discord" | "matrix" | "console") => {
@@ -102,8 +151,12 @@ impl Store {
             _ => (None, reference),
         };
         Ok(on!(&self.pool, pool => sqlx::query_as(
-            "SELECT id, platform, external_id, name FROM communities
-             WHERE external_id = $1 AND ($2 IS NULL OR platform = $2) ORDER BY id LIMIT 1",
+            "SELECT coalesce(m.id, co.id) AS id, coalesce(m.platform, co.platform) AS platform,
+                    coalesce(m.external_id, co.external_id) AS external_id,
+                    CASE WHEN m.id IS NULL THEN co.name ELSE m.name END AS name,
+                    CASE WHEN m.id IS NULL THEN NULL ELSE co.id END AS joined_from
+             FROM communities co LEFT JOIN communities m ON m.id = co.joined_to
+             WHERE co.external_id = $1 AND ($2 IS NULL OR co.platform = $2) ORDER BY co.id LIMIT 1",
         )
         .bind(external)
         .bind(platform)
@@ -111,7 +164,13 @@ impl Store {
         .await)?)
     }
 
-    /// Puts an article on a community's shelf (once; the first time counts).
+    /// Puts an article on a community's shelf (once; the first time counts), and, while that
+    /// community is joined to another, on that one's too, marked as from it so that leaving
+    /// takes it back. `community_id` is the community's own row ([`Community::own_id`]).
+    ///
+    /// An article a linked community reads only through the link (the other side's) is not
+    /// made its own by being shown or discussed there: after leaving, neither side keeps
+    /// anything of the other.
     pub async fn shelve(
         &self,
         community_id: i64,
@@ -119,16 +178,34 @@ impl Store {
         added_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on!(&self.pool, pool => sqlx::query(
-            "INSERT INTO shelves (community_id, article_id, added_by, added_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(community_id)
-        .bind(article.0)
-        .bind(added_by)
-        .bind(now)
-        .execute(pool)
-        .await.map(|r| r.rows_affected()))?;
+        // Its own shelf, unless the article is there only through the link; then the shelf
+        // of the community it is joined to, if any. A community others joined finds their
+        // articles on its shelf as copies (`via`): the conflict leaves them so.
+        const OWN: &str = "INSERT INTO shelves (community_id, article_id, added_by, added_at)
+             SELECT co.id, $2, $3, $4 FROM communities co WHERE co.id = $1
+             AND NOT EXISTS (SELECT 1 FROM shelves s
+                 WHERE s.community_id = co.joined_to AND s.article_id = $2
+                   AND (s.via IS NULL OR s.via <> co.id))
+             ON CONFLICT DO NOTHING";
+        const JOINED: &str =
+            "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
+             SELECT joined_to, $2, $3, $4, id FROM communities
+             WHERE id = $1 AND joined_to IS NOT NULL
+             ON CONFLICT DO NOTHING";
+        on!(&self.pool, pool => async {
+            let mut tx = pool.begin().await?;
+            for sql in [OWN, JOINED] {
+                sqlx::query(sql)
+                    .bind(community_id)
+                    .bind(article.0)
+                    .bind(added_by)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }
+        .await)?;
         Ok(())
     }
 
@@ -244,11 +321,32 @@ impl Store {
     /// discussions, messages, pins, digest schedules and runs, subscriptions, deliveries and
     /// shelf (articles themselves stay: they may be on other shelves or in the library).
     /// Returns how many communities were purged.
+    ///
+    /// Linked communities: one joined to a purged community is made independent first (its
+    /// channels go back to it, as on `link leave`), since it did not leave and its channels,
+    /// read under the purged one, would otherwise go with it. A purged community that was
+    /// joined to another takes its own channels with it wherever they are read (they cascade
+    /// on `channels.home_id`) and its copies on that one's shelf (`shelves.via`); what the
+    /// community's other members also had is put back from their own shelves.
     pub async fn purge_left(&self, before: DateTime<Utc>) -> Result<u64> {
+        let members: Vec<i64> = on!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT id FROM communities WHERE joined_to IN
+                 (SELECT id FROM communities WHERE left_at IS NOT NULL AND left_at <= $1)
+             AND NOT (left_at IS NOT NULL AND left_at <= $1)",
+        )
+        .bind(before)
+        .fetch_all(pool)
+        .await)?;
+        for member in members {
+            self.unlink(member).await?;
+        }
         let purged = on!(&self.pool, pool => sqlx::query("DELETE FROM communities WHERE left_at IS NOT NULL AND left_at <= $1")
                 .bind(before)
                 .execute(pool)
                 .await.map(|r| r.rows_affected()))?;
+        if purged > 0 {
+            self.restock_shelves(None).await?;
+        }
         Ok(purged)
     }
 }

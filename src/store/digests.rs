@@ -108,7 +108,8 @@ impl Store {
                     community_id
              FROM channels WHERE digest_at IS NOT NULL AND timezone IS NOT NULL
              AND digest_set_at IS NOT NULL
-             AND community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
+             AND coalesce(home_id, community_id)
+                 NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
              ORDER BY id",
         )
         .fetch_all(pool)

@@ -107,9 +107,11 @@ const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, 
     m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
 
 impl Store {
-    /// The channel with this platform id in community `community_id`, created on first sight.
-    /// A channel kept from before communities (under a `channel:` stand-in) moves to its real
-    /// community, shelf and all, the first time it is seen there.
+    /// The channel with this platform id in community `community_id` (the community the
+    /// platform puts it in: its own row, [`super::Community::own_id`]), created on first
+    /// sight. It is read in the community that one is joined to, if it is (the returned
+    /// `community_id`). A channel kept from before communities (under a `channel:` stand-in)
+    /// moves to its real community, shelf and all, the first time it is seen there.
     pub async fn channel(
         &self,
         platform: &str,
@@ -118,10 +120,18 @@ impl Store {
         community_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Channel> {
-        const KNOWN: &str = "SELECT c.id, c.community_id, co.external_id, c.name FROM channels c
-             LEFT JOIN communities co ON co.id = c.community_id
+        const KNOWN: &str = "SELECT c.id, c.community_id, co.external_id, c.name,
+                    coalesce(c.home_id, c.community_id)
+             FROM channels c
+             LEFT JOIN communities co ON co.id = coalesce(c.home_id, c.community_id)
              WHERE c.platform = $1 AND c.external_id = $2";
-        type Known = (i64, Option<i64>, Option<String>, Option<String>);
+        type Known = (
+            i64,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
         let channel = |id, community_id| Channel {
             id,
             platform: platform.to_owned(),
@@ -134,41 +144,51 @@ impl Store {
             .bind(external_id)
             .fetch_optional(pool)
             .await)?;
-        if let Some((id, Some(current), _, known_name)) = &known
-            && *current == community_id
+        if let Some((id, Some(current), _, known_name, Some(home))) = &known
+            && *home == community_id
             && (name.is_none() || name == known_name.as_deref())
         {
-            return Ok(channel(*id, Some(community_id)));
+            return Ok(channel(*id, Some(*current)));
         }
-        let (id, home) = on!(&self.pool, pool => {
+        let (id, read_in) = on!(&self.pool, pool => {
         let mut tx = pool.begin_write(Lock::Channels).await?;
+        // Where its community reads: the one it is joined to, if any (under the same lock as
+        // joining and leaving, so it cannot change meanwhile).
+        let target: i64 = sqlx::query_scalar(
+            "SELECT coalesce(joined_to, id) FROM communities WHERE id = $1",
+        )
+        .bind(community_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or(community_id);
         let known: Option<Known> = sqlx::query_as(KNOWN)
             .bind(platform)
             .bind(external_id)
             .fetch_optional(&mut *tx)
             .await?;
-        let (id, home) = match known {
+        let (id, read_in) = match known {
             None => {
                 let id = sqlx::query_scalar(
-                    "INSERT INTO channels (platform, external_id, name, community_id, created_at)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO channels (platform, external_id, name, community_id, home_id, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(platform)
                 .bind(external_id)
                 .bind(name)
+                .bind(target)
                 .bind(community_id)
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                (id, Some(community_id))
+                (id, Some(target))
             }
-            Some((id, old, old_external, old_name)) => {
+            Some((id, old, old_external, old_name, old_home)) => {
                 let stand_in = old_external
                     .as_deref()
                     .is_none_or(|e| e.starts_with("channel:"));
                 // A channel never changes community otherwise (a Discord channel stays in its
                 // guild), so a mismatch keeps the stored one.
-                let moves = old != Some(community_id) && stand_in;
+                let moves = old_home != Some(community_id) && stand_in;
                 if moves {
                     sqlx::query(
                         "INSERT INTO shelves (community_id, article_id, added_by, added_at)
@@ -176,19 +196,34 @@ impl Store {
                          ON CONFLICT DO NOTHING",
                     )
                     .bind(community_id)
-                    .bind(old)
+                    .bind(old_home)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("UPDATE channels SET community_id = $1 WHERE id = $2")
+                    if target != community_id {
+                        sqlx::query(
+                            "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
+                             SELECT $1, article_id, added_by, added_at, $3 FROM shelves
+                             WHERE community_id = $2
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(target)
+                        .bind(old_home)
+                        .bind(community_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    sqlx::query("UPDATE channels SET community_id = $1, home_id = $2 WHERE id = $3")
+                        .bind(target)
                         .bind(community_id)
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query(
                         "DELETE FROM communities WHERE id = $1 AND external_id LIKE 'channel:%'
-                         AND NOT EXISTS (SELECT 1 FROM channels WHERE community_id = communities.id)",
+                         AND NOT EXISTS (SELECT 1 FROM channels
+                             WHERE home_id = communities.id OR community_id = communities.id)",
                     )
-                    .bind(old)
+                    .bind(old_home)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -199,13 +234,13 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                (id, if moves { Some(community_id) } else { old })
+                (id, if moves { Some(target) } else { old })
             }
         };
         tx.commit().await?;
-        (id, home)
+        (id, read_in)
         });
-        Ok(channel(id, home))
+        Ok(channel(id, read_in))
     }
 
     /// The article's discussion in this channel, if there is one.
@@ -264,7 +299,8 @@ impl Store {
     }
 
     /// The discussion carried by a platform thread, if that thread is tracked and, when
-    /// `community` (the platform's id for it) is given, belongs to that community.
+    /// `community` (the platform's id for it) is given, belongs to that community (the one
+    /// its channel comes from, wherever it is read).
     pub async fn discussion_by_thread(
         &self,
         platform: &str,
@@ -275,7 +311,7 @@ impl Store {
             "SELECT d.id, d.article_id, d.channel_id, d.thread_ref, d.created_at
              FROM discussions d
              JOIN channels c ON c.id = d.channel_id
-             LEFT JOIN communities co ON co.id = c.community_id
+             LEFT JOIN communities co ON co.id = coalesce(c.home_id, c.community_id)
              WHERE c.platform = $1 AND d.thread_ref = $2
                AND ($3 IS NULL OR co.external_id = $3 OR co.external_id LIKE 'channel:%')",
         )

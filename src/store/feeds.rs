@@ -45,8 +45,11 @@ pub struct Delivery {
     pub article_id: ArticleId,
     /// Whether the channel wants a discussion thread per post.
     pub open_thread: bool,
-    /// The channel's community, whose shelf the article joins once posted.
+    /// The community the channel is read in (joined or not): what the card shows.
     pub community_id: Option<i64>,
+    /// The community the channel comes from, whose shelf the article joins once posted (and
+    /// through it the shelf of the community it is joined to).
+    pub home_id: Option<i64>,
 }
 
 const FEED_COLUMNS: &str = "id, url, title, etag, last_modified, interval_secs, next_poll_at, failures, last_error, last_ok_at";
@@ -293,14 +296,16 @@ impl Store {
     ) -> Result<Vec<Delivery>> {
         Ok(on!(&self.pool, pool => sqlx::query_as(
             "SELECT d.entry_id, d.channel_id, c.platform, c.external_id, e.article_id,
-                    coalesce(s.open_thread, FALSE) AS open_thread, c.community_id
+                    coalesce(s.open_thread, FALSE) AS open_thread, c.community_id,
+                    coalesce(c.home_id, c.community_id) AS home_id
              FROM deliveries d
              JOIN feed_entries e ON e.id = d.entry_id
              JOIN channels c ON c.id = d.channel_id
              LEFT JOIN feed_subscriptions s ON s.feed_id = e.feed_id AND s.channel_id = d.channel_id
              WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND e.article_id IS NOT NULL
                AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= $1)
-               AND c.community_id NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
+               AND coalesce(c.home_id, c.community_id)
+                   NOT IN (SELECT id FROM communities WHERE left_at IS NOT NULL)
              ORDER BY d.entry_id, d.channel_id LIMIT $2",
         )
         .bind(now)

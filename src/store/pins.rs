@@ -62,6 +62,19 @@ impl Store {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<PinOutcome> {
+        self.pin_from(message_id, pinned_by, None, note, now).await
+    }
+
+    /// [`Store::pin`] by a moderator of community `pinned_in` (its own row), so that a pin
+    /// across a link goes when the link is undone.
+    pub async fn pin_from(
+        &self,
+        message_id: i64,
+        pinned_by: &str,
+        pinned_in: Option<i64>,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<PinOutcome> {
         on!(&self.pool, pool => {
         let mut tx = pool.begin().await?;
         let deleted: Option<bool> =
@@ -78,14 +91,17 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query(
-            "INSERT INTO pins (message_id, pinned_by, note, pinned_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO pins (message_id, pinned_by, note, pinned_at, pinned_in)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (message_id) DO UPDATE SET note = excluded.note,
-                 pinned_by = excluded.pinned_by, pinned_at = excluded.pinned_at",
+                 pinned_by = excluded.pinned_by, pinned_at = excluded.pinned_at,
+                 pinned_in = excluded.pinned_in",
         )
         .bind(message_id)
         .bind(pinned_by)
         .bind(note)
         .bind(now)
+        .bind(pinned_in)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -146,17 +146,20 @@ impl Store {
         Ok(())
     }
 
-    /// The events of a community given up on since `since`.
+    /// The events of a community, and of the communities joined to it, given up on since
+    /// `since`.
     pub async fn failures(&self, community_id: i64, since: DateTime<Utc>) -> Result<Failures> {
         let count: i64 = on!(&self.pool, pool => sqlx::query_scalar(
-            "SELECT count(*) FROM failed_events WHERE community_id = $1 AND failed_at >= $2",
+            "SELECT count(*) FROM failed_events WHERE failed_at >= $2
+               AND community_id IN (SELECT id FROM communities WHERE id = $1 OR joined_to = $1)",
         )
         .bind(community_id)
         .bind(since)
         .fetch_one(pool)
         .await)?;
         let latest = on!(&self.pool, pool => sqlx::query_as(
-            "SELECT reason, failed_at FROM failed_events WHERE community_id = $1 AND failed_at >= $2
+            "SELECT reason, failed_at FROM failed_events WHERE failed_at >= $2
+               AND community_id IN (SELECT id FROM communities WHERE id = $1 OR joined_to = $1)
              ORDER BY failed_at DESC LIMIT 1",
         )
         .bind(community_id)

@@ -98,6 +98,15 @@ pub async fn channel(
         .unwrap()
 }
 
+/// The one-time code in a `link code` answer (`ABCD-EFGH-JKMN-PQRS`).
+pub fn link_code_in(answer: &str) -> String {
+    answer
+        .split_whitespace()
+        .find(|word| word.len() == 19 && word.matches('-').count() == 3)
+        .expect("a link code")
+        .to_owned()
+}
+
 /// One line per moderator-only action (prefix omitted), for checking refusals on every
 /// platform: each moderator command's own example, so a new one is checked as soon as it is
 /// in the command list.

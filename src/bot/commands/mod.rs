@@ -279,6 +279,7 @@ commands! {
     feed,
     export,
     web,
+    link,
     forget_me,
     stats,
     help,

@@ -86,9 +86,16 @@ pub(super) async fn find_message(
 impl Run for Pin {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let found = find_message(bot, ctx, &self.message).await?;
+        let side = bot.community(ctx).await?.own_id();
         let outcome = bot
             .store()
-            .pin(found.id, &ctx.user.name, self.note.as_deref(), bot.now())
+            .pin_from(
+                found.id,
+                &ctx.user.name,
+                Some(side),
+                self.note.as_deref(),
+                bot.now(),
+            )
             .await?;
         tracing::info!(target: "audit", message = found.id, article = found.article_id.0, by = %ctx.user.id, ?outcome, "pin");
         let stored = bot.find(ctx, found.article_id).await?;

@@ -88,6 +88,7 @@ impl Run for On {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         served(bot)?;
         let community = bot.community(ctx).await?;
+        super::link::main_decides(ctx, &community, "publishing it on the web")?;
         let store = bot.store();
         let token = match store.publication(community.id).await? {
             Some(token) => token,
@@ -117,6 +118,7 @@ struct Off;
 impl Run for Off {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let community = bot.community(ctx).await?;
+        super::link::main_decides(ctx, &community, "taking its pages down")?;
         if bot.store().unpublish(community.id).await? {
             tracing::info!(target: "audit", community = community.id, by = %ctx.user.id, "taken off the web");
             Ok(Reply::text(format!(
