@@ -33,6 +33,8 @@ CREATE TABLE link_codes (
     created_at    TEXT NOT NULL,
     expires_at    TEXT NOT NULL,
     used_at       TEXT,
-    used_by       INTEGER REFERENCES communities (id) ON DELETE SET NULL
+    used_by       INTEGER REFERENCES communities (id) ON DELETE SET NULL,
+    requested     INTEGER NOT NULL DEFAULT 0,
+    accepted_at   TEXT
 );
 CREATE INDEX link_codes_community ON link_codes (community_id);

@@ -267,7 +267,10 @@ async fn commands_are_registered_from_the_core_list() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(subcommands, ["code", "join", "list", "leave", "remove"]);
+    assert_eq!(
+        subcommands,
+        ["code", "join", "list", "leave", "remove", "accept"]
+    );
     assert_eq!(link["options"][1]["options"][0]["name"], "code");
     let feed = by_name("feed");
     assert_eq!(feed["options"][0]["name"], "add");

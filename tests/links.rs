@@ -205,11 +205,47 @@ async fn a_matrix_room_joins_a_guild_by_code_and_leaves_again() {
     // The room's moderator joins with a fresh code, typed loosely.
     let code = code_in(&run(bot, &guild("mona", true), "link code").await);
     let loose = code.to_lowercase().replace('-', " ");
-    let joined = run(bot, &room("ruth", true), &format!("link join {loose}")).await;
-    assert!(!refused(&joined), "{}", text(&joined));
-    assert!(text(&joined).contains("Lamp") || text(&joined).contains("guild-lamps"));
+    let asked = run(bot, &room("ruth", true), &format!("link join {loose}")).await;
+    assert!(!refused(&asked), "{}", text(&asked));
+    assert!(
+        text(&asked).contains("asks to read with"),
+        "{}",
+        text(&asked)
+    );
+    assert!(text(&asked).contains("Lamp") || text(&asked).contains("guild-lamps"));
     let again = run(bot, &third("tom", true), &format!("link join {code}")).await;
     assert!(text(&again).contains("used already"), "{}", text(&again));
+    // Asking shares nothing: the guild's moderators see who asks, and let it in.
+    assert!(!sees(bot, &room("rob", false), lamps, "Aardvark").await);
+    assert!(!sees(bot, &guild("gia", false), walrus, "Buffalo").await);
+    let pending = text(&run(bot, &guild("gia", false), "link list").await);
+    assert!(
+        pending.contains("Asking to join") && pending.contains("1. the Matrix room"),
+        "{pending}"
+    );
+    assert!(refused(
+        &run(bot, &guild("gia", false), "link accept").await
+    ));
+    assert!(refused(&run(bot, &room("ruth", true), "link accept").await));
+    let wrong = run(bot, &guild("mona", true), "link accept 2").await;
+    assert!(
+        text(&wrong).contains("no request number 2"),
+        "{}",
+        text(&wrong)
+    );
+    let joined = run(bot, &guild("mona", true), "link accept").await;
+    assert!(!refused(&joined), "{}", text(&joined));
+    assert!(
+        text(&joined).contains("now reads with this server"),
+        "{}",
+        text(&joined)
+    );
+    let done = run(bot, &guild("mona", true), "link accept").await;
+    assert!(
+        text(&done).contains("No room or server is asking"),
+        "{}",
+        text(&done)
+    );
 
     // One community: both shelves, both discussions, from either side.
     for ctx in [guild("gia", false), room("rob", false)] {
@@ -287,6 +323,9 @@ async fn a_matrix_room_joins_a_guild_by_code_and_leaves_again() {
     assert!(!refused(
         &run(bot, &room("ruth", true), &format!("link join {code}")).await
     ));
+    assert!(!refused(
+        &run(bot, &guild("mona", true), "link accept 1").await
+    ));
     assert!(sees(bot, &room("rob", false), lamps, "Aardvark").await);
     assert!(refused(
         &run(bot, &room("ruth", true), "link remove 1").await
@@ -301,5 +340,20 @@ async fn a_matrix_room_joins_a_guild_by_code_and_leaves_again() {
     assert!(!sees(bot, &room("rob", false), lamps, "Aardvark").await);
     assert!(!sees(bot, &guild("gia", false), walrus, "Buffalo").await);
     assert!(text(&run(bot, &guild("gia", false), "link list").await).contains("reads on its own"));
+    third_sees_nothing().await;
+
+    // A request not accepted within a quarter of an hour lapses.
+    let code = code_in(&run(bot, &guild("mona", true), "link code").await);
+    assert!(!refused(
+        &run(bot, &room("ruth", true), &format!("link join {code}")).await
+    ));
+    app.clock.advance(chrono::Duration::minutes(16));
+    let lapsed = run(bot, &guild("mona", true), "link accept").await;
+    assert!(
+        text(&lapsed).contains("No room or server is asking"),
+        "{}",
+        text(&lapsed)
+    );
+    assert!(!sees(bot, &room("rob", false), lamps, "Aardvark").await);
     third_sees_nothing().await;
 }

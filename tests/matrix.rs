@@ -538,8 +538,20 @@ async fn a_room_moderator_links_the_room_into_a_discord_guild_by_code() {
         panic!("{issued:?}")
     };
     let join = format!("!link join {}", common::link_code_in(issued));
-    let joined = "now reads with the Discord server “Lamp Readers”";
-    answered_with(&mut world, &join, joined).await;
+    let asked = "asks to read with the Discord server “Lamp Readers”";
+    answered_with(&mut world, &join, asked).await;
+    // Nothing is shared until the guild's moderator, seeing who asks, lets the room in.
+    answered_with(&mut world, &article, "There is no article").await;
+    let listed = discord.handle_text(&mona, "link list").await;
+    assert!(
+        format!("{listed:?}").contains("Asking to join"),
+        "{listed:?}"
+    );
+    let accepted = discord.handle_text(&mona, "link accept").await;
+    assert!(
+        format!("{accepted:?}").contains("now reads with this server"),
+        "{accepted:?}"
+    );
     answered_with(&mut world, &article, "Aardvark Lamps").await;
     answered_with(&mut world, "!link list", "(here)").await;
     answered_with(&mut world, "!link leave", "reads on its own again").await;

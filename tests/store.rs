@@ -984,7 +984,7 @@ async fn shelf_of(store: &Store, community: i64) -> Vec<ArticleId> {
 }
 
 async fn linked_communities_join_resolve_and_leave(store: Store) {
-    use readingroom::store::JoinOutcome;
+    use readingroom::store::{AcceptOutcome, JoinOutcome};
     let now = t0();
     let guild = store
         .community("discord", "guild", Some("Guild"), now)
@@ -1100,10 +1100,39 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         store.join_by_code("h-own", room.id, now).await.unwrap(),
         JoinOutcome::Used
     );
-    let JoinOutcome::Joined(main) = store.join_by_code("h1", room.id, now).await.unwrap() else {
-        panic!("the room joins")
+    let JoinOutcome::Asked(main) = store.join_by_code("h1", room.id, now).await.unwrap() else {
+        panic!("the room asks")
     };
     assert_eq!(main.id, guild.id);
+    // Asking changes nothing until the guild accepts, and only what asked can be accepted.
+    let asked = store
+        .community("matrix", "!room:hs", None, now)
+        .await
+        .unwrap();
+    assert_eq!(asked.id, room.id, "not joined yet");
+    let requests = store.link_requests(guild.id, now).await.unwrap();
+    assert_eq!(
+        requests.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![room.id]
+    );
+    assert_eq!(
+        store.accept_link(guild.id, other.id, now).await.unwrap(),
+        AcceptOutcome::NoRequest
+    );
+    assert_eq!(
+        store
+            .link_requests(guild.id, now + chrono::Duration::minutes(16))
+            .await
+            .unwrap(),
+        vec![],
+        "a request lapses"
+    );
+    let AcceptOutcome::Joined(joined) = store.accept_link(guild.id, room.id, now).await.unwrap()
+    else {
+        panic!("the room joins")
+    };
+    assert_eq!(joined.id, room.id);
+    assert!(store.link_requests(guild.id, now).await.unwrap().is_empty());
     // Single use, and nothing of the failed tries changed anything.
     assert_eq!(
         store.join_by_code("h1", other.id, now).await.unwrap(),
@@ -1312,7 +1341,11 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         .unwrap();
     assert!(matches!(
         store.join_by_code("h3", room.id, now).await.unwrap(),
-        JoinOutcome::Joined(_)
+        JoinOutcome::Asked(_)
+    ));
+    assert!(matches!(
+        store.accept_link(guild.id, room.id, now).await.unwrap(),
+        AcceptOutcome::Joined(_)
     ));
     store.community_left("discord", "guild", now).await.unwrap();
     assert_eq!(store.purge_left(now).await.unwrap(), 1);
@@ -1339,7 +1372,11 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         .unwrap();
     assert!(matches!(
         store.join_by_code("h4", room.id, now).await.unwrap(),
-        JoinOutcome::Joined(_)
+        JoinOutcome::Asked(_)
+    ));
+    assert!(matches!(
+        store.accept_link(other.id, room.id, now).await.unwrap(),
+        AcceptOutcome::Joined(_)
     ));
     assert_eq!(shelf_of(&store, other.id).await, vec![a2, a3, a4, a5]);
     store

@@ -205,6 +205,11 @@ async fn site() -> Site {
         .handle_text(&room_moderator, &format!("link join {code}"))
         .await;
     assert!(!matches!(joined.body, Body::Error(_)), "{joined:?}");
+    let accepted = bot.handle_text(&moderator, "link accept").await;
+    assert!(
+        text(&accepted).contains("now reads with this server"),
+        "{accepted:?}"
+    );
     // The guild's moderators decide about the web: the room's cannot publish for them.
     let web_on = bot.handle_text(&room_moderator, "web on").await;
     assert!(matches!(web_on.body, Body::Error(_)), "{web_on:?}");

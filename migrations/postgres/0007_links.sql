@@ -26,6 +26,8 @@ CREATE TABLE link_codes (
     created_at    TIMESTAMPTZ NOT NULL,
     expires_at    TIMESTAMPTZ NOT NULL,
     used_at       TIMESTAMPTZ,
-    used_by       BIGINT REFERENCES communities (id) ON DELETE SET NULL
+    used_by       BIGINT REFERENCES communities (id) ON DELETE SET NULL,
+    requested     BOOLEAN NOT NULL DEFAULT FALSE,
+    accepted_at   TIMESTAMPTZ
 );
 CREATE INDEX link_codes_community ON link_codes (community_id);

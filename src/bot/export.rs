@@ -99,13 +99,7 @@ pub async fn thread_with_pins(
         .iter()
         .map(|p| (p.message_id, p.note.clone()))
         .collect();
-    let export = tree(
-        stored.id,
-        &stored.article.title,
-        &messages,
-        &notes,
-        removed,
-    );
+    let export = tree(stored.id, &stored.article.title, &messages, &notes, removed);
     Ok((export, pins))
 }
 

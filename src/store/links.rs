@@ -1,5 +1,6 @@
 //! Linked communities: a Matrix room or another Discord guild joined to a community, by a
-//! one-time code issued there and used on the other side, so both read as one.
+//! one-time code issued there, used on the other side and accepted by the first, so both read
+//! as one.
 //!
 //! Joining moves the joined community's channels under the community it joins (each keeps its
 //! `home_id`, the community it really comes from), copies its shelf there (marked `via` it,
@@ -16,8 +17,9 @@ use super::{BeginWrite, Community, Lock, Result, Store};
 /// What using a link code did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JoinOutcome {
-    /// The community joined this one.
-    Joined(Community),
+    /// The code was good: the community asks to join this one, whose moderators accept
+    /// ([`Store::accept_link`]) or let the request lapse.
+    Asked(Community),
     /// No such code (mistyped, or its community has since joined another or gone).
     Unknown,
     /// The code was used already.
@@ -32,6 +34,37 @@ pub enum JoinOutcome {
     /// so it is refused rather than taking them along.
     HasMembers(i64),
 }
+
+/// What accepting a request to join did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AcceptOutcome {
+    /// The community that asked is joined.
+    Joined(Community),
+    /// It has not asked, or its request lapsed.
+    NoRequest,
+    /// It may no longer join (it joined another meanwhile, or others joined it).
+    Refused(JoinOutcome),
+}
+
+/// The community that community `$1` is joined to, if any.
+const JOINED_TO: &str = "SELECT co.id, co.platform, co.external_id, co.name FROM communities me
+     JOIN communities co ON co.id = me.joined_to WHERE me.id = $1";
+/// How many communities are joined to community `$1`.
+const MEMBERS: &str = "SELECT count(*) FROM communities WHERE joined_to = $1";
+
+/// Why a community may not join another: it is part of one already (`current`), it is that
+/// one (`same`), or others are joined to it (`members`).
+fn refusal(current: Option<Community>, same: bool, members: i64) -> Option<JoinOutcome> {
+    match current {
+        Some(current) => Some(JoinOutcome::AlreadyJoined(current)),
+        None if same => Some(JoinOutcome::Same),
+        None if members > 0 => Some(JoinOutcome::HasMembers(members)),
+        None => None,
+    }
+}
+
+/// How long a request to join waits for the other side's moderators.
+pub const REQUEST_WAITS: Duration = Duration::minutes(15);
 
 /// Copies the members' own shelves onto the shelves of the communities they are joined to
 /// (`$1`, or every one when NULL), for what leaving or a purge took away that another member
@@ -77,9 +110,12 @@ impl Store {
     }
 
     /// Community `joining` (its own row) uses the code with this hash: when the code is good
-    /// and both sides may, it joins the code's community, in one transaction that also uses
-    /// up the code. A good code is used up by a refused try too (the same community, one
-    /// joined already, one others joined); otherwise nothing changes. The outcome says why.
+    /// and both sides may, it asks to join the code's community, whose moderators then accept
+    /// ([`Store::accept_link`]); the code is used up in the same transaction. A good code is
+    /// used up by a refused try too (the same community, one joined already, one others
+    /// joined). The outcome says why. Two steps, because a code may have been seen by others
+    /// (Matrix has no private replies): the side that gave it sees who asks before anything
+    /// of its own is shared.
     pub async fn join_by_code(
         &self,
         code_hash: &str,
@@ -126,30 +162,92 @@ impl Store {
                 .bind(code_hash)
                 .execute(&mut *tx)
                 .await?;
-            let (joined_to, _): Row =
-                sqlx::query_as("SELECT joined_to, left_at FROM communities WHERE id = $1")
-                    .bind(joining)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let members: i64 =
-                sqlx::query_scalar("SELECT count(*) FROM communities WHERE joined_to = $1")
-                    .bind(joining)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let refused = match joined_to {
-                Some(current) => Some(JoinOutcome::AlreadyJoined(
-                    sqlx::query_as(COMMUNITY)
-                        .bind(current)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                )),
-                None if main == joining => Some(JoinOutcome::Same),
-                None if members > 0 => Some(JoinOutcome::HasMembers(members)),
-                None => None,
-            };
-            if let Some(refused) = refused {
+            let current: Option<Community> = sqlx::query_as(JOINED_TO)
+                .bind(joining)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let members: i64 = sqlx::query_scalar(MEMBERS)
+                .bind(joining)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(refused) = refusal(current, main == joining, members) {
                 tx.commit().await?;
                 return Ok(refused);
+            }
+            sqlx::query("UPDATE link_codes SET requested = TRUE WHERE code_hash = $1")
+                .bind(code_hash)
+                .execute(&mut *tx)
+                .await?;
+            let main: Community = sqlx::query_as(COMMUNITY)
+                .bind(main)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            JoinOutcome::Asked(main)
+        }))
+    }
+
+    /// The communities whose request to join `main` waits for its moderators, oldest first.
+    pub async fn link_requests(&self, main: i64, now: DateTime<Utc>) -> Result<Vec<Community>> {
+        let fresh = self.pool.earlier("$2", "l.used_at");
+        Ok(
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT co.id, co.platform, co.external_id, co.name FROM link_codes l
+             JOIN communities co ON co.id = l.used_by
+             WHERE l.community_id = $1 AND l.accepted_at IS NULL AND l.requested AND {fresh}
+             ORDER BY l.used_at, co.id",
+        )))
+        .bind(main)
+        .bind(now - REQUEST_WAITS)
+        .fetch_all(pool)
+        .await)?,
+        )
+    }
+
+    /// `main`'s moderators accept the request of community `joining` (its own row): when it
+    /// asked within [`REQUEST_WAITS`] and may still join, it joins `main`.
+    pub async fn accept_link(
+        &self,
+        main: i64,
+        joining: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AcceptOutcome> {
+        type Row = (Option<i64>, Option<DateTime<Utc>>);
+        const COMMUNITY: &str =
+            "SELECT id, platform, external_id, name FROM communities WHERE id = $1";
+        let fresh = self.pool.earlier("$3", "used_at");
+        Ok(on!(&self.pool, pool => {
+            // The channels' lock: no channel is created under the joining community while its
+            // channels move.
+            let mut tx = pool.begin_write(Lock::Channels).await?;
+            let asked: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM link_codes WHERE community_id = $1 AND used_by = $2
+                 AND accepted_at IS NULL AND requested AND {fresh}",
+            )))
+            .bind(main)
+            .bind(joining)
+            .bind(now - REQUEST_WAITS)
+            .fetch_one(&mut *tx)
+            .await?;
+            let (main_joined, main_left): Row =
+                sqlx::query_as("SELECT joined_to, left_at FROM communities WHERE id = $1")
+                    .bind(main)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if asked == 0 || main_joined.is_some() || main_left.is_some() {
+                return Ok(AcceptOutcome::NoRequest);
+            }
+            // What may have changed since it asked.
+            let current: Option<Community> = sqlx::query_as(JOINED_TO)
+                .bind(joining)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let members: i64 = sqlx::query_scalar(MEMBERS)
+                .bind(joining)
+                .fetch_one(&mut *tx)
+                .await?;
+            if let Some(refused) = refusal(current, false, members) {
+                return Ok(AcceptOutcome::Refused(refused));
             }
             sqlx::query("UPDATE communities SET joined_to = $1, joined_at = $2 WHERE id = $3")
                 .bind(main)
@@ -182,12 +280,21 @@ impl Store {
                 .bind(joining)
                 .execute(&mut *tx)
                 .await?;
-            let main: Community = sqlx::query_as(COMMUNITY)
-                .bind(main)
+            sqlx::query(
+                "UPDATE link_codes SET accepted_at = $1
+                 WHERE community_id = $2 AND used_by = $3 AND accepted_at IS NULL",
+            )
+            .bind(now)
+            .bind(main)
+            .bind(joining)
+            .execute(&mut *tx)
+            .await?;
+            let joined: Community = sqlx::query_as(COMMUNITY)
+                .bind(joining)
                 .fetch_one(&mut *tx)
                 .await?;
             tx.commit().await?;
-            JoinOutcome::Joined(main)
+            AcceptOutcome::Joined(joined)
         }))
     }
 

@@ -79,7 +79,7 @@ pub use communities::{Community, Scope};
 pub use digests::{Activity, DigestSchedule, RunStatus};
 pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};
 pub use feeds::{Delivery, Feed};
-pub use links::JoinOutcome;
+pub use links::{AcceptOutcome, JoinOutcome, REQUEST_WAITS};
 pub use pins::{Pin, PinOutcome};
 pub use platform::{Failures, WaitingEvent};
 pub use web::PostedDigest;

@@ -1,15 +1,17 @@
-//! `/link code|join|list|leave|remove`: reading together across Discord and Matrix. A
+//! `/link code|join|accept|list|leave|remove`: reading together across Discord and Matrix. A
 //! moderator of a community issues a one-time code; a moderator of a Matrix room or another
-//! Discord server uses it there, and that room or server joins the community: one shelf, one
-//! discussion tree per article, one web publication. Both sides must act, so no one links a
-//! community without its moderators; either side undoes it. Listing is for anyone.
+//! Discord server uses it there, which asks to join; a moderator of the first side, seeing
+//! who asks, accepts, and that room or server joins the community: one shelf, one discussion
+//! tree per article, one web publication. Both sides must act, and the side that gave the code
+//! acts last, so a code seen by others (Matrix replies are seen by the whole room) lets no one
+//! in unchecked; either side undoes it. Listing is for anyone.
 
 use chrono::Duration;
 use sha2::{Digest, Sha256};
 
 use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
 use crate::bot::{Bot, Context, Failure, Handled, Platform, Reply, user_error};
-use crate::store::{Community, JoinOutcome};
+use crate::store::{AcceptOutcome, Community, JoinOutcome, REQUEST_WAITS};
 
 /// How long a code may be used.
 const CODE_VALID: Duration = Duration::minutes(15);
@@ -20,7 +22,7 @@ const CODE_CHARS: usize = 16;
 
 pub const SPEC: CommandSpec = CommandSpec::group(
     "link",
-    "Read together with a Matrix room or another server: code, join, list, leave, remove",
+    "Read together with a Matrix room or another server: code, join, accept, list, leave, remove",
     &[
         CommandSpec::leaf(
             "link code",
@@ -76,6 +78,23 @@ pub const SPEC: CommandSpec = CommandSpec::group(
             true,
             "1",
             |args| Ok(Box::new(parse_remove(args)?)),
+        ),
+        CommandSpec::leaf(
+            "link accept",
+            "Let in a room or server that asked to join with this community's code",
+            &[ArgSpec::new(
+                "number",
+                "Its number among the requests in link list, when there are several",
+                ArgKind::Count {
+                    min: 1,
+                    max: 1000,
+                    unit: "requests",
+                },
+                false,
+            )],
+            true,
+            "1",
+            |args| Ok(Box::new(Accept { number: args.count("number")? })),
         ),
     ],
 )
@@ -173,20 +192,21 @@ impl Run for Code {
             )
             .await?;
         tracing::info!(target: "audit", community = community.id, by = %ctx.user.id, "link code issued");
-        // Matrix shows every answer to the whole room: say so, since whoever uses the code
-        // first is in.
+        // Matrix shows every answer to the whole room: whoever sees the code may ask with it,
+        // which is why the request names who asks and waits for this side.
         let seen_by_all = match ctx.platform {
             Platform::Matrix => format!(
-                "\nEveryone in this room sees this code: pass it on at once, and check {}link list afterwards.",
+                "\nEveryone in this room sees this code: {}link list shows who asks with it, and only a room or server you accept joins.",
                 ctx.prefix
             ),
             Platform::Discord | Platform::Console => String::new(),
         };
         Ok(Reply::text(format!(
-            "Link code: {code}\nIt works once, for {} minutes. A moderator of the Matrix room or Discord server to bring in sends “link join {code}” there (!link join on Matrix, /link join on Discord). From then on both read one shelf and one discussion per article, and each side's moderators can pin and export there; {}link remove undoes it from here, link leave from there.",
+            "Link code: {code}\nIt works once, for {} minutes. A moderator of the Matrix room or Discord server to bring in sends “link join {code}” there (!link join on Matrix, /link join on Discord); you then let it in here with {}link accept. From then on both read one shelf and one discussion per article, and each side's moderators can pin and export there; {}link remove undoes it from here, link leave from there.",
             CODE_VALID.num_minutes(),
+            ctx.prefix,
             ctx.prefix
-        )  + seen_by_all.as_str())
+        ) + seen_by_all.as_str())
         .ephemeral())
     }
 }
@@ -220,11 +240,12 @@ impl Run for Join {
         let kind = kind(ctx);
         let prefix = &ctx.prefix;
         match outcome {
-            JoinOutcome::Joined(main) => {
-                tracing::info!(target: "audit", joined = here.own_id(), into = main.id, by = %ctx.user.id, "community linked");
+            JoinOutcome::Asked(main) => {
+                tracing::info!(target: "audit", asking = here.own_id(), into = main.id, by = %ctx.user.id, "asked to link");
                 Ok(Reply::text(format!(
-                    "This {kind} now reads with {}: one shelf, and one discussion per article across both. {prefix}link list shows who reads together; {prefix}link leave undoes it.",
-                    describe(&main)
+                    "This {kind} asks to read with {}. A moderator there lets it in with link accept within {} minutes; then both read one shelf, and one discussion per article across both.",
+                    describe(&main),
+                    REQUEST_WAITS.num_minutes()
                 )))
             }
             JoinOutcome::Unknown => Err(user_error(
@@ -262,9 +283,20 @@ impl Run for List {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let community = bot.community(ctx).await?;
         let members = bot.store().linked(community.id).await?;
+        let asking = bot.store().link_requests(community.id, bot.now()).await?;
+        let mut requests = String::new();
+        if !asking.is_empty() {
+            requests.push_str(&format!(
+                "\nAsking to join (a moderator lets one in with {}link accept <number>):",
+                ctx.prefix
+            ));
+            for (n, asks) in asking.iter().enumerate() {
+                requests.push_str(&format!("\n{}. {}", n + 1, describe(asks)));
+            }
+        }
         if members.is_empty() {
             return Ok(Reply::text(format!(
-                "This {} reads on its own. A moderator can bring in a Matrix room or another Discord server with {}link code.",
+                "This {} reads on its own. A moderator can bring in a Matrix room or another Discord server with {}link code.{requests}",
                 kind(ctx),
                 ctx.prefix
             )));
@@ -278,6 +310,7 @@ impl Run for List {
         for (n, member) in members.iter().enumerate() {
             text.push_str(&format!("\n{}. {}{}", n + 1, describe(member), here(member.id)));
         }
+        text.push_str(&requests);
         Ok(Reply::text(text))
     }
 }
@@ -350,6 +383,72 @@ impl Run for Remove {
             "{} reads on its own again: its channels, discussions and shelf went back with it.",
             capitalise(&describe(member))
         )))
+    }
+}
+
+#[derive(Debug)]
+struct Accept {
+    number: Option<u32>,
+}
+
+#[async_trait::async_trait]
+impl Run for Accept {
+    async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
+        let community = bot.community(ctx).await?;
+        main_decides(ctx, &community, "letting others in")?;
+        let asking = bot.store().link_requests(community.id, bot.now()).await?;
+        let prefix = &ctx.prefix;
+        let chosen = match (self.number, asking.len()) {
+            (_, 0) => {
+                return Err(user_error(format!(
+                    "No room or server is asking to join this {} (requests wait {} minutes). Give a moderator there a code from {prefix}link code.",
+                    kind(ctx),
+                    REQUEST_WAITS.num_minutes()
+                )));
+            }
+            (None, 1) => &asking[0],
+            (None, count) => {
+                return Err(user_error(format!(
+                    "{count} rooms or servers are asking to join: say which with {prefix}link accept <number> ({prefix}link list numbers them)."
+                )));
+            }
+            (Some(number), count) => usize::try_from(number - 1)
+                .ok()
+                .and_then(|n| asking.get(n))
+                .ok_or_else(|| {
+                    user_error(format!(
+                        "There is no request number {number} in {prefix}link list (it has {count})."
+                    ))
+                })?,
+        };
+        match bot
+            .store()
+            .accept_link(community.id, chosen.id, bot.now())
+            .await?
+        {
+            AcceptOutcome::Joined(joined) => {
+                tracing::info!(target: "audit", joined = joined.id, into = community.id, by = %ctx.user.id, "community linked");
+                Ok(Reply::text(format!(
+                    "{} now reads with this {}: one shelf, and one discussion per article across both. {prefix}link remove {} takes it out again.",
+                    capitalise(&describe(&joined)),
+                    kind(ctx),
+                    bot.store().linked(community.id).await?.len()
+                )))
+            }
+            AcceptOutcome::NoRequest => Err(user_error(
+                "That request has lapsed or was answered already; ask for a new one with a fresh code.",
+            )),
+            AcceptOutcome::Refused(JoinOutcome::AlreadyJoined(other)) => Err(user_error(format!(
+                "{} has joined {} meanwhile; it must leave there first.",
+                capitalise(&describe(chosen)),
+                describe(&other)
+            ))),
+            AcceptOutcome::Refused(_) => Err(user_error(format!(
+                "{} cannot join now: others read with it, and they agreed to it, not to this {}.",
+                capitalise(&describe(chosen)),
+                kind(ctx)
+            ))),
+        }
     }
 }
 
