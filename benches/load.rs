@@ -751,6 +751,33 @@ async fn web_pages(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/w/{token}/", listener.local_addr().unwrap());
     tokio::spawn(readingroom::web::serve(listener, store.clone()));
+    // The page's parts in process, to tell the store's share from the rest.
+    let scope = readingroom::store::Scope::Community(community.id);
+    let stored = store.article_in(scope, article).await.unwrap().unwrap();
+    let mut parts = vec![Row {
+        name: "  its messages (store)".to_owned(),
+        samples: Vec::new(),
+    }];
+    parts.push(Row {
+        name: "  its tree (store + tree)".to_owned(),
+        samples: Vec::new(),
+    });
+    for _ in 0..200 {
+        let t = Instant::now();
+        let messages = store.article_messages(scope, article).await.unwrap();
+        parts[0].samples.push(t.elapsed());
+        assert!(messages.len() >= 2000);
+        let t = Instant::now();
+        readingroom::bot::export::thread(
+            store,
+            scope,
+            &stored,
+            readingroom::bot::export::Removed::Mark,
+        )
+        .await
+        .unwrap();
+        parts[1].samples.push(t.elapsed());
+    }
     let client = reqwest::Client::new();
     println!();
     println!(
@@ -784,5 +811,8 @@ async fn web_pages(
             samples.last().unwrap().as_secs_f64() * 1e3,
             size as f64 / 1024.0
         );
+    }
+    for part in &mut parts {
+        part.print();
     }
 }

@@ -95,14 +95,6 @@ pub struct DiscussionStats {
 /// The author a forgotten reader's messages show.
 pub const FORGOTTEN: &str = "a forgotten reader";
 
-/// A message with the label of its channel.
-#[derive(sqlx::FromRow)]
-struct Labelled {
-    #[sqlx(flatten)]
-    message: StoredMessage,
-    channel_label: String,
-}
-
 const MESSAGE_COLUMNS: &str = "m.id, m.discussion_id, d.article_id, m.platform, m.platform_id,
     m.author_id, m.author_name, m.body, m.reply_to, m.created_at, m.edited_at, m.deleted_at";
 
@@ -564,22 +556,61 @@ impl Store {
         scope: Scope,
         article: ArticleId,
     ) -> Result<Vec<(StoredMessage, String)>> {
-        let rows: Vec<Labelled> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {MESSAGE_COLUMNS}, c.platform || ':' || coalesce(c.name, c.external_id) AS channel_label
-             FROM messages m
+        // One JSON value instead of a row per message: sqlx hands SQLite's rows over one by
+        // one between threads, copying every value, which made a 2,000-message discussion
+        // cost 22 ms to read where SQLite itself takes 4.
+        let rows = self.pool.json_rows(
+            &format!("{MESSAGE_COLUMNS}, c.platform || ':' || coalesce(c.name, c.external_id)"),
+            "m.created_at, m.id",
+        );
+        let sql = format!(
+            "SELECT {rows} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = $2 AND {}
-             ORDER BY m.created_at, m.id",
+             WHERE d.article_id = $2 AND {}",
             within(1)
-        )))
-        .bind(scope.bind())
-        .bind(article.0)
-        .fetch_all(pool)
-        .await)?;
+        );
+        let json: String = on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(scope.bind())
+            .bind(article.0)
+            .fetch_one(pool)
+            .await)?;
+        type Row = (
+            i64,
+            i64,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
+            String,
+        );
+        let rows: Vec<Row> =
+            serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
         Ok(rows
             .into_iter()
-            .map(|row| (row.message, row.channel_label))
+            .map(|row| {
+                let message = StoredMessage {
+                    id: row.0,
+                    discussion_id: row.1,
+                    article_id: ArticleId(row.2),
+                    platform: row.3,
+                    platform_id: row.4,
+                    author_id: row.5,
+                    author_name: row.6,
+                    body: row.7,
+                    reply_to: row.8,
+                    created_at: row.9,
+                    edited_at: row.10,
+                    deleted_at: row.11,
+                };
+                (message, row.12)
+            })
             .collect())
     }
 }

@@ -136,6 +136,17 @@ pub(crate) enum Pool {
 }
 
 impl Pool {
+    /// SQL for one JSON text holding a list of `[items…]` arrays, one per row, in `order`:
+    /// a read of thousands of rows comes back as one value (see `Store::article_messages`).
+    pub(crate) fn json_rows(&self, items: &str, order: &str) -> String {
+        match self {
+            Pool::Sqlite(_) => format!("json_group_array(json_array({items}) ORDER BY {order})"),
+            Pool::Postgres(_) => format!(
+                "coalesce(json_agg(json_build_array({items}) ORDER BY {order}), '[]')::text"
+            ),
+        }
+    }
+
     /// SQL that is true when time `left` is before time `right` (columns or parameters).
     /// PostgreSQL compares timestamps; SQLite keeps them as text whose fraction of a second
     /// varies in length, so it compares them as Julian days.
