@@ -99,7 +99,7 @@ pub async fn thread_with_pins(
         .iter()
         .map(|p| (p.message_id, p.note.clone()))
         .collect();
-    let export = tree(stored.id, &stored.article.title, &messages, &notes, removed);
+    let export = tree(stored.id, &stored.article.title, messages, &notes, removed);
     Ok((export, pins))
 }
 
@@ -136,7 +136,7 @@ fn depths(parent: &HashMap<i64, Option<i64>>) -> HashMap<i64, usize> {
 fn tree(
     article: ArticleId,
     title: &str,
-    messages: &[(StoredMessage, String)],
+    messages: Vec<(StoredMessage, String)>,
     pins: &HashMap<i64, Option<String>>,
     removed: Removed,
 ) -> Export {
@@ -188,62 +188,74 @@ fn tree(
             anchor.insert(id, above);
         }
     }
-    let mut children: HashMap<Option<i64>, Vec<(&StoredMessage, &str)>> = HashMap::new();
-    for (message, channel) in &standing {
+    let mut children: HashMap<Option<i64>, Vec<i64>> = HashMap::new();
+    for (message, _) in &standing {
         let under = match anchor.get(&message.id) {
             Some(above) => Some(*above),
             None => parent[&message.id],
         };
-        children.entry(under).or_default().push((message, channel));
+        children.entry(under).or_default().push(message.id);
+    }
+    let shown: HashSet<i64> = standing.iter().map(|(m, _)| m.id).collect();
+    // The nodes take the messages' text over rather than copying it: a page of a long
+    // discussion builds this tree on every view.
+    let mut nodes: HashMap<i64, Node> = messages
+        .into_iter()
+        .filter(|(m, _)| shown.contains(&m.id))
+        .map(|(m, channel)| (m.id, node(m, channel, pins)))
+        .collect();
+    fn node(m: StoredMessage, channel: String, pins: &HashMap<i64, Option<String>>) -> Node {
+        let removed = m.deleted_at.is_some() || m.body.is_none();
+        Node {
+            id: m.id,
+            platform: m.platform,
+            channel,
+            // A removed message tells nothing of what it said or who said it.
+            author: if removed {
+                String::new()
+            } else {
+                m.author_name
+            },
+            body: if removed {
+                String::new()
+            } else {
+                m.body.unwrap_or_default()
+            },
+            created_at: m.created_at.to_rfc3339(),
+            edited_at: m.edited_at.filter(|_| !removed).map(|t| t.to_rfc3339()),
+            pinned: !removed && pins.contains_key(&m.id),
+            pin_note: pins.get(&m.id).cloned().flatten().filter(|_| !removed),
+            removed,
+            replies: Vec::new(),
+        }
     }
     fn build(
         parent: Option<i64>,
-        children: &HashMap<Option<i64>, Vec<(&StoredMessage, &str)>>,
-        pins: &HashMap<i64, Option<String>>,
+        children: &HashMap<Option<i64>, Vec<i64>>,
+        nodes: &mut HashMap<i64, Node>,
         depth: usize,
     ) -> Vec<Node> {
         let Some(list) = children.get(&parent) else {
             return Vec::new();
         };
         list.iter()
-            .map(|(m, channel)| {
-                let removed = m.deleted_at.is_some() || m.body.is_none();
-                Node {
-                    id: m.id,
-                    platform: m.platform.clone(),
-                    channel: (*channel).to_owned(),
-                    // A removed message tells nothing of what it said or who said it.
-                    author: if removed {
-                        String::new()
-                    } else {
-                        m.author_name.clone()
-                    },
-                    body: if removed {
-                        String::new()
-                    } else {
-                        m.body.clone().unwrap_or_default()
-                    },
-                    created_at: m.created_at.to_rfc3339(),
-                    edited_at: m.edited_at.filter(|_| !removed).map(|t| t.to_rfc3339()),
-                    pinned: !removed && pins.contains_key(&m.id),
-                    pin_note: pins.get(&m.id).cloned().flatten().filter(|_| !removed),
-                    removed,
-                    // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
-                    // the guard is for a cycle of replies, which has no root to start from.
-                    replies: if depth <= MAX_DEPTH {
-                        build(Some(m.id), children, pins, depth + 1)
-                    } else {
-                        Vec::new()
-                    },
+            .filter_map(|id| {
+                let mut node = nodes.remove(id)?;
+                // The tree is at most MAX_DEPTH deep (deeper replies hang from their anchor);
+                // the guard is for a cycle of replies, which has no root to start from.
+                if depth <= MAX_DEPTH {
+                    node.replies = build(Some(*id), children, nodes, depth + 1);
                 }
+                Some(node)
             })
             .collect()
     }
+    let thread = build(None, &children, &mut nodes, 0);
     Export {
         article: article.0,
         title: title.to_owned(),
         messages: shown_count,
-        thread: build(None, &children, pins, 0),
+        thread,
     }
 }
 
@@ -352,7 +364,7 @@ mod tests {
             .map(|id| message(id, (id > 1).then(|| id - 1)))
             .collect();
         let started = std::time::Instant::now();
-        let export = tree(ArticleId(1), "t", &messages, &HashMap::new(), Removed::Skip);
+        let export = tree(ArticleId(1), "t", messages, &HashMap::new(), Removed::Skip);
         let text = markdown(&export);
         println!(
             "10,000-deep export: {:?}, {} bytes",
@@ -381,7 +393,7 @@ mod tests {
     fn a_cycle_of_replies_does_not_hang() {
         let mut messages = vec![message(1, Some(2)), message(2, Some(1)), message(3, None)];
         messages.push(message(4, Some(3)));
-        let export = tree(ArticleId(1), "t", &messages, &HashMap::new(), Removed::Skip);
+        let export = tree(ArticleId(1), "t", messages, &HashMap::new(), Removed::Skip);
         assert_eq!(export.thread.len(), 1);
         assert_eq!(export.thread[0].replies[0].id, 4);
     }
