@@ -19,7 +19,7 @@ use readingroom::store::{ArticleId, NewMessage, Store};
 
 use common::{TestApp, spawn_app};
 
-/// A reader of the published community (a Discord guild with a Matrix room bridged into it).
+/// A reader of the published community (a Discord guild with a Matrix room linked into it).
 fn reader(name: &str, moderator: bool) -> Context {
     Context {
         platform: Platform::Discord,
@@ -1019,10 +1019,19 @@ async fn in_a_real_browser() {
         .click()
         .await
         .unwrap();
-    let hit = browser.find(Locator::Css("ol.hits li a")).await.unwrap();
+    // The click starts a navigation; wait for the results page rather than racing it.
+    let hit = browser
+        .wait()
+        .for_element(Locator::Css("ol.hits li a"))
+        .await
+        .unwrap();
     shoot(&browser, "search-375.png").await;
     hit.click().await.unwrap();
-    let title = browser.find(Locator::Css("h1")).await.unwrap();
+    let title = browser
+        .wait()
+        .for_element(Locator::Css("article.reading h1"))
+        .await
+        .unwrap();
     assert!(title.text().await.unwrap().starts_with("Quiet Rooms"));
 
     // 6. On a desktop, then in a browser that prefers dark.

@@ -307,7 +307,11 @@ fn article_weight(stored: &StoredArticle, pins: &[Pin]) -> usize {
     let captions: usize = a.captions.iter().map(|c| weight(c) + 16).sum();
     let pinned: usize = pins
         .iter()
-        .map(|p| weight(&p.body) + p.note.as_deref().map_or(0, weight) + MESSAGE_FRAME)
+        .map(|p| {
+            shown_body(&p.body).map_or_else(|| weight(&p.body), |cut| weight(&cut))
+                + p.note.as_deref().map_or(0, weight)
+                + MESSAGE_FRAME
+        })
         .sum();
     text + summary + marks + captions + pinned
 }
@@ -440,7 +444,7 @@ pub fn article(place: &Place<'_>, view: &ArticleView<'_>) -> Option<Markup> {
                     @for pin in view.pins {
                         @let at = page_of.get(&pin.message_id).copied().unwrap_or(1);
                         blockquote.pin id={ "pin-" (pin.message_id) } cite={ "?page=" (at) "#m" (pin.message_id) } {
-                            p { (pin.body) }
+                            p { (shown_body(&pin.body).unwrap_or_else(|| pin.body.clone())) }
                             footer {
                                 "— " (pin.author_name) " · "
                                 a href={ "?page=" (at) "#m" (pin.message_id) } { "in the thread" }
