@@ -46,6 +46,8 @@ pub enum AcceptOutcome {
     Refused(JoinOutcome),
 }
 
+/// Community `$1`.
+const COMMUNITY: &str = "SELECT id, platform, external_id, name FROM communities WHERE id = $1";
 /// The community that community `$1` is joined to, if any.
 const JOINED_TO: &str = "SELECT co.id, co.platform, co.external_id, co.name FROM communities me
      JOIN communities co ON co.id = me.joined_to WHERE me.id = $1";
@@ -124,8 +126,6 @@ impl Store {
     ) -> Result<JoinOutcome> {
         type Code = (i64, DateTime<Utc>, Option<DateTime<Utc>>);
         type Row = (Option<i64>, Option<DateTime<Utc>>);
-        const COMMUNITY: &str =
-            "SELECT id, platform, external_id, name FROM communities WHERE id = $1";
         Ok(on!(&self.pool, pool => {
             // The channels' lock: no channel is created under the joining community while its
             // channels move.
@@ -213,8 +213,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<AcceptOutcome> {
         type Row = (Option<i64>, Option<DateTime<Utc>>);
-        const COMMUNITY: &str =
-            "SELECT id, platform, external_id, name FROM communities WHERE id = $1";
         let fresh = self.pool.earlier("$3", "used_at");
         Ok(on!(&self.pool, pool => {
             // The channels' lock: no channel is created under the joining community while its
@@ -343,9 +341,7 @@ impl Store {
                 .bind(Some(main))
                 .execute(&mut *tx)
                 .await?;
-            let main: crate::store::Community = sqlx::query_as(
-                "SELECT id, platform, external_id, name FROM communities WHERE id = $1",
-            )
+            let main: Community = sqlx::query_as(COMMUNITY)
             .bind(main)
             .fetch_one(&mut *tx)
             .await?;

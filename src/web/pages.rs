@@ -48,16 +48,23 @@ impl Place<'_> {
     }
 }
 
+/// What every page's head says first: mobile width, not for search engines, no referrer.
+fn head_meta() -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        meta name="robots" content="noindex, nofollow";
+        meta name="referrer" content="no-referrer";
+    }
+}
+
 fn layout(place: &Place<'_>, title: &str, main: Markup) -> Markup {
     let root = place.root;
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex, nofollow";
-                meta name="referrer" content="no-referrer";
+                (head_meta())
                 title { (title) " · " (place.name()) }
                 // The stylesheet sits at the server's root, two levels above `w/<token>/`.
                 link rel="stylesheet" href={ (root) "../../style.css" };
@@ -536,9 +543,7 @@ pub fn not_found() -> Markup {
         (DOCTYPE)
         html lang="en" {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex, nofollow";
+                (head_meta())
                 title { "Not found" }
             }
             body { h1 { "Not found" } p { "There is nothing at this address." } }
