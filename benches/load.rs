@@ -785,16 +785,79 @@ async fn web_pages(
         "web page", "n", "p50 ms", "p99 ms", "max ms", "KB"
     );
     let search = format!("?q={}", words[rng.usize(..words.len())]);
-    for (name, path) in [
-        ("article, 2,000 messages", format!("a/{}", article.0)),
-        ("its last messages page", format!("a/{}?page=14", article.0)),
-        ("library, first page", String::new()),
-        ("search", search),
+    /// What is written to the discussion before each view (not timed).
+    #[derive(Clone, Copy, PartialEq)]
+    enum Before {
+        Nothing,
+        /// A new message: the kept messages stand, the new one is read, the tree is rebuilt.
+        NewMessage,
+        /// An edit: everything is read and built again.
+        Edit,
+    }
+    for (name, path, before, n) in [
+        (
+            "article, 2,000 messages",
+            format!("a/{}", article.0),
+            Before::Nothing,
+            500,
+        ),
+        (
+            "its last messages page",
+            format!("a/{}?page=14", article.0),
+            Before::Nothing,
+            500,
+        ),
+        ("library, first page", String::new(), Before::Nothing, 500),
+        ("search", search, Before::Nothing, 500),
+        (
+            "article, after a message",
+            format!("a/{}", article.0),
+            Before::NewMessage,
+            300,
+        ),
+        (
+            "article, after an edit",
+            format!("a/{}", article.0),
+            Before::Edit,
+            300,
+        ),
     ] {
         let url = format!("{base}{path}");
         let mut samples = Vec::new();
         let mut size = 0;
-        for _ in 0..500 {
+        for i in 0..n {
+            let (platform, discussion) = discussions[i % discussions.len()];
+            match before {
+                Before::Nothing => {}
+                Before::NewMessage => {
+                    bot.record_message(
+                        discussion,
+                        NewMessage {
+                            platform: platform.to_owned(),
+                            platform_id: format!("web-late-{i}"),
+                            author_id: "reader-late".to_owned(),
+                            author_name: "Late Reader".to_owned(),
+                            body: sentence(rng, words, 12),
+                            reply_to: None,
+                            created_at: now + chrono::Duration::seconds(10 + i as i64),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                }
+                Before::Edit => {
+                    let edited = store
+                        .edit_message(
+                            platform,
+                            &sent[i % discussions.len()][i],
+                            &sentence(rng, words, 12),
+                            now + chrono::Duration::hours(1) + chrono::Duration::seconds(i as i64),
+                        )
+                        .await
+                        .unwrap();
+                    assert!(edited);
+                }
+            }
             let started = Instant::now();
             let response = client.get(&url).send().await.unwrap();
             assert_eq!(response.status(), 200, "{url}");

@@ -179,6 +179,61 @@ async fn articles_are_stored_once_and_read_in_scope(store: Store) {
             .unwrap(),
         Some(quote)
     );
+    // Picks reach every quotation `two` may read and no other, from one article or all.
+    let three = store
+        .insert_article(
+            &article(
+                "Three voices",
+                "\"The lamps stay on,\" said Bo Lind. \"Nobody asked us,\" said Cy Moor. \"We will come back,\" said Di Park.",
+            ),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    store.shelve(two.id, three, None, now).await.unwrap();
+    let hidden = store
+        .insert_article(
+            &article("Hidden", "\"Not for you,\" said Ed Hale."),
+            None,
+            None,
+            now,
+        )
+        .await
+        .unwrap()
+        .id();
+    let mut seen = std::collections::BTreeSet::new();
+    for pick in 0..64 {
+        let quote = store
+            .pick_quote(Scope::Community(two.id), None, pick)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(quote.article_id, hidden, "{quote:?}");
+        seen.insert(quote.text);
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let mut of_three = Vec::new();
+    for pick in 0..6 {
+        let quote = store
+            .pick_quote(Scope::Community(two.id), Some(three), pick)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(quote.article_id, three);
+        of_three.push(quote.text);
+    }
+    of_three.dedup();
+    assert_eq!(of_three.len(), 3, "{of_three:?}");
+    assert!(
+        store
+            .pick_quote(Scope::Community(two.id), Some(hidden), 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
@@ -391,6 +446,35 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
     );
     let stats = store.discussion_stats(scope, id).await.unwrap();
     assert_eq!((stats.messages, stats.participants), (200, 7));
+    // Where the discussion stands moves with every new message and every change to one, and
+    // only then (the web reader keeps built trees while it stays).
+    let marks = store.discussion_marks(scope, id).await.unwrap();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(
+        (
+            marks[0].discussion,
+            marks[0].messages,
+            marks[0].channel.as_str()
+        ),
+        (discussion.id, 200, "discord:books")
+    );
+    assert_eq!(
+        store
+            .discussion_marks(Scope::Community(-1), id)
+            .await
+            .unwrap(),
+        []
+    );
+    let mut last_marks = marks;
+    let mut moved = async |why: &str, expected: bool| {
+        let now = store.discussion_marks(scope, id).await.unwrap();
+        assert_eq!(
+            now != last_marks,
+            expected,
+            "{why}: {last_marks:?} then {now:?}"
+        );
+        last_marks = now;
+    };
 
     // An edit and a delete that arrive before their messages wait, then apply; a delete wins.
     assert!(
@@ -413,6 +497,7 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
             .as_deref(),
         Some("edited")
     );
+    moved("a message with its waiting edit", true).await;
     assert!(
         !store
             .defer_change("discord", "gone", None, now)
@@ -433,12 +518,14 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
     assert_eq!((gone.body, gone.deleted_at.is_some()), (None, true));
 
     // Edits and deletes of recorded messages.
+    moved("a message that was deleted before it came", true).await;
     assert!(
         store
             .edit_message("discord", "m1", "changed", now)
             .await
             .unwrap()
     );
+    moved("an edit", true).await;
     assert!(
         store
             .defer_change("discord", "m2", Some("changed too"), now)
@@ -451,6 +538,7 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
         .unwrap()
         .unwrap();
     assert_eq!(m2.body.as_deref(), Some("changed too"));
+    moved("an edit through the deferred path", true).await;
     store.record_edit("discord", "edit-1", m2.id).await.unwrap();
     assert_eq!(
         store
@@ -460,7 +548,9 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
             .map(|m| m.id),
         Some(m2.id)
     );
+    moved("recording who edited", false).await;
     assert!(store.delete_message("discord", "m1", now).await.unwrap());
+    moved("a deletion", true).await;
     assert!(!store.delete_message("discord", "m1", now).await.unwrap());
     assert!(
         !store
@@ -468,6 +558,15 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
             .await
             .unwrap()
     );
+    store
+        .record_message(discussion.id, &message("m5", "u5", "text 5", now))
+        .await
+        .unwrap();
+    moved(
+        "a deletion again, an edit of a deleted message, a redelivery",
+        false,
+    )
+    .await;
     // Another community sees none of it.
     let other = store.community("discord", "g9", None, now).await.unwrap();
     assert!(
@@ -486,6 +585,9 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
         .await
         .unwrap();
     assert!(forgotten > 0);
+    moved("a reader forgotten", true).await;
+    common::channel(&store, "discord", "c1", Some("novels"), now).await;
+    moved("a renamed channel", true).await;
     assert_eq!(
         store
             .discussion_stats(scope, id)
@@ -1181,6 +1283,31 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
         .await
         .unwrap();
     assert_eq!(side.community_id, Some(guild.id));
+    // A command's first read finds both at once, resolved the same way.
+    let (place, channel) = store
+        .known_place("matrix", "!room:hs", "!side:hs", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (place.id, place.own_id(), channel.id, channel.community_id),
+        (guild.id, room.id, side.id, Some(guild.id))
+    );
+    for (community, channel, name) in [
+        ("!room:hs", "!side:hs", Some("renamed")),
+        ("!room:hs", "!unseen:hs", None),
+        ("guild", "!side:hs", None),
+        ("!unseen:hs", "!side:hs", None),
+    ] {
+        assert!(
+            store
+                .known_place("matrix", community, channel, name)
+                .await
+                .unwrap()
+                .is_none(),
+            "{community} {channel} {name:?}: to be written first"
+        );
+    }
     assert!(
         store
             .discussion_by_thread("matrix", "$root", Some("!room:hs"))

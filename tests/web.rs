@@ -111,6 +111,8 @@ pub struct Site {
     private: ArticleId,
     /// Message row ids by their platform id.
     ids: std::collections::HashMap<&'static str, i64>,
+    /// The article's discussion in the guild's #general.
+    discussion: i64,
     digest: Reply,
 }
 
@@ -379,6 +381,7 @@ async fn site() -> Site {
         article,
         private,
         ids,
+        discussion: on_discord.id,
         digest,
     }
 }
@@ -563,6 +566,98 @@ async fn an_article_with_its_highlights_and_its_merged_discussion() {
     assert!(
         html.contains("5 messages"),
         "the removed ones are not counted"
+    );
+}
+
+/// The server keeps a discussion's built tree between views; every kind of change must still
+/// show on the very next view.
+#[tokio::test]
+async fn a_page_viewed_again_shows_every_change_to_its_discussion() {
+    let site = site().await;
+    let store = site.bot.store();
+    let page = format!("a/{}", site.article.0);
+    let first = site.page(&page).await;
+    assert_eq!(site.page(&page).await, first, "nothing changed");
+
+    let new = record(
+        store,
+        site.discussion,
+        ("discord", "d8", "hana"),
+        "Hana arrives late with a lamp.",
+        Some("d1"),
+        20,
+    )
+    .await;
+    let html = site.page(&page).await;
+    let doc = Document::from(html.as_str());
+    assert!(
+        doc.select(&format!("li#m{} ol > li#m{new}", site.ids["d1"]))
+            .text()
+            .contains("Hana arrives late"),
+        "a new message, in its place: {html}"
+    );
+
+    store
+        .edit_message("discord", "d8", "Hana arrives with two lamps.", at(21))
+        .await
+        .unwrap();
+    let html = site.page(&page).await;
+    assert!(html.contains("Hana arrives with two lamps."), "an edit");
+    assert!(!html.contains("late with a lamp"), "{html}");
+
+    store
+        .pin(new, "discord:id-mona", Some("lamps, again"), at(22))
+        .await
+        .unwrap();
+    let html = site.page(&page).await;
+    let doc = Document::from(html.as_str());
+    assert!(
+        doc.select("section.pinned").text().contains("lamps, again"),
+        "a pin: {html}"
+    );
+    assert!(
+        doc.select(&format!("li#m{new} .pinned")).exists(),
+        "marked pinned in the tree: {html}"
+    );
+    store.unpin(new).await.unwrap();
+    let html = site.page(&page).await;
+    let doc = Document::from(html.as_str());
+    assert!(
+        !doc.select(&format!("li#m{new} .pinned")).exists(),
+        "an unpin"
+    );
+    assert!(!html.contains("lamps, again"), "{html}");
+
+    store.delete_message("discord", "d8", at(23)).await.unwrap();
+    let html = site.page(&page).await;
+    assert!(!html.contains("two lamps"), "a deletion: {html}");
+
+    let community = store
+        .community("discord", "guild-lamps", None, at(24))
+        .await
+        .unwrap();
+    store
+        .channel(
+            "discord",
+            "general",
+            Some("lamp-talk"),
+            community.id,
+            at(24),
+        )
+        .await
+        .unwrap();
+    let html = site.page(&page).await;
+    assert!(html.contains(">lamp-talk<"), "a renamed channel: {html}");
+
+    let forgot = site
+        .bot
+        .handle_text(&reader("alice", false), "forget-me confirm")
+        .await;
+    assert!(text(&forgot).contains("1"), "{}", text(&forgot));
+    let html = site.page(&page).await;
+    assert!(
+        !html.contains("The lamps matter more than the rules."),
+        "a forgotten reader: {html}"
     );
 }
 

@@ -95,12 +95,22 @@ pub async fn thread_with_pins(
 ) -> Result<(Export, Vec<Pin>), StoreError> {
     let messages = store.article_messages(scope, stored.id).await?;
     let pins = store.pins(scope, Some(stored.id), u32::MAX).await?;
+    Ok((tree_with(stored, messages, &pins, removed), pins))
+}
+
+/// The reply tree of `messages` (an article's, as [`Store::article_messages`] gives them),
+/// with `pins` marked.
+pub fn tree_with(
+    stored: &StoredArticle,
+    messages: Vec<(StoredMessage, String)>,
+    pins: &[Pin],
+    removed: Removed,
+) -> Export {
     let notes: HashMap<i64, Option<String>> = pins
         .iter()
         .map(|p| (p.message_id, p.note.clone()))
         .collect();
-    let export = tree(stored.id, &stored.article.title, messages, &notes, removed);
-    Ok((export, pins))
+    tree(stored.id, &stored.article.title, messages, &notes, removed)
 }
 
 /// Levels of replies shown; deeper ones are shown flat under their ancestor at this level.

@@ -411,6 +411,23 @@ impl Bot {
         if let Some(known) = Resolved::get(ctx, |r| r.channel.clone()) {
             return Ok(known);
         }
+        if Resolved::get(ctx, |r| r.community.clone()).is_none()
+            && let Some((community, channel)) = self
+                .store
+                .known_place(
+                    ctx.platform.as_str(),
+                    &ctx.community,
+                    &ctx.channel,
+                    ctx.channel_name.as_deref(),
+                )
+                .await?
+        {
+            Resolved::keep(ctx, |r| {
+                r.community = Some(community);
+                r.channel = Some(channel.clone());
+            });
+            return Ok(channel);
+        }
         let community = self.community(ctx).await?;
         let channel = self
             .store

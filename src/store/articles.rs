@@ -350,54 +350,50 @@ impl Store {
         article: Option<ArticleId>,
         pick: u64,
     ) -> Result<Option<StoredQuote>> {
-        let select = format!(
-            "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
-             FROM quotes q JOIN articles a ON a.id = q.article_id WHERE {}",
-            visible(1)
-        );
+        // One statement each way: `/quote` is among the commands readers run most.
         let quote = match article {
             Some(id) => {
-                let count: i64 = on!(&self.pool, pool => sqlx::query_scalar("SELECT count(*) FROM quotes WHERE article_id = $1")
-                        .bind(id.0)
-                        .fetch_one(pool)
-                        .await)?;
-                if count == 0 {
-                    return Ok(None);
-                }
-                let offset = (pick % count as u64) as i64;
-                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} AND q.article_id = $2 ORDER BY q.position LIMIT 1 OFFSET $3"
-                )))
-                .bind(scope.bind())
-                .bind(id.0)
-                .bind(offset)
-                .fetch_optional(pool)
-                .await)?
+                let sql = format!(
+                    "SELECT article_id, title, text, speaker, paragraph FROM (
+                         SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph,
+                                row_number() OVER (ORDER BY q.position) - 1 AS n,
+                                count(*) OVER () AS total
+                         FROM quotes q JOIN articles a ON a.id = q.article_id
+                         WHERE q.article_id = $2 AND {}
+                     ) picked WHERE n = $3 % total",
+                    visible(1)
+                );
+                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(scope.bind())
+                    .bind(id.0)
+                    .bind((pick >> 1) as i64)
+                    .fetch_optional(pool)
+                    .await)?
             }
             None => {
-                // Seek by rowid rather than OFFSET so a pick costs the same at any table size;
+                // Seek by id rather than OFFSET so a pick costs the same at any table size;
                 // past the last visible quotation, wrap around to the first.
-                let max: Option<i64> = on!(&self.pool, pool => sqlx::query_scalar("SELECT max(id) FROM quotes")
-                    .fetch_one(pool)
-                    .await)?;
-                let Some(max) = max else { return Ok(None) };
-                let start = (pick % max as u64) as i64 + 1;
-                let after: Option<StoredQuote> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "{select} AND q.id >= $2 ORDER BY q.id LIMIT 1"
-                )))
-                .bind(scope.bind())
-                .bind(start)
-                .fetch_optional(pool)
-                .await)?;
-                match after {
-                    Some(quote) => Some(quote),
-                    None => on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                            "{select} ORDER BY q.id LIMIT 1"
-                        )))
-                        .bind(scope.bind())
-                        .fetch_optional(pool)
-                        .await)?,
-                }
+                let select = |from: &str| {
+                    format!(
+                        "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
+                         FROM quotes q JOIN articles a ON a.id = q.article_id
+                         WHERE q.id >= {from} AND {} ORDER BY q.id LIMIT 1",
+                        visible(1)
+                    )
+                };
+                let sql = format!(
+                    "SELECT article_id, title, text, speaker, paragraph FROM (
+                         SELECT 0 AS arm, * FROM ({}) seek
+                         UNION ALL SELECT 1 AS arm, * FROM ({}) wrap
+                     ) picked ORDER BY arm LIMIT 1",
+                    select("(SELECT coalesce($2 % max(id), 0) + 1 FROM quotes)"),
+                    select("0"),
+                );
+                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(scope.bind())
+                    .bind((pick >> 1) as i64)
+                    .fetch_optional(pool)
+                    .await)?
             }
         };
         Ok(quote)

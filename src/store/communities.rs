@@ -76,7 +76,91 @@ type Resolved = (
     Option<String>,
 );
 
+/// The community a [`RESOLVE`] row stands for: the one it is joined to, if any.
+fn resolved(
+    platform: &str,
+    external_id: &str,
+    (id, own_name, main, main_platform, main_external, main_name): Resolved,
+) -> Community {
+    match (main, main_platform, main_external) {
+        (Some(main), Some(main_platform), Some(main_external)) => Community {
+            id: main,
+            platform: main_platform,
+            external_id: main_external,
+            name: main_name,
+            joined_from: Some(id),
+        },
+        _ => Community {
+            id,
+            platform: platform.to_owned(),
+            external_id: external_id.to_owned(),
+            name: own_name,
+            joined_from: None,
+        },
+    }
+}
+
 impl Store {
+    /// Where a command was given, in one statement, when nothing about it has to be written:
+    /// the community (resolved as [`Store::community`] resolves it) and the channel, kept under
+    /// that community with the name `channel_name` (when given). `None` otherwise: then
+    /// [`Store::community`] and [`Store::channel`] create or update what they must. Every
+    /// command asks this first, and on PostgreSQL each statement is a round trip.
+    pub async fn known_place(
+        &self,
+        platform: &str,
+        community: &str,
+        channel: &str,
+        channel_name: Option<&str>,
+    ) -> Result<Option<(Community, super::Channel)>> {
+        type Row = (
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<i64>,
+            Option<String>,
+        );
+        let row: Option<Row> = on!(&self.pool, pool => sqlx::query_as(
+            "SELECT co.id, co.name, m.id, m.platform, m.external_id, m.name,
+                    c.id, c.community_id, c.name
+             FROM communities co LEFT JOIN communities m ON m.id = co.joined_to
+             JOIN channels c ON c.platform = $1 AND c.external_id = $3
+                 AND coalesce(c.home_id, c.community_id) = co.id
+             WHERE co.platform = $1 AND co.external_id = $2",
+        )
+        .bind(platform)
+        .bind(community)
+        .bind(channel)
+        .fetch_optional(pool)
+        .await)?;
+        let Some((id, own_name, main, main_platform, main_external, main_name, c, read_in, name)) =
+            row
+        else {
+            return Ok(None);
+        };
+        if read_in.is_none() || channel_name.is_some_and(|n| Some(n) != name.as_deref()) {
+            return Ok(None);
+        }
+        let community = resolved(
+            platform,
+            community,
+            (id, own_name, main, main_platform, main_external, main_name),
+        );
+        Ok(Some((
+            community,
+            super::Channel {
+                id: c,
+                platform: platform.to_owned(),
+                external_id: channel.to_owned(),
+                community_id: read_in,
+            },
+        )))
+    }
+
     /// The community with this platform id, created on first sight; when it is joined to
     /// another (`link join`), that other one, with [`Community::joined_from`] naming the one
     /// asked for. Every path (commands, platform events, catch-ups) resolves its community
@@ -90,27 +174,6 @@ impl Store {
         name: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Community> {
-        let resolved =
-            |(id, own_name, main, main_platform, main_external, main_name): Resolved| match (
-                main,
-                main_platform,
-                main_external,
-            ) {
-                (Some(main), Some(main_platform), Some(main_external)) => Community {
-                    id: main,
-                    platform: main_platform,
-                    external_id: main_external,
-                    name: main_name,
-                    joined_from: Some(id),
-                },
-                _ => Community {
-                    id,
-                    platform: platform.to_owned(),
-                    external_id: external_id.to_owned(),
-                    name: own_name,
-                    joined_from: None,
-                },
-            };
         // Every command asks: a read answers all but the first, without a write.
         let known: Option<Resolved> = on!(&self.pool, pool => sqlx::query_as(RESOLVE)
             .bind(platform)
@@ -120,7 +183,7 @@ impl Store {
         if let Some(known) = known
             && (name.is_none() || name == known.1.as_deref())
         {
-            return Ok(resolved(known));
+            return Ok(resolved(platform, external_id, known));
         }
         on!(&self.pool, pool => sqlx::query(
             "INSERT INTO communities (platform, external_id, name, created_at) VALUES ($1, $2, $3, $4)
@@ -138,7 +201,7 @@ impl Store {
             .bind(external_id)
             .fetch_one(pool)
             .await)?;
-        Ok(resolved(stored))
+        Ok(resolved(platform, external_id, stored))
     }
 
     /// A community by the platform's id for it, written `platform:id` or just `id`; resolved
@@ -178,34 +241,29 @@ impl Store {
         added_by: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        // Its own shelf, unless the article is there only through the link; then the shelf
-        // of the community it is joined to, if any. A community others joined finds their
-        // articles on its shelf as copies (`via`): the conflict leaves them so.
-        const OWN: &str = "INSERT INTO shelves (community_id, article_id, added_by, added_at)
-             SELECT co.id, $2, $3, $4 FROM communities co WHERE co.id = $1
+        // Its own shelf, unless the article is there only through the link; and the shelf of
+        // the community it is joined to, if any. A community others joined finds their
+        // articles on its shelf as copies (`via`): the conflict leaves them so. One statement
+        // (both rows are decided on what the shelves held before it), as every `/article` runs
+        // it.
+        on!(&self.pool, pool => sqlx::query(
+            "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
+             SELECT co.id, $2, $3, $4, NULL FROM communities co WHERE co.id = $1
              AND NOT EXISTS (SELECT 1 FROM shelves s
                  WHERE s.community_id = co.joined_to AND s.article_id = $2
                    AND (s.via IS NULL OR s.via <> co.id))
-             ON CONFLICT DO NOTHING";
-        const JOINED: &str =
-            "INSERT INTO shelves (community_id, article_id, added_by, added_at, via)
+             UNION ALL
              SELECT joined_to, $2, $3, $4, id FROM communities
              WHERE id = $1 AND joined_to IS NOT NULL
-             ON CONFLICT DO NOTHING";
-        on!(&self.pool, pool => async {
-            let mut tx = pool.begin().await?;
-            for sql in [OWN, JOINED] {
-                sqlx::query(sql)
-                    .bind(community_id)
-                    .bind(article.0)
-                    .bind(added_by)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
-        }
-        .await)?;
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(community_id)
+        .bind(article.0)
+        .bind(added_by)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop))?;
         Ok(())
     }
 

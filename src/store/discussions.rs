@@ -83,6 +83,21 @@ pub struct StoredMessage {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+/// Where one discussion stands (see [`Store::discussion_marks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscussionMark {
+    /// The discussion.
+    pub discussion: i64,
+    /// Its version: changed by every change to one of its messages.
+    pub version: i64,
+    /// Its channel's label, `platform:channel`.
+    pub channel: String,
+    /// How many messages it holds.
+    pub messages: i64,
+    /// Its highest message id (0 when it has none).
+    pub last: i64,
+}
+
 /// How much an article has been discussed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DiscussionStats {
@@ -549,12 +564,61 @@ impl Store {
 }
 
 impl Store {
+    /// What an article's discussions in `scope`'s channels stand at, for knowing whether a reply
+    /// tree built from [`Store::article_messages`] is still current: each discussion with its
+    /// version (changed by every change to one of its messages), its channel's label, and its
+    /// messages' count and highest id (changed by every new message). Read it before the
+    /// messages: a tree built after it is then never older than it.
+    pub async fn discussion_marks(
+        &self,
+        scope: Scope,
+        article: ArticleId,
+    ) -> Result<Vec<DiscussionMark>> {
+        let sql = format!(
+            "SELECT d.id, d.version, c.platform || ':' || coalesce(c.name, c.external_id),
+                    (SELECT count(*) FROM messages m WHERE m.discussion_id = d.id),
+                    (SELECT coalesce(max(m.id), 0) FROM messages m WHERE m.discussion_id = d.id)
+             FROM discussions d JOIN channels c ON c.id = d.channel_id
+             WHERE d.article_id = $2 AND {}
+             ORDER BY d.id",
+            within(1)
+        );
+        let rows: Vec<(i64, i64, String, i64, i64)> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(scope.bind())
+            .bind(article.0)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(discussion, version, channel, messages, last)| DiscussionMark {
+                    discussion,
+                    version,
+                    channel,
+                    messages,
+                    last,
+                },
+            )
+            .collect())
+    }
+
     /// Every message of an article's discussions in `scope`'s channels, oldest first, each
     /// with a label of the channel it was posted in (`platform:channel`).
     pub async fn article_messages(
         &self,
         scope: Scope,
         article: ArticleId,
+    ) -> Result<Vec<(StoredMessage, String)>> {
+        self.article_messages_after(scope, article, 0).await
+    }
+
+    /// [`Store::article_messages`] with a row id above `after`: what came since a reader last
+    /// read them (ids are given in order, though on PostgreSQL not always committed in order).
+    pub async fn article_messages_after(
+        &self,
+        scope: Scope,
+        article: ArticleId,
+        after: i64,
     ) -> Result<Vec<(StoredMessage, String)>> {
         // One JSON value instead of a row per message: sqlx hands SQLite's rows over one by
         // one between threads, copying every value, which made a 2,000-message discussion
@@ -567,12 +631,13 @@ impl Store {
             "SELECT {rows} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = $2 AND {}",
+             WHERE d.article_id = $2 AND m.id > $3 AND {}",
             within(1)
         );
         let json: String = on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
             .bind(article.0)
+            .bind(after)
             .fetch_one(pool)
             .await)?;
         type Row = (
@@ -592,7 +657,7 @@ impl Store {
         );
         let rows: Vec<Row> =
             serde_json::from_str(&json).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
-        Ok(rows
+        let mut messages: Vec<_> = rows
             .into_iter()
             .map(|row| {
                 let message = StoredMessage {
@@ -611,7 +676,11 @@ impl Store {
                 };
                 (message, row.12)
             })
-            .collect())
+            .collect();
+        // In time order as times: SQLite orders the stored text, whose fraction of a second
+        // varies in length.
+        messages.sort_by_key(|(m, _)| (m.created_at, m.id));
+        Ok(messages)
     }
 }
 

@@ -77,7 +77,9 @@ pub use articles::{
 pub use catchup::{CatchUpRecord, RecordedMessage, TrackedThread};
 pub use communities::{Community, Scope};
 pub use digests::{Activity, DigestSchedule, RunStatus};
-pub use discussions::{Channel, Discussion, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage};
+pub use discussions::{
+    Channel, Discussion, DiscussionMark, DiscussionStats, FORGOTTEN, NewMessage, StoredMessage,
+};
 pub use feeds::{Delivery, Feed};
 pub use links::{AcceptOutcome, JoinOutcome, REQUEST_WAITS};
 pub use pins::{Pin, PinOutcome};

@@ -11,6 +11,7 @@
 
 mod marks;
 mod pages;
+mod trees;
 
 use std::sync::Arc;
 
@@ -42,9 +43,10 @@ const ARCHIVE_LENGTH: u32 = 365;
 /// Pinned comments shown above an article's discussion.
 const PINS_SHOWN: usize = 50;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Web {
     store: Store,
+    trees: trees::Trees,
 }
 
 /// Why a request got no page.
@@ -256,8 +258,7 @@ async fn article(
         .article_in(scope, id)
         .await?
         .ok_or(Refusal::NotFound)?;
-    let (thread, mut pins) =
-        export::thread_with_pins(&web.store, scope, &stored, Removed::Mark).await?;
+    let (thread, mut pins) = discussion(&web, community.id, scope, &stored).await?;
     pins.truncate(PINS_SHOWN);
     let place = pages::Place {
         community: &community,
@@ -272,6 +273,49 @@ async fn article(
     };
     let markup = pages::article(&place, &view).ok_or(Refusal::NotFound)?;
     Ok(html_page(&headers, markup))
+}
+
+/// An article's discussion as a reply tree, with its pins: what is kept of it as far as it is
+/// current (see `trees`), the rest read.
+async fn discussion(
+    web: &Web,
+    community: i64,
+    scope: Scope,
+    stored: &crate::store::StoredArticle,
+) -> Result<(Arc<export::Export>, Vec<crate::store::Pin>), StoreError> {
+    let id = stored.id;
+    // Where the discussion stands first, then its messages: what is read after the marks is
+    // never older than they say.
+    let marks = web.store.discussion_marks(scope, id).await?;
+    let pins = web.store.pins(scope, Some(id), u32::MAX).await?;
+    let basis = trees::Basis::new(marks, &pins);
+    let reuse = match web.trees.get(community, id) {
+        Some(kept) => kept.reuse(&basis),
+        None => trees::Reuse::Nothing,
+    };
+    let messages = match reuse {
+        trees::Reuse::Tree(tree) => return Ok((tree, pins)),
+        trees::Reuse::Messages(kept) => {
+            let new = web
+                .store
+                .article_messages_after(scope, id, kept.after())
+                .await?;
+            match kept.grow(new, &basis) {
+                Some(all) => all,
+                None => web.store.article_messages(scope, id).await?,
+            }
+        }
+        trees::Reuse::Nothing => web.store.article_messages(scope, id).await?,
+    };
+    let messages = Arc::new(messages);
+    let tree = Arc::new(export::tree_with(
+        stored,
+        trees::Messages::clone(&messages),
+        &pins,
+        Removed::Mark,
+    ));
+    web.trees.put(community, id, basis, messages, tree.clone());
+    Ok((tree, pins))
 }
 
 async fn digests(
@@ -336,7 +380,10 @@ async fn harden(mut response: Response) -> Response {
 
 /// The web reader's routes over `store`.
 pub fn router(store: Store) -> Router {
-    let web = Arc::new(Web { store });
+    let web = Arc::new(Web {
+        store,
+        trees: trees::Trees::default(),
+    });
     Router::new()
         .route("/style.css", get(style))
         .route("/w/{token}", get(bare))
