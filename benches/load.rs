@@ -32,6 +32,15 @@ enum Raw {
 }
 
 impl Raw {
+    /// Brings the loaded database to a steady state, as after any bulk load: on PostgreSQL,
+    /// a vacuum and fresh statistics (autovacuum would otherwise run in the middle of the
+    /// measurements, on a table that just grew by a million rows); SQLite needs nothing.
+    async fn settle(&self) {
+        if let Raw::Postgres(pool) = self {
+            sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
+        }
+    }
+
     async fn close(&self) {
         match self {
             Raw::Sqlite(pool) => pool.close().await,
@@ -521,6 +530,7 @@ async fn main() {
         }
     );
 
+    raw.settle().await;
     web_pages(&store, &bot, articles, &words, &mut rng).await;
 
     // Commands through the bot core.

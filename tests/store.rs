@@ -519,6 +519,7 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
 
     // Edits and deletes of recorded messages.
     moved("a message that was deleted before it came", true).await;
+    let version = store.discussion_marks(scope, id).await.unwrap()[0].version;
     assert!(
         store
             .edit_message("discord", "m1", "changed", now)
@@ -526,6 +527,18 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
             .unwrap()
     );
     moved("an edit", true).await;
+    // Read since that version: just the edited message, as it now stands.
+    let since = store
+        .article_messages_since(scope, id, i64::MAX, version)
+        .await
+        .unwrap();
+    assert_eq!(
+        since
+            .iter()
+            .map(|(m, _)| (m.platform_id.as_str(), m.body.as_deref()))
+            .collect::<Vec<_>>(),
+        [("m1", Some("changed"))]
+    );
     assert!(
         store
             .defer_change("discord", "m2", Some("changed too"), now)
@@ -580,12 +593,23 @@ async fn messages_are_recorded_once_with_changes_that_overtook_them(store: Store
     let labelled = store.article_messages(scope, id).await.unwrap();
     assert_eq!(labelled.len(), 202);
     assert!(labelled.iter().all(|(_, label)| label == "discord:books"));
+    let version = store.discussion_marks(scope, id).await.unwrap()[0].version;
     let forgotten = store
         .forget_author(scope, "discord", "id-u3", now)
         .await
         .unwrap();
     assert!(forgotten > 0);
     moved("a reader forgotten", true).await;
+    let since = store
+        .article_messages_since(scope, id, i64::MAX, version)
+        .await
+        .unwrap();
+    assert_eq!(
+        since.len() as u64,
+        forgotten,
+        "every forgotten message, once"
+    );
+    assert!(since.iter().all(|(m, _)| m.body.is_none()));
     common::channel(&store, "discord", "c1", Some("novels"), now).await;
     moved("a renamed channel", true).await;
     assert_eq!(

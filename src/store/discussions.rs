@@ -609,16 +609,19 @@ impl Store {
         scope: Scope,
         article: ArticleId,
     ) -> Result<Vec<(StoredMessage, String)>> {
-        self.article_messages_after(scope, article, 0).await
+        self.article_messages_since(scope, article, 0, 0).await
     }
 
-    /// [`Store::article_messages`] with a row id above `after`: what came since a reader last
-    /// read them (ids are given in order, though on PostgreSQL not always committed in order).
-    pub async fn article_messages_after(
+    /// [`Store::article_messages`] that are new or changed since a reader read them: with a
+    /// row id above `after` (ids are given in order, though on PostgreSQL not always committed
+    /// in order), or changed after their discussion's version `changed_after` (see
+    /// [`Store::discussion_marks`]).
+    pub async fn article_messages_since(
         &self,
         scope: Scope,
         article: ArticleId,
         after: i64,
+        changed_after: i64,
     ) -> Result<Vec<(StoredMessage, String)>> {
         // One JSON value instead of a row per message: sqlx hands SQLite's rows over one by
         // one between threads, copying every value, which made a 2,000-message discussion
@@ -631,13 +634,14 @@ impl Store {
             "SELECT {rows} FROM messages m
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
-             WHERE d.article_id = $2 AND m.id > $3 AND {}",
+             WHERE d.article_id = $2 AND (m.id > $3 OR m.changed_in > $4) AND {}",
             within(1)
         );
         let json: String = on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
             .bind(article.0)
             .bind(after)
+            .bind(changed_after)
             .fetch_one(pool)
             .await)?;
         type Row = (

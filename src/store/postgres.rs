@@ -82,7 +82,9 @@ fn ts_query(terms: &Terms) -> String {
 
 /// Ranks the matches (`ts_rank` with the title weighted ten times the body) among the newest
 /// [`SEARCH_CANDIDATES`] (found through the GIN index on `articles.tsv`), and makes snippets
-/// for the returned rows only.
+/// for the returned rows only. The rank is computed in its own step after the newest are
+/// chosen: in the same step PostgreSQL ranks every match before sorting (each rank reads the
+/// article's whole `tsv`), which made a common word cost 129 ms instead of 44.
 pub(super) async fn search(
     pool: &PgPool,
     scope: Scope,
@@ -92,12 +94,15 @@ pub(super) async fn search(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH q AS (SELECT to_tsquery('english', $1) AS q),
          recent AS MATERIALIZED (
-             SELECT a.id, ts_rank('{{0, 0, 0.1, 1}}', a.tsv, q.q) AS score
-             FROM articles a, q
+             SELECT a.id FROM articles a, q
              WHERE a.tsv @@ q.q AND {}
              ORDER BY a.id DESC LIMIT $3
          ),
-         top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score DESC LIMIT $2)
+         top AS MATERIALIZED (
+             SELECT a.id, ts_rank('{{0, 0, 0.1, 1}}', a.tsv, q.q) AS score
+             FROM recent JOIN articles a ON a.id = recent.id, q
+             ORDER BY score DESC LIMIT $2
+         )
          SELECT a.id, a.title,
                 ts_headline('english', a.body, q.q,
                     'StartSel=\"\", StopSel=\"\", MaxWords=16, MinWords=8, MaxFragments=1, FragmentDelimiter=…')

@@ -296,11 +296,12 @@ async fn discussion(
     let messages = match reuse {
         trees::Reuse::Tree(tree) => return Ok((tree, pins)),
         trees::Reuse::Messages(kept) => {
-            let new = web
+            let (after, changed_after) = kept.since();
+            let fresh = web
                 .store
-                .article_messages_after(scope, id, kept.after())
+                .article_messages_since(scope, id, after, changed_after)
                 .await?;
-            match kept.grow(new, &basis) {
+            match kept.update(fresh, &basis) {
                 Some(all) => all,
                 None => web.store.article_messages(scope, id).await?,
             }

@@ -4,11 +4,13 @@
 //! What is kept is used only as far as it is current: the page reads where the article's
 //! discussions stand ([`Store::discussion_marks`]: versions every change to a message bumps,
 //! message counts and highest ids, channel labels) and its pins first. The same marks and pins:
-//! the kept tree is the page's. Only new messages (same discussions, versions and labels, counts
-//! grown) or other pins: the kept messages stand, the new ones are read and the tree is built
-//! again. Anything else (an edit, a deletion, a forgotten reader, a renamed channel, a community
-//! joining or leaving): everything is read again. Every process keeps its own entries; nothing
-//! is shared but the store, so what another process writes shows on the next view too.
+//! the kept tree is the page's. The same discussions under the same labels, with more
+//! messages, changed ones (each message carries the version its last change made) or other
+//! pins: the messages new or changed since are read into the kept ones and the tree is built
+//! again, unless the counts then do not add up (an id committed late), when everything is
+//! read. Anything else (a renamed channel, a community joining or leaving): everything is read.
+//! Every process keeps its own entries; nothing is shared but the store, so what another
+//! process writes shows on the next view too.
 //!
 //! [`Store::discussion_marks`]: crate::store::Store::discussion_marks
 
@@ -61,7 +63,8 @@ pub(super) struct Kept {
 pub(super) enum Reuse {
     /// The tree as it is.
     Tree(Arc<Export>),
-    /// The messages, with those above [`Kept::after`] read and added ([`Kept::grow`]).
+    /// The messages, with those new or changed since ([`Kept::since`]) read into them
+    /// ([`Kept::update`]).
     Messages(Kept),
     /// Nothing.
     Nothing,
@@ -73,39 +76,47 @@ impl Kept {
         if self.basis == *now {
             return Reuse::Tree(self.tree.clone());
         }
-        let grown = self.basis.marks.len() == now.marks.len()
+        let same = self.basis.marks.len() == now.marks.len()
             && self.basis.marks.iter().zip(&now.marks).all(|(was, is)| {
                 was.discussion == is.discussion
-                    && was.version == is.version
                     && was.channel == is.channel
+                    && was.version <= is.version
                     && was.messages <= is.messages
             });
-        if !grown {
+        if !same {
             return Reuse::Nothing;
         }
         Reuse::Messages(self.clone())
     }
 
-    /// The row id above which new messages are to be read.
-    pub(super) fn after(&self) -> i64 {
-        self.basis.marks.iter().map(|m| m.last).min().unwrap_or(0)
+    /// What to read into the kept messages: those with an id above the first, or changed
+    /// after the version that is the second (the lowest over the discussions, so a little
+    /// more than needed may come, never less).
+    pub(super) fn since(&self) -> (i64, i64) {
+        let marks = &self.basis.marks;
+        (
+            marks.iter().map(|m| m.last).min().unwrap_or(0),
+            marks.iter().map(|m| m.version).min().unwrap_or(0),
+        )
     }
 
-    /// The kept messages with `new` (read above [`Kept::after`]) added in order, if that makes
-    /// every discussion hold what `now` counts; `None` when it does not (a message committed
-    /// late, under an id below one already seen), and everything must be read.
-    pub(super) fn grow(&self, new: Messages, now: &Basis) -> Option<Messages> {
-        let last: HashMap<i64, i64> = self
-            .basis
-            .marks
-            .iter()
-            .map(|m| (m.discussion, m.last))
-            .collect();
+    /// The kept messages with `fresh` (read as [`Kept::since`] says) in place of what they
+    /// were and added where new, in order, if that makes every discussion hold what `now`
+    /// counts; `None` when it does not (a message committed late, under an id below one
+    /// already seen), and everything must be read.
+    pub(super) fn update(&self, fresh: Messages, now: &Basis) -> Option<Messages> {
         let mut all = Messages::clone(&self.messages);
-        all.extend(
-            new.into_iter()
-                .filter(|(m, _)| last.get(&m.discussion_id).is_some_and(|l| m.id > *l)),
-        );
+        let at: HashMap<i64, usize> = all
+            .iter()
+            .enumerate()
+            .map(|(i, (m, _))| (m.id, i))
+            .collect();
+        for row in fresh {
+            match at.get(&row.0.id) {
+                Some(&i) => all[i] = row,
+                None => all.push(row),
+            }
+        }
         let mut counts: HashMap<i64, i64> = HashMap::new();
         for (m, _) in &all {
             *counts.entry(m.discussion_id).or_default() += 1;
@@ -261,10 +272,10 @@ mod tests {
         assert!(matches!(kept.reuse(&basis), Reuse::Tree(t) if t.article == 1));
         // Another community's view of the same article is not this one.
         assert!(trees.get(8, ArticleId(1)).is_none());
-        // A changed message, a renamed channel, one discussion fewer: nothing is used.
+        // A renamed channel, one discussion fewer or another one: nothing is used.
         for changed in [
-            vec![mark(1, 1, 2, 5), mark(2, 0, 1, 4)],
             vec![mark(1, 0, 2, 5)],
+            vec![mark(1, 0, 2, 5), mark(3, 0, 1, 4)],
             vec![
                 mark(1, 0, 2, 5),
                 DiscussionMark {
@@ -279,23 +290,27 @@ mod tests {
             ));
         }
 
-        // New messages: the kept ones stand, the new ones join them in time order.
-        let grown = Basis::new(vec![mark(1, 0, 3, 7), mark(2, 0, 2, 6)], &[]);
+        // New messages and a changed one: the kept ones stand, the fresh ones take their
+        // place or join them, in time order.
+        let grown = Basis::new(vec![mark(1, 2, 3, 7), mark(2, 0, 2, 6)], &[]);
         let Reuse::Messages(kept) = kept.reuse(&grown) else {
             panic!("the kept messages are used")
         };
-        assert_eq!(kept.after(), 4);
-        // Read above 4: 5 again (kept already), 6 and 7; 7 was sent before 5.
-        let new = vec![message(5, 1, 3), message(6, 2, 9), message(7, 1, 0)];
-        let all = kept.grow(new, &grown).unwrap();
+        assert_eq!(kept.since(), (4, 0));
+        // 5 changed; 6 and 7 are new, and 7 was sent before the rest.
+        let mut changed = message(5, 1, 3);
+        changed.0.body = Some("edited".to_owned());
+        let fresh = vec![changed, message(6, 2, 9), message(7, 1, 0)];
+        let all = kept.update(fresh, &grown).unwrap();
         assert_eq!(ids(&all), [7, 4, 3, 5, 6]);
+        assert_eq!(all[3].0.body.as_deref(), Some("edited"));
         // A message committed late under a lower id than one seen: the counts tell, and
         // everything is read again.
         let late = Basis::new(vec![mark(1, 0, 3, 5), mark(2, 0, 1, 4)], &[]);
         let Reuse::Messages(kept) = kept.reuse(&late) else {
             panic!("counts grew")
         };
-        assert!(kept.grow(Vec::new(), &late).is_none());
+        assert!(kept.update(Vec::new(), &late).is_none());
     }
 
     #[test]
