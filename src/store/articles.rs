@@ -252,7 +252,7 @@ impl Store {
     pub async fn article_in(&self, scope: Scope, id: ArticleId) -> Result<Option<StoredArticle>> {
         let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(format!(
             "SELECT {ARTICLE_COLUMNS} FROM articles a WHERE a.id = $2 AND {}",
-            visible(1)
+            visible(scope, 1)
         )))
         .bind(scope.bind())
         .bind(id.0)
@@ -320,7 +320,7 @@ impl Store {
                 on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT a.id, a.title, '' AS snippet FROM articles a WHERE {}
                  ORDER BY a.id DESC LIMIT $2",
-                visible(1)
+                visible(scope, 1)
             )))
             .bind(scope.bind())
             .bind(i64::from(limit))
@@ -361,7 +361,7 @@ impl Store {
                          FROM quotes q JOIN articles a ON a.id = q.article_id
                          WHERE q.article_id = $2 AND {}
                      ) picked WHERE n = $3 % total",
-                    visible(1)
+                    visible(scope, 1)
                 );
                 on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(scope.bind())
@@ -378,7 +378,7 @@ impl Store {
                         "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
                          FROM quotes q JOIN articles a ON a.id = q.article_id
                          WHERE q.id >= {from} AND {} ORDER BY q.id LIMIT 1",
-                        visible(1)
+                        visible(scope, 1)
                     )
                 };
                 let sql = format!(

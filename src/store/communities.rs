@@ -24,17 +24,27 @@ impl Scope {
     }
 }
 
-/// The condition that article `a` is visible in scope parameter `$N`.
-pub(super) fn visible(param: u8) -> String {
-    format!(
-        "(${param} IS NULL OR a.library OR EXISTS (SELECT 1 FROM shelves s \
-         WHERE s.community_id = ${param} AND s.article_id = a.id))"
-    )
+/// The condition that article `a` is visible in `scope`, bound as parameter `$N`. The text
+/// differs by scope (the operator's is a condition on the parameter alone, true for its NULL)
+/// so that PostgreSQL can keep one plan per statement text: a condition `$N IS NULL OR …`
+/// would leave a cached plan unable to drop the branch that does not apply.
+pub(super) fn visible(scope: Scope, param: u8) -> String {
+    match scope {
+        Scope::Community(_) => format!(
+            "(a.library OR EXISTS (SELECT 1 FROM shelves s \
+             WHERE s.community_id = ${param} AND s.article_id = a.id))"
+        ),
+        Scope::Operator => format!("(${param} IS NULL)"),
+    }
 }
 
-/// The condition that channel `c` belongs to scope parameter `$N`.
-pub(super) fn within(param: u8) -> String {
-    format!("(${param} IS NULL OR c.community_id = ${param})")
+/// The condition that channel `c` belongs to `scope`, bound as parameter `$N` (see
+/// [`visible`] for why the text depends on the scope).
+pub(super) fn within(scope: Scope, param: u8) -> String {
+    match scope {
+        Scope::Community(_) => format!("(c.community_id = ${param})"),
+        Scope::Operator => format!("(${param} IS NULL)"),
+    }
 }
 
 /// A community as stored.
@@ -281,7 +291,7 @@ impl Store {
         Ok(
             on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT count(*) > 0 FROM articles a WHERE a.id = $2 AND {}",
-            visible(1)
+            visible(scope, 1)
         )))
         .bind(scope.bind())
         .bind(article.0)

@@ -229,7 +229,7 @@ impl Store {
              GROUP BY d.article_id, a.title
              ORDER BY messages DESC, participants DESC, d.article_id
              LIMIT $4",
-            within(1)
+            within(scope, 1)
         )))
         .bind(scope.bind())
         .bind(since)

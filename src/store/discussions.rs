@@ -455,7 +455,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE m.id = $2 AND {}",
-            within(1)
+            within(scope, 1)
         )))
         .bind(scope.bind())
         .bind(id)
@@ -492,7 +492,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE e.platform = $2 AND e.edit_id = $3 AND {}",
-            within(1)
+            within(scope, 1)
         )))
         .bind(scope.bind())
         .bind(platform)
@@ -515,7 +515,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE m.platform = $2 AND m.platform_id = $3 AND {}",
-            within(1)
+            within(scope, 1)
         )))
         .bind(scope.bind())
         .bind(platform)
@@ -550,7 +550,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE d.article_id = $2 AND m.deleted_at IS NULL AND {}",
-            within(1)
+            within(scope, 1)
         )))
         .bind(scope.bind())
         .bind(article.0)
@@ -581,7 +581,7 @@ impl Store {
              FROM discussions d JOIN channels c ON c.id = d.channel_id
              WHERE d.article_id = $2 AND {}
              ORDER BY d.id",
-            within(1)
+            within(scope, 1)
         );
         let rows: Vec<(i64, i64, String, i64, i64)> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
@@ -635,7 +635,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE d.article_id = $2 AND (m.id > $3 OR m.changed_in > $4) AND {}",
-            within(1)
+            within(scope, 1)
         );
         let json: String = on!(&self.pool, pool => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
@@ -704,7 +704,7 @@ impl Store {
              JOIN discussions d ON d.id = m.discussion_id
              JOIN channels c ON c.id = d.channel_id
              WHERE m.platform = $2 AND m.author_id = $3 AND {}",
-            within(1)
+            within(scope, 1)
         );
         on!(&self.pool, pool => {
         let mut tx = pool.begin_write(Lock::Change).await?;

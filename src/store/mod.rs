@@ -261,8 +261,8 @@ impl Store {
                      AND channel_id IN (SELECT id FROM c)) AS digests_posted,
                     (SELECT count(DISTINCT feed_id) FROM feed_subscriptions
                      WHERE channel_id IN (SELECT id FROM c)) AS feeds",
-            within = communities::within(1),
-            visible = communities::visible(1),
+            within = communities::within(scope, 1),
+            visible = communities::visible(scope, 1),
         )))
         .bind(scope.bind())
         .fetch_one(pool)

@@ -38,8 +38,8 @@ pub enum PinOutcome {
     Deleted,
 }
 
-/// Pins made in the channels of scope parameter `?1`.
-fn pin_select() -> String {
+/// Pins made in the channels of `scope`, bound as parameter `$1`.
+fn pin_select(scope: Scope) -> String {
     format!(
         "SELECT p.message_id, d.article_id, a.title AS article_title,
             m.author_name, m.body, p.note, p.pinned_by, p.pinned_at
@@ -49,7 +49,7 @@ fn pin_select() -> String {
         JOIN channels c ON c.id = d.channel_id
         JOIN articles a ON a.id = d.article_id
         WHERE m.deleted_at IS NULL AND {}",
-        within(1)
+        within(scope, 1)
     )
 }
 
@@ -131,8 +131,10 @@ impl Store {
     ) -> Result<Vec<Pin>> {
         Ok(
             on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} AND ($2 IS NULL OR d.article_id = $2) ORDER BY p.pinned_at DESC, p.id DESC LIMIT $3",
-            pin_select()
+            "{} AND {} ORDER BY p.pinned_at DESC, p.id DESC LIMIT $3",
+            pin_select(scope),
+            // By text, as for the scope: one plan for each.
+            if article.is_some() { "d.article_id = $2" } else { "$2 IS NULL" }
         )))
         .bind(scope.bind())
         .bind(article.map(|a| a.0))
@@ -155,7 +157,7 @@ impl Store {
         Ok(
             on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{} AND p.pinned_at > $2 AND p.pinned_at <= $3 ORDER BY p.pinned_at, p.id LIMIT $4",
-            pin_select()
+            pin_select(scope)
         )))
         .bind(scope.bind())
         .bind(since)

@@ -100,7 +100,7 @@ pub(super) async fn search(
                  WHERE articles_fts MATCH $1 AND rowid = top.id) AS snippet
          FROM top JOIN articles a ON a.id = top.id
          ORDER BY top.score, a.id DESC",
-        visible(4)
+        visible(scope, 4)
     )))
     .bind(fts_query(terms))
     .bind(i64::from(limit))

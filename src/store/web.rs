@@ -91,7 +91,7 @@ impl Store {
         let sql = format!(
             "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a WHERE {}
              ORDER BY a.id DESC LIMIT $2 OFFSET $3",
-            visible(1)
+            visible(scope, 1)
         );
         let rows: Vec<super::articles::ArticleRow> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
@@ -126,7 +126,7 @@ impl Store {
              FROM digest_runs r JOIN channels c ON c.id = r.channel_id
              WHERE r.status = 'posted' AND r.content IS NOT NULL AND {}
              ORDER BY r.local_date DESC, r.channel_id LIMIT $2",
-            within(1)
+            within(scope, 1)
         );
         Ok(
             on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
@@ -150,7 +150,7 @@ impl Store {
              FROM digest_runs r JOIN channels c ON c.id = r.channel_id
              WHERE r.channel_id = $2 AND r.local_date = $3 AND r.status = 'posted'
                AND r.content IS NOT NULL AND {}",
-            within(1)
+            within(scope, 1)
         );
         let row: Option<(i64, String, String, DateTime<Utc>, String)> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(scope.bind())
