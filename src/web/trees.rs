@@ -20,9 +20,9 @@ use std::sync::{Arc, Mutex};
 use crate::bot::export::Export;
 use crate::store::{ArticleId, DiscussionMark, Pin, StoredMessage};
 
-/// Messages kept over all entries (about 1 KB each with their tree). A discussion larger than
-/// this is read and built on every view and not kept.
-const MESSAGES_KEPT: i64 = 100_000;
+/// Messages kept over all entries (each about 1 KB with its node in the tree, so about 50 MB
+/// at most). A discussion larger than this is read and built on every view and not kept.
+const MESSAGES_KEPT: i64 = 50_000;
 
 /// An article's messages as the store gives them, each with its channel's label.
 pub(super) type Messages = Vec<(StoredMessage, String)>;
@@ -320,10 +320,11 @@ mod tests {
             let basis = Basis::new(vec![mark(article, 0, messages, 1)], &[]);
             trees.put(7, ArticleId(article), basis, Arc::default(), tree(article));
         };
-        put(1, 60_000);
-        put(2, 30_000);
+        let part = MESSAGES_KEPT / 10;
+        put(1, 6 * part);
+        put(2, 3 * part);
         assert!(trees.get(7, ArticleId(1)).is_some());
-        put(3, 30_000);
+        put(3, 3 * part);
         assert!(trees.get(7, ArticleId(2)).is_none());
         assert!(trees.get(7, ArticleId(1)).is_some());
         assert!(trees.get(7, ArticleId(3)).is_some());
