@@ -2,6 +2,8 @@
 //! (matrix-sdk) as the readers.
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
+#[path = "common/bin.rs"]
+mod bin;
 mod common;
 #[path = "common/synapse.rs"]
 mod synapse;
@@ -2049,4 +2051,98 @@ async fn what_was_said_while_the_bot_was_away_is_caught_up() {
         totals.messages + totals.deleted_messages - 272,
         took.as_secs_f64()
     );
+}
+
+/// Seconds of the Matrix lease in `matrix_moves_to_another_process_when_its_lease_holder_dies`.
+const LEASE_SECS: u64 = 4;
+
+/// Two `readingroom run` processes on one PostgreSQL, configured for the same Matrix account:
+/// only the holder of the Matrix lease answers. SIGKILLed, it stops renewing; the other takes
+/// the lease over when it lapses, resumes from the shared sync token and answers what was asked
+/// meanwhile, once.
+#[tokio::test]
+async fn matrix_moves_to_another_process_when_its_lease_holder_dies() {
+    let Some(hs) = Synapse::start().await else {
+        return;
+    };
+    let url = common::postgres::cluster().database().await;
+    let store = Store::open(&url).await.unwrap();
+    Bot::new(store.clone(), Arc::new(SystemClock))
+        .ingest(&common::fixture("reading-room-fixture.md"), None)
+        .await
+        .unwrap();
+    let account = hs.register("readingroom", "bot-password").await;
+    let dir = tempfile::tempdir().unwrap();
+    let start = |n: usize| {
+        let mut run = bin::readingroom()
+            .arg("--db")
+            .arg(&url)
+            .env("RUST_LOG", "error")
+            .env("READINGROOM_LEASE_SECS", &LEASE_SECS.to_string())
+            .env("MATRIX_HOMESERVER", &hs.url)
+            .env("MATRIX_USER", &account.user_id)
+            .env("MATRIX_PASSWORD", &account.password)
+            .env(
+                "MATRIX_STORE_DIR",
+                dir.path().join(format!("matrix-{n}")).to_str().unwrap(),
+            )
+            .spawn();
+        // Standard input stays open (and unused) for as long as the process runs.
+        let stdin = run.stdin();
+        (run, stdin)
+    };
+    let (mut first, _first_in) = start(1);
+    let started = Instant::now();
+    while store.state("matrix", "sync_token").await.unwrap().is_none() {
+        assert!(started.elapsed() < WAIT, "the first process never synced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut alice = Reader::login(&hs, "alice").await;
+    let room = alice.create_room(&[&account.user_id], false).await;
+    alice.wait_joined(&room, &account.user_id).await;
+    let bot = account.user_id.clone();
+    let asked = alice.say(&room, "!help").await;
+    alice.wait_for(&room, &bot, |m| replies_to(m, &asked)).await;
+
+    // A second process waits for the lease and answers nothing meanwhile.
+    let (_second, _second_in) = start(2);
+    tokio::time::sleep(Duration::from_secs(LEASE_SECS)).await;
+    let asked = alice.say(&room, "!pins").await;
+    alice.wait_for(&room, &bot, |m| replies_to(m, &asked)).await;
+    let settle = Duration::from_secs(2);
+    assert_eq!(
+        alice
+            .count(&room, &bot, settle, |m| replies_to(m, &asked))
+            .await,
+        1,
+        "one answer while the first holds the lease"
+    );
+
+    first.kill();
+    let killed = Instant::now();
+    let asked = alice.say(&room, "!summary 1 1").await;
+    let answer = alice.wait_for(&room, &bot, |m| replies_to(m, &asked)).await;
+    let took = killed.elapsed();
+    assert!(
+        answer.content.body().starts_with("Summary: Quiet Rooms"),
+        "{}",
+        answer.content.body()
+    );
+    // The lease lapses at most LEASE_SECS after the last renewal, the second process looks
+    // every third of that, then logs in and syncs: a few seconds more.
+    assert!(
+        took < Duration::from_secs(2 * LEASE_SECS + 5),
+        "answered {took:?} after the kill"
+    );
+    assert_eq!(
+        alice
+            .count(&room, &bot, settle, |m| replies_to(m, &asked))
+            .await,
+        1,
+        "answered once"
+    );
+    eprintln!(
+        "matrix lease: taken over and answered {took:.1?} after the holder was killed (lease {LEASE_SECS} s)"
+    );
+    store.close().await;
 }
