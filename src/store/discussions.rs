@@ -576,10 +576,11 @@ impl Store {
     ) -> Result<Vec<DiscussionMark>> {
         let sql = format!(
             "SELECT d.id, d.version, c.platform || ':' || coalesce(c.name, c.external_id),
-                    (SELECT count(*) FROM messages m WHERE m.discussion_id = d.id),
-                    (SELECT coalesce(max(m.id), 0) FROM messages m WHERE m.discussion_id = d.id)
+                    count(m.id), coalesce(max(m.id), 0)
              FROM discussions d JOIN channels c ON c.id = d.channel_id
+             LEFT JOIN messages m ON m.discussion_id = d.id
              WHERE d.article_id = $2 AND {}
+             GROUP BY d.id, d.version, c.platform, c.name, c.external_id
              ORDER BY d.id",
             within(scope, 1)
         );

@@ -72,9 +72,9 @@ pub(super) enum Reuse {
 
 impl Kept {
     /// What of this can serve a page whose discussion stands at `now`.
-    pub(super) fn reuse(&self, now: &Basis) -> Reuse {
+    pub(super) fn reuse(self, now: &Basis) -> Reuse {
         if self.basis == *now {
-            return Reuse::Tree(self.tree.clone());
+            return Reuse::Tree(self.tree);
         }
         let same = self.basis.marks.len() == now.marks.len()
             && self.basis.marks.iter().zip(&now.marks).all(|(was, is)| {
@@ -86,7 +86,7 @@ impl Kept {
         if !same {
             return Reuse::Nothing;
         }
-        Reuse::Messages(self.clone())
+        Reuse::Messages(self)
     }
 
     /// What to read into the kept messages: those with an id above the first, or changed
@@ -269,7 +269,7 @@ mod tests {
         let messages = vec![message(4, 2, 1), message(3, 1, 2), message(5, 1, 3)];
         trees.put(7, ArticleId(1), basis.clone(), Arc::new(messages), tree(1));
         let kept = trees.get(7, ArticleId(1)).unwrap();
-        assert!(matches!(kept.reuse(&basis), Reuse::Tree(t) if t.article == 1));
+        assert!(matches!(kept.clone().reuse(&basis), Reuse::Tree(t) if t.article == 1));
         // Another community's view of the same article is not this one.
         assert!(trees.get(8, ArticleId(1)).is_none());
         // A renamed channel, one discussion fewer or another one: nothing is used.
@@ -285,7 +285,7 @@ mod tests {
             ],
         ] {
             assert!(matches!(
-                kept.reuse(&Basis::new(changed, &[])),
+                kept.clone().reuse(&Basis::new(changed, &[])),
                 Reuse::Nothing
             ));
         }
