@@ -38,7 +38,35 @@ impl Raw {
     async fn settle(&self) {
         if let Raw::Postgres(pool) = self {
             sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
+            // And the load's dirty pages written out now, not by checkpoints that would stall
+            // the measured commits behind their writes (a few `/article` at 500 ms otherwise).
+            sqlx::query("CHECKPOINT").execute(pool).await.unwrap();
         }
+    }
+
+    /// PostgreSQL's `synchronous_commit` for this database (`on`: a commit waits for its
+    /// write-ahead log to be flushed; SQLite's `synchronous=NORMAL` in WAL mode does not).
+    async fn synchronous_commit(&self) -> Option<String> {
+        match self {
+            Raw::Postgres(pool) => Some(
+                sqlx::query_scalar("SHOW synchronous_commit")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap(),
+            ),
+            Raw::Sqlite(_) => None,
+        }
+    }
+
+    /// One statement that reads nothing: what a round trip to the database costs.
+    async fn round_trip(&self, n: i64) {
+        let sql = "SELECT $1";
+        let back: i64 = match self {
+            Raw::Sqlite(pool) => sqlx::query_scalar(sql).bind(n).fetch_one(pool).await,
+            Raw::Postgres(pool) => sqlx::query_scalar(sql).bind(n).fetch_one(pool).await,
+        }
+        .unwrap();
+        assert_eq!(back, n);
     }
 
     async fn close(&self) {
@@ -511,11 +539,17 @@ async fn main() {
     let started = Instant::now();
     let raw_setup_rate = raw_insert(&raw, &discussions, "seed", messages, &words, &mut rng).await;
     let message_secs = started.elapsed().as_secs_f64();
-    // Pins: one on each of the first 1,000 discussions.
-    for (i, _) in discussions.iter().enumerate().take(1000) {
-        let id = raw.message_id(&format!("seed-{i}")).await;
+    // Pins: one on every tenth of the discussions (1,000 at full size), each on a message from
+    // anywhere in the stream and at its own time in the last day, as moderators pin over time.
+    let pinned = discussions.len().min(1000);
+    let pinned_every = discussions.len() / pinned;
+    let rounds = (messages / discussions.len()).max(1);
+    for i in 0..pinned {
+        let message = i * pinned_every + discussions.len() * ((i * 37) % rounds);
+        let id = raw.message_id(&format!("seed-{message}")).await;
+        let at = now - chrono::Duration::seconds(((i * 7919) % 86_400) as i64);
         store
-            .pin(id, "moderator", Some("notable"), now)
+            .pin(id, "moderator", Some("notable"), at)
             .await
             .unwrap();
     }
@@ -531,6 +565,9 @@ async fn main() {
     );
 
     raw.settle().await;
+    if let Some(setting) = raw.synchronous_commit().await {
+        println!("PostgreSQL synchronous_commit: {setting}");
+    }
     web_pages(&store, &bot, articles, &words, &mut rng).await;
 
     // Commands through the bot core.
@@ -563,7 +600,8 @@ async fn main() {
             if i % 2 == 0 {
                 "pins".to_owned()
             } else {
-                format!("pins {}", rng.usize(1..=1000))
+                // An article with a pin: the discussions are articles 1 to 10,000 in order.
+                format!("pins {}", rng.usize(0..pinned) * pinned_every + 1)
             }
         })
         .collect();
@@ -582,6 +620,19 @@ async fn main() {
     ] {
         time_command(&bot, name, lines).await.print();
     }
+    // The floor under every command: a command makes at least two statements (where it is
+    // asked, then what it reads), each a round trip on PostgreSQL.
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let started = Instant::now();
+        raw.round_trip(i as i64).await;
+        samples.push(started.elapsed());
+    }
+    Row {
+        name: "one statement (SELECT)".to_owned(),
+        samples,
+    }
+    .print();
 
     // Recording, one message at a time: each waits for its own commit.
     let single = 5000;

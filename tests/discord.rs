@@ -2379,3 +2379,224 @@ async fn the_fake_pages_history_as_discord_does() {
         );
     }
 }
+
+// ----- shards -----
+
+/// A bare websocket client of the fake's gateway, to see its frames and close codes as they
+/// are (serenity hides them, and after a 4010 spins until its next heartbeat).
+struct RawGateway {
+    stream: tokio::net::TcpStream,
+}
+
+impl RawGateway {
+    /// Connects, and reads HELLO.
+    async fn connect(fake: &FakeDiscord) -> RawGateway {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = fake.base_url().trim_start_matches("http://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: cmVhZGluZ3Jvb20tdGVzdA==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(stream.read_u8().await.unwrap());
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        let mut gateway = RawGateway { stream };
+        let hello = gateway.next().await.unwrap();
+        assert_eq!(hello["op"], 10);
+        gateway
+    }
+
+    /// Sends IDENTIFY, with `shard` unless it is null.
+    async fn identify(&mut self, shard: Value) {
+        use tokio::io::AsyncWriteExt;
+        let mut data = json!({
+            "token": FakeDiscord::TOKEN,
+            "intents": (1 << 0) | (1 << 9) | (1 << 15),
+            "properties": { "os": "linux", "browser": "test", "device": "test" },
+        });
+        if !shard.is_null() {
+            data["shard"] = shard;
+        }
+        let payload = json!({ "op": 2, "d": data }).to_string().into_bytes();
+        // A client's frame is masked; this mask is as good as any for the server.
+        let mask = [0x5a, 0x17, 0xc3, 0x08];
+        let mut frame = vec![0x81, 0x80 | 126];
+        frame.extend(u16::try_from(payload.len()).unwrap().to_be_bytes());
+        frame.extend(mask);
+        frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        self.stream.write_all(&frame).await.unwrap();
+    }
+
+    /// The next payload the gateway sends, or the code it closes with.
+    async fn next(&mut self) -> Result<Value, u16> {
+        use tokio::io::AsyncReadExt;
+        let read = async {
+            let [first, second] = [
+                self.stream.read_u8().await.unwrap(),
+                self.stream.read_u8().await.unwrap(),
+            ];
+            let length = match second & 0x7f {
+                126 => u64::from(self.stream.read_u16().await.unwrap()),
+                127 => self.stream.read_u64().await.unwrap(),
+                short => u64::from(short),
+            };
+            let mut payload = vec![0; usize::try_from(length).unwrap()];
+            self.stream.read_exact(&mut payload).await.unwrap();
+            match first & 0x0f {
+                0x1 => Ok(serde_json::from_slice(&payload).unwrap()),
+                0x8 => Err(u16::from_be_bytes([payload[0], payload[1]])),
+                other => panic!("unexpected frame opcode {other}"),
+            }
+        };
+        tokio::time::timeout(WAIT, read)
+            .await
+            .expect("a frame in time")
+    }
+}
+
+/// The fake's gateway is sharded as Discord's: `GET /gateway/bot` recommends the count it was
+/// given; an IDENTIFY of a shard that cannot be is closed with 4010; a session's READY echoes
+/// its shard and lists, like the GUILD_CREATEs after it, only that shard's guilds; an event
+/// goes to its guild's shard alone. Then the adapter, told to run shard 1 of the recommended
+/// count, is sent only that shard's guilds. (Processes sharing the shards: `tests/shards.rs`.)
+#[tokio::test]
+async fn the_fake_gateway_is_sharded_as_discords() {
+    let fake = FakeDiscord::start().await;
+    fake.recommend_shards(2);
+    let (guild_0, channel_0) = fake.add_guild(0, 2);
+    let (guild_1, channel_1) = fake.add_guild(1, 2);
+    assert_eq!(
+        [guild_0, guild_1, FakeDiscord::GUILD_ID].map(|g| FakeDiscord::shard_of(g, 2)),
+        [0, 1, 1]
+    );
+    let gateway_bot = reqwest::Client::new()
+        .get(format!("{}/api/v10/gateway/bot", fake.base_url()))
+        .header("Authorization", format!("Bot {}", FakeDiscord::TOKEN))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(gateway_bot["shards"], 2);
+
+    for impossible in [json!([2, 2]), json!([0, 0]), json!([1]), json!("0")] {
+        let mut gateway = RawGateway::connect(&fake).await;
+        gateway.identify(impossible.clone()).await;
+        assert_eq!(gateway.next().await, Err(4010), "shard {impossible}");
+    }
+    assert!(fake.identified_shards().is_empty());
+
+    let ids = |list: &Value| -> Vec<u64> {
+        let mut ids: Vec<u64> = list.as_array().unwrap().iter().map(id_of).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let mut shard_1 = RawGateway::connect(&fake).await;
+    shard_1.identify(json!([1, 2])).await;
+    let ready = shard_1.next().await.unwrap();
+    assert_eq!(
+        (&ready["t"], &ready["d"]["shard"]),
+        (&json!("READY"), &json!([1, 2]))
+    );
+    let expected = {
+        let mut expected = vec![FakeDiscord::GUILD_ID, FakeDiscord::GUILD_B_ID, guild_1];
+        expected.sort_unstable();
+        expected
+    };
+    assert_eq!(ids(&ready["d"]["guilds"]), expected);
+    let mut created = Vec::new();
+    for _ in 0..expected.len() {
+        let event = shard_1.next().await.unwrap();
+        assert_eq!(event["t"], "GUILD_CREATE");
+        created.push(event["d"].clone());
+    }
+    assert_eq!(ids(&Value::Array(created)), expected);
+    // Without a guild (no session of shard 0 is connected), the event goes nowhere.
+    fake.wait_shards_ready(&[1], 2, WAIT).await;
+    assert_eq!(fake.connected_shards(), [[1, 2]]);
+    let message = |channel: u64| {
+        fake.message(
+            fake.snowflake(),
+            channel,
+            FakeDiscord::READER_ID,
+            "sharded",
+            None,
+        )
+    };
+    assert!(!fake.dispatch("MESSAGE_CREATE", message(channel_0)).await);
+    let sent = message(channel_1);
+    assert!(fake.dispatch("MESSAGE_CREATE", sent.clone()).await);
+    let event = shard_1.next().await.unwrap();
+    assert_eq!(
+        (&event["t"], &event["d"]["id"]),
+        (&json!("MESSAGE_CREATE"), &sent["id"])
+    );
+    let mut shard_0 = RawGateway::connect(&fake).await;
+    shard_0.identify(Value::Null).await;
+    let ready = shard_0.next().await.unwrap();
+    assert_eq!(
+        ready["d"]["shard"],
+        json!([0, 1]),
+        "no shard is shard 0 of 1"
+    );
+    assert_eq!(fake.identified_shards(), [[1, 2], [0, 1]]);
+    drop((shard_0, shard_1));
+    fake.wait_disconnected(WAIT).await;
+
+    // The adapter on shard 1 of the recommended 2.
+    let config = DiscordConfig {
+        shards: Some(readingroom::config::Shards {
+            first: 1,
+            last: 1,
+            total: None,
+        }),
+        ..config_for(&fake, None)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (store, bot) = bot_with_fixture(&dir).await;
+    let (_stop, shutdown) = watch::channel(false);
+    tokio::spawn(readingroom::platform::discord::run(bot, config, shutdown));
+    fake.wait_shards_ready(&[1], 2, WAIT).await;
+    fake.wait_for_request(|r| r.is("GET", "/gateway/bot"), WAIT)
+        .await;
+    let started = tokio::time::Instant::now();
+    for guild in [guild_1, FakeDiscord::GUILD_ID, FakeDiscord::GUILD_B_ID] {
+        while store
+            .find_community(&format!("discord:{guild}"))
+            .await
+            .unwrap()
+            .is_none()
+        {
+            assert!(started.elapsed() < WAIT, "guild {guild} never joined");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let asked = fake.in_channel(
+        fake.slash_command(fake.snowflake(), "help", json!({}), FakeDiscord::READER_ID),
+        channel_1,
+    );
+    let id = asked["id"].as_str().unwrap().to_owned();
+    assert!(fake.dispatch("INTERACTION_CREATE", asked).await);
+    fake.wait_for_request(
+        |r| r.path.starts_with(&format!("/interactions/{id}/")) && r.succeeded(),
+        WAIT,
+    )
+    .await;
+    assert!(
+        store
+            .find_community(&format!("discord:{guild_0}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "shard 0's guild was sent to shard 1"
+    );
+}

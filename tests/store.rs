@@ -357,6 +357,18 @@ async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
         .await
         .unwrap();
     assert_eq!(seen.iter().map(|h| h.id).collect::<Vec<_>>(), vec![private]);
+    // Another community finds it once the operator puts it in the library, and not before.
+    let stranger = store.community("matrix", "!s:x", None, now).await.unwrap();
+    let walled = async |store: &Store| -> Vec<ArticleId> {
+        let hits = store
+            .search(Scope::Community(stranger.id), "walled", 10)
+            .await
+            .unwrap();
+        hits.iter().map(|h| h.id).collect()
+    };
+    assert_eq!(walled(&store).await, vec![]);
+    store.add_to_library(private).await.unwrap();
+    assert_eq!(walled(&store).await, vec![private]);
 }
 
 fn message(id: &str, author: &str, body: &str, at: DateTime<Utc>) -> NewMessage {
@@ -699,6 +711,62 @@ async fn pins_follow_their_messages(store: Store) {
     assert_eq!(
         store.pin(m, "mod", None, now).await.unwrap(),
         PinOutcome::Deleted
+    );
+
+    // Pins in two channels of one community, and in another community on the same article:
+    // a listing takes the newest of the community's channels together, in time order, and
+    // nothing of the other community, however few it asks for.
+    let home = channel.community_id.unwrap();
+    let second = store
+        .channel("matrix", "!p2:x", None, home, now)
+        .await
+        .unwrap();
+    let elsewhere = common::channel(&store, "matrix", "!q:x", None, now).await;
+    let at = |minute: i64| now + Duration::minutes(minute);
+    for (n, place) in [
+        &channel, &second, &channel, &second, &channel, &second, &elsewhere,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (discussion, _) = store.open_discussion(id, place.id, now).await.unwrap();
+        let minute = n as i64 + 10;
+        let m = store
+            .record_message(
+                discussion.id,
+                &message(&format!("q{n}"), "ana", &format!("take {n}"), at(minute)),
+            )
+            .await
+            .unwrap();
+        store.pin(m, "mod", None, at(minute)).await.unwrap();
+    }
+    let bodies = |pins: Vec<readingroom::store::Pin>| -> Vec<String> {
+        pins.into_iter().map(|p| p.body).collect()
+    };
+    assert_eq!(
+        bodies(store.pins(scope, None, 4).await.unwrap()),
+        ["take 5", "take 4", "take 3", "take 2"]
+    );
+    assert_eq!(
+        bodies(store.pins(scope, Some(id), 10).await.unwrap()),
+        ["take 5", "take 4", "take 3", "take 2", "take 1", "take 0"]
+    );
+    assert_eq!(
+        bodies(store.pins(scope, Some(id), 1).await.unwrap()),
+        ["take 5"]
+    );
+    assert_eq!(
+        bodies(store.pins_between(scope, at(10), at(14), 3).await.unwrap()),
+        ["take 1", "take 2", "take 3"]
+    );
+    let other = Scope::Community(elsewhere.community_id.unwrap());
+    assert_eq!(
+        bodies(store.pins(other, None, 10).await.unwrap()),
+        ["take 6"]
+    );
+    assert_eq!(
+        bodies(store.pins(other, Some(id), 10).await.unwrap()),
+        ["take 6"]
     );
 }
 
@@ -1773,4 +1841,119 @@ async fn claims_go_to_one_holder_until_they_expire(store: Store) {
         store.leases("job/", until).await.unwrap().is_empty(),
         "all lapsed by then"
     );
+}
+
+/// A store the release before pins carried their place (migrations up to 0010) migrates in
+/// place: its pin is listed for its community and its article, and on PostgreSQL its article
+/// is found by search through the narrow copy the later migration fills.
+async fn a_store_from_before_pins_knew_their_place_migrates(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (location, migrations) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display()),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"),
+        ),
+        Backend::Postgres => (
+            common::postgres::cluster().database().await,
+            concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"),
+        ),
+    };
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    for entry in std::fs::read_dir(migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.ends_with(".sql") && name.as_str() < "0011" {
+            std::fs::copy(&path, old.join(&name)).unwrap();
+        }
+    }
+    let parsed = article(
+        "Lantern makers",
+        "The lantern makers of the old quarter work late.",
+    );
+    let body: Vec<&str> = parsed.paragraphs.iter().map(|p| p.text.as_str()).collect();
+    let at = "'2026-03-01T11:00:00Z'";
+    let statements = [
+        format!(
+            "INSERT INTO communities (platform, external_id, name, created_at)
+             VALUES ('discord', '777', 'guild', {at})"
+        ),
+        format!(
+            "INSERT INTO channels (platform, external_id, name, created_at, community_id, home_id)
+             SELECT 'discord', '555', 'books', {at}, id, id FROM communities"
+        ),
+        format!(
+            "INSERT INTO articles (title, content_hash, origin, body, doc, created_at, library)
+             VALUES ($1, $2, 'lanterns.md', $3, $4, {at}, TRUE)"
+        ),
+        format!(
+            "INSERT INTO discussions (article_id, channel_id, created_at)
+             SELECT a.id, c.id, {at} FROM articles a, channels c"
+        ),
+        format!(
+            "INSERT INTO messages (discussion_id, platform, platform_id, author_id, author_name,
+                                   body, created_at)
+             SELECT id, 'discord', 'm1', 'u1', 'ana', 'the lantern take', {at} FROM discussions"
+        ),
+        format!(
+            "INSERT INTO pins (message_id, pinned_by, note, pinned_at)
+             SELECT id, 'mod', 'best', {at} FROM messages"
+        ),
+    ];
+    macro_rules! seed {
+        ($pool:expr) => {{
+            let pool = $pool;
+            sqlx::migrate::Migrator::new(old.as_path())
+                .await
+                .unwrap()
+                .run(&pool)
+                .await
+                .unwrap();
+            for statement in &statements {
+                sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
+                    .bind(&parsed.title)
+                    .bind(readingroom::store::content_hash(&parsed))
+                    .bind(body.join("\n\n"))
+                    .bind(serde_json::to_string(&parsed).unwrap())
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+            pool.close().await;
+        }};
+    }
+    match backend {
+        Backend::Sqlite => seed!(sqlx::SqlitePool::connect(&location).await.unwrap()),
+        Backend::Postgres => seed!(sqlx::PgPool::connect(&location).await.unwrap()),
+    }
+
+    let store = Store::open(&location).await.unwrap();
+    let community = store.find_community("discord:777").await.unwrap().unwrap();
+    let scope = Scope::Community(community.id);
+    let id = store.search(scope, "lanterns", 5).await.unwrap();
+    assert_eq!(id.len(), 1, "{id:?}");
+    let id = id[0].id;
+    for article in [None, Some(id)] {
+        let pins = store.pins(scope, article, 10).await.unwrap();
+        assert_eq!(
+            pins.iter()
+                .map(|p| (p.body.as_str(), p.note.as_deref()))
+                .collect::<Vec<_>>(),
+            [("the lantern take", Some("best"))],
+            "{article:?}"
+        );
+    }
+    assert!(store.integrity_check().await.unwrap());
+}
+
+mod a_store_from_before_pins_knew_their_place {
+    use super::*;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_store_from_before_pins_knew_their_place_migrates(Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::a_store_from_before_pins_knew_their_place_migrates(Backend::Postgres).await;
+    }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::communities::within;
-use super::{ArticleId, Result, Scope, Store};
+use super::{ArticleId, Pool, Result, Scope, Store};
 
 /// A pinned message with what is needed to show it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -38,18 +38,58 @@ pub enum PinOutcome {
     Deleted,
 }
 
-/// Pins made in the channels of `scope`, bound as parameter `$1`.
-fn pin_select(scope: Scope) -> String {
+/// Which pins a listing reads.
+enum Among<'a> {
+    /// Those of the channels of the scope that meet a condition on `p`.
+    Channels(&'a str),
+    /// Those of article `$2`'s discussions in the scope's channels.
+    Article,
+}
+
+/// Pins made in the channels of `scope` (bound as `$1`), `among` those asked for, in `order`
+/// (on `p`), at most `limit` of them.
+///
+/// The pins are chosen first, from `pins` and `channels` (and `discussions` for an article)
+/// alone, along `pins_of_channel` or `pins_of_discussion`; only those chosen are joined to
+/// their messages and articles. On PostgreSQL each channel's own newest pins are taken first
+/// (a lateral join, which SQLite lacks and does not need): otherwise it reads every pin of the
+/// community before sorting. The limit is written into the text so that a kept generic plan
+/// knows how few rows the joins get. A pin's message is never a deleted one: deleting a
+/// message removes its pin.
+fn pin_select(pool: &Pool, scope: Scope, among: Among<'_>, order: &str, limit: u32) -> String {
+    const PIN: &str = "p.id, p.message_id, p.discussion_id, p.note, p.pinned_by, p.pinned_at";
+    let within = within(scope, 1);
+    let chosen = match (among, pool) {
+        (Among::Article, _) => format!(
+            "SELECT {PIN} FROM discussions d
+             JOIN pins p ON p.discussion_id = d.id
+             JOIN channels c ON c.id = d.channel_id
+             WHERE d.article_id = $2 AND {within}
+             ORDER BY {order} LIMIT {limit}"
+        ),
+        (Among::Channels(condition), Pool::Postgres(_)) => format!(
+            "SELECT p.* FROM channels c CROSS JOIN LATERAL (
+                 SELECT {PIN} FROM pins p WHERE p.channel_id = c.id AND {condition}
+                 ORDER BY {order} LIMIT {limit}) p
+             WHERE {within}
+             ORDER BY {order} LIMIT {limit}"
+        ),
+        (Among::Channels(condition), Pool::Sqlite(_)) => format!(
+            "SELECT {PIN} FROM channels c JOIN pins p ON p.channel_id = c.id
+             WHERE {within} AND {condition}
+             ORDER BY {order} LIMIT {limit}"
+        ),
+    };
     format!(
-        "SELECT p.message_id, d.article_id, a.title AS article_title,
-            m.author_name, m.body, p.note, p.pinned_by, p.pinned_at
-        FROM pins p
-        JOIN messages m ON m.id = p.message_id
-        JOIN discussions d ON d.id = m.discussion_id
-        JOIN channels c ON c.id = d.channel_id
-        JOIN articles a ON a.id = d.article_id
-        WHERE m.deleted_at IS NULL AND {}",
-        within(scope, 1)
+        "WITH chosen AS ({chosen})
+         SELECT p.message_id, d.article_id, a.title AS article_title,
+                m.author_name, m.body, p.note, p.pinned_by, p.pinned_at
+         FROM chosen p
+         JOIN messages m ON m.id = p.message_id
+         JOIN discussions d ON d.id = p.discussion_id
+         JOIN articles a ON a.id = d.article_id
+         WHERE m.deleted_at IS NULL
+         ORDER BY {order}"
     )
 }
 
@@ -91,8 +131,10 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query(
-            "INSERT INTO pins (message_id, pinned_by, note, pinned_at, pinned_in)
-             VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO pins (message_id, pinned_by, note, pinned_at, pinned_in,
+                               discussion_id, channel_id)
+             SELECT $1, $2, $3, $4, $5, d.id, d.channel_id
+             FROM messages m JOIN discussions d ON d.id = m.discussion_id WHERE m.id = $1
              ON CONFLICT (message_id) DO UPDATE SET note = excluded.note,
                  pinned_by = excluded.pinned_by, pinned_at = excluded.pinned_at,
                  pinned_in = excluded.pinned_in",
@@ -130,15 +172,20 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Pin>> {
         Ok(
-            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} AND {} ORDER BY p.pinned_at DESC, p.id DESC LIMIT $3",
-            pin_select(scope),
-            // By text, as for the scope: one plan for each.
-            if article.is_some() { "d.article_id = $2" } else { "$2 IS NULL" }
-        )))
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(pin_select(
+                &self.pool,
+                scope,
+                // By text, as for the scope: one plan for each.
+                if article.is_some() {
+                    Among::Article
+                } else {
+                    Among::Channels("$2 IS NULL")
+                },
+                "p.pinned_at DESC, p.id DESC",
+                limit,
+            )))
         .bind(scope.bind())
         .bind(article.map(|a| a.0))
-        .bind(i64::from(limit))
         .fetch_all(pool)
         .await)?,
         )
@@ -155,14 +202,16 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Pin>> {
         Ok(
-            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{} AND p.pinned_at > $2 AND p.pinned_at <= $3 ORDER BY p.pinned_at, p.id LIMIT $4",
-            pin_select(scope)
-        )))
+            on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(pin_select(
+                &self.pool,
+                scope,
+                Among::Channels("p.pinned_at > $2 AND p.pinned_at <= $3"),
+                "p.pinned_at, p.id",
+                limit,
+            )))
         .bind(scope.bind())
         .bind(since)
         .bind(until)
-        .bind(i64::from(limit))
         .fetch_all(pool)
         .await)?,
         )

@@ -9,14 +9,17 @@
 #![allow(clippy::unwrap_used)] // tests state their expectations by panicking
 
 use std::ffi::OsStr;
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// One run of the binary, before it starts.
 pub struct Readingroom {
     command: Command,
     stdin: Option<Vec<u8>>,
+    /// Where a spawned binary's standard error goes; nowhere if `None`.
+    stderr: Option<PathBuf>,
 }
 
 /// The binary with `RUST_LOG=warn`, no database and no platform configured.
@@ -33,6 +36,7 @@ pub fn readingroom() -> Readingroom {
     Readingroom {
         command,
         stdin: None,
+        stderr: None,
     }
 }
 
@@ -94,6 +98,59 @@ impl Readingroom {
         output
     }
 
+    /// Runs to the end like [`Readingroom::output`], without standard input; if it has not
+    /// ended within `timeout`, kills it and panics with the end of its standard error.
+    #[allow(dead_code, reason = "not every test binary runs it to the end")]
+    pub fn output_within(mut self, timeout: Duration) -> Output {
+        let mut child = self
+            .command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the readingroom binary starts");
+        // Both pipes are drained on the side, so the binary never blocks on a full one.
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                bytes
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+                // The end says why it hangs; a debug log's beginning is only its start-up.
+                let tail: String = stderr.lines().rev().take(20).collect::<Vec<_>>().join("\n");
+                panic!(
+                    "readingroom did not exit within {timeout:?}; the last lines of its standard error, newest first:\n{tail}"
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Output {
+            status,
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        }
+    }
+
+    /// Sends a spawned binary's standard error to the file at `path` (made anew), for a test
+    /// to show when it fails.
+    #[allow(dead_code, reason = "only some test binaries keep its log")]
+    pub fn stderr_to(mut self, path: &Path) -> Self {
+        self.stderr = Some(path.to_owned());
+        self
+    }
+
     /// Runs to the end and returns standard output; panics with standard error if the binary
     /// failed.
     #[allow(dead_code, reason = "not every test binary runs it to the end")]
@@ -109,14 +166,18 @@ impl Readingroom {
     }
 
     /// Starts the binary with standard input and output piped to the test and standard error
-    /// dropped.
+    /// dropped (or written to the file [`Readingroom::stderr_to`] named).
     #[allow(dead_code, reason = "only some test binaries keep it running")]
     pub fn spawn(mut self) -> Running {
+        let stderr = match &self.stderr {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("the log file")),
+            None => Stdio::null(),
+        };
         let child = self
             .command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the readingroom binary starts");
         Running { child }

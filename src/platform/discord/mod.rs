@@ -119,8 +119,8 @@ struct Handler {
 #[async_trait]
 impl EventHandler for Handler {
     /// A new gateway session (a start, or a resume that failed; a successful resume is
-    /// `resumed` and missed nothing): commands are registered, and what was said in tracked
-    /// threads meanwhile is caught up on in the background.
+    /// `resumed` and missed nothing): what was said in tracked threads meanwhile is caught up on
+    /// in the background, and on shard 0 the commands are registered.
     async fn ready(&self, ctx: SerenityContext, ready: Ready) {
         let session_start = self.core.bot.now();
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "Discord connected");
@@ -131,6 +131,11 @@ impl EventHandler for Handler {
             guilds,
             session_start,
         ));
+        // Commands belong to the application, not to a session: one registration per start is
+        // enough, from shard 0 (whichever process runs it), not one per shard.
+        if ready.shard.is_some_and(|shard| shard.id.0 != 0) {
+            return;
+        }
         let commands = application_commands();
         let registered = match self.core.config.guild_id {
             Some(guild) => GuildId::new(guild).set_commands(&ctx.http, commands).await,
@@ -281,7 +286,9 @@ pub async fn run(
         shards.shutdown_all().await;
     });
     let outcome = match core.config.shards {
-        None => client.start().await,
+        // Every shard of Discord's recommended count, as the settings promise: `start` would run
+        // shard 0 of 1, which Discord refuses (4011) once the bot needs sharding.
+        None => client.start_autosharded().await,
         Some(shards) => {
             let total = match shards.total {
                 Some(total) => total,

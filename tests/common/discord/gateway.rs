@@ -1,6 +1,7 @@
-//! The gateway half of the fake: the websocket serenity connects to, the session it
-//! identifies, and the events pushed to it, filtered by intents and checked against
-//! serenity's model as Discord's own would have to be.
+//! The gateway half of the fake: the websocket serenity connects to, the sessions it
+//! identifies (one per shard), and the events pushed to them: each to the sessions of its
+//! guild's shard, filtered by their intents and checked against serenity's model as
+//! Discord's own would have to be.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::payloads::{id_of, members};
-use super::{FakeDiscord, Inner, InteractionState, State};
+use super::{FakeDiscord, Inner, InteractionState, Session, State};
 
 /// Gateway intents, as Discord numbers them.
 mod intents {
@@ -95,18 +96,22 @@ async fn connection(mut socket: WebSocket, inner: Arc<Inner>) {
             }
         }
     }
-    let mut state = inner.lock();
-    if state
-        .gateway
-        .live
-        .as_ref()
-        .is_some_and(|(n, _)| *n == number)
-    {
-        state.gateway.live = None;
-        state.gateway.ready = false;
-    }
-    drop(state);
+    inner.lock().gateway.sessions.remove(&number);
     inner.bump();
+}
+
+/// The shard an IDENTIFY asks for, `(id, total)`: `[0, 1]` when it names none; `None` for one
+/// that cannot be (not two numbers, or `id >= total`), which Discord closes with 4010.
+fn requested_shard(shard: &Value) -> Option<(u32, u32)> {
+    if shard.is_null() {
+        return Some((0, 1));
+    }
+    let [id, total] = shard.as_array()?.as_slice() else {
+        return None;
+    };
+    let id = u32::try_from(id.as_u64()?).ok()?;
+    let total = u32::try_from(total.as_u64()?).ok()?;
+    (id < total).then_some((id, total))
 }
 
 impl State {
@@ -128,29 +133,41 @@ impl State {
                     sender.send(json!({ "op": 11, "s": null, "t": null, "d": null }).to_string());
                 None
             }
-            // IDENTIFY: a new session, READY, and the guilds if the intents ask for them.
+            // IDENTIFY: a new session of the shard asked for, READY, and the shard's guilds if
+            // the intents ask for them.
             Some(2) if *identified => Some((4005, "Already authenticated.")),
             Some(2) if !token_ok => Some((4004, "Authentication failed.")),
             Some(2) => {
+                let Some((shard, total)) = requested_shard(&payload["d"]["shard"]) else {
+                    return Some((4010, "Invalid shard."));
+                };
                 *identified = true;
-                let session = format!("fake-session-{}", self.snowflake());
-                let gateway = &mut self.gateway;
-                gateway.intents = payload["d"]["intents"].as_u64().unwrap_or(0);
-                gateway.session_id = Some(session);
-                gateway.seq = 0;
-                gateway.live = Some((connection, sender.clone()));
-                gateway.ready = false;
-                let ready = self.ready_json();
-                self.dispatch("READY", ready);
-                for id in self.joined.clone() {
+                let session = Session {
+                    shard,
+                    total,
+                    intents: payload["d"]["intents"].as_u64().unwrap_or(0),
+                    id: format!("fake-session-{}", self.snowflake()),
+                    seq: 0,
+                    sender: sender.clone(),
+                };
+                let ready = self.ready_json(&session.id, shard, total);
+                self.gateway.sessions.insert(connection, session);
+                self.gateway.identified.push([shard, total]);
+                self.send(connection, "READY", ready);
+                let guilds: Vec<u64> = self
+                    .joined
+                    .iter()
+                    .copied()
+                    .filter(|g| FakeDiscord::shard_of(*g, total) == shard)
+                    .collect();
+                for id in guilds {
                     let guild = self.guild_json(id);
-                    self.dispatch("GUILD_CREATE", guild);
+                    self.send(connection, "GUILD_CREATE", guild);
                 }
-                self.gateway.ready = true;
                 None
             }
-            // RESUME: no connection is ever cut, so there is nothing to resume; INVALID_SESSION
-            // (not resumable) sends serenity back to IDENTIFY.
+            // RESUME (of any shard): no connection is ever cut, so there is nothing to resume;
+            // INVALID_SESSION (not resumable) sends that shard back to IDENTIFY.
             Some(6) => {
                 let _ =
                     sender.send(json!({ "op": 9, "s": null, "t": null, "d": false }).to_string());
@@ -182,12 +199,12 @@ impl State {
 
     /// Without MESSAGE_CONTENT, a guild message that is not the bot's and does not mention it
     /// loses its content, embeds, attachments, components and poll.
-    fn strip_content(&self, data: &mut Value) {
+    fn strip_content(intents: u64, data: &mut Value) {
         let mentions_bot = data["mentions"].as_array().is_some_and(|m| {
             m.iter()
                 .any(|u| id_of(&u["id"]) == FakeDiscord::BOT_USER_ID)
         });
-        if self.gateway.intents & intents::MESSAGE_CONTENT != 0
+        if intents & intents::MESSAGE_CONTENT != 0
             || data.get("guild_id").is_none_or(Value::is_null)
             || id_of(&data["author"]["id"]) == FakeDiscord::BOT_USER_ID
             || mentions_bot
@@ -207,17 +224,28 @@ impl State {
         }
     }
 
-    /// Sends an event (op 0, next sequence number) on the live session if its intents allow
-    /// it, after checking that serenity parses it; returns whether it was sent.
-    pub(super) fn dispatch(&mut self, event: &str, mut data: Value) -> bool {
+    /// The guild an event belongs to, which decides its shard; `None` outside guilds.
+    fn guild_of_event(&self, event: &str, data: &Value) -> Option<u64> {
+        let guild = match event {
+            "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => id_of(&data["id"]),
+            _ => id_of(&data["guild_id"]),
+        };
+        if guild != 0 {
+            return Some(guild);
+        }
+        // Discord names the guild of every guild channel's event; the fake's own deletion of a
+        // webhook message leaves it out, and its channel says it.
+        self.channels
+            .get(&id_of(&data["channel_id"]))
+            .map(|c| id_of(&c["guild_id"]))
+            .filter(|g| *g != 0)
+    }
+
+    /// Sends an event to the sessions of its guild's shard (shard 0's without a guild) whose
+    /// intents allow it, each with its next sequence number, after checking that serenity
+    /// parses it; returns whether some session was sent it.
+    pub(super) fn dispatch(&mut self, event: &str, data: Value) -> bool {
         self.remember(event, &data);
-        let intent = Self::intent_of(event);
-        if intent != 0 && self.gateway.intents & intent == 0 {
-            return false;
-        }
-        if event == "MESSAGE_CREATE" || event == "MESSAGE_UPDATE" {
-            self.strip_content(&mut data);
-        }
         if event == "INTERACTION_CREATE" {
             // Discord delivers no interaction from outside the guild it comes from.
             let (guild, user) = (
@@ -230,17 +258,57 @@ impl State {
             );
             self.register_interaction(&data);
         }
-        self.gateway.seq += 1;
-        let frame = json!({ "op": 0, "s": self.gateway.seq, "t": event, "d": data });
+        let guild = self.guild_of_event(event, &data);
+        let targets: Vec<u64> = self
+            .gateway
+            .sessions
+            .iter()
+            .filter(|(_, s)| match guild {
+                Some(guild) => FakeDiscord::shard_of(guild, s.total) == s.shard,
+                None => s.shard == 0,
+            })
+            .map(|(connection, _)| *connection)
+            .collect();
+        if targets.is_empty() {
+            // Nobody to send it to, but a test still learns that serenity would drop it.
+            Self::check_parses(event, &json!({ "op": 0, "s": 1, "t": event, "d": data }));
+        }
+        let mut sent = false;
+        for connection in targets {
+            sent |= self.send(connection, event, data.clone());
+        }
+        sent
+    }
+
+    /// Sends an event (op 0, the session's next sequence number) on one session if its
+    /// intents allow it; returns whether it was sent.
+    fn send(&mut self, connection: u64, event: &str, mut data: Value) -> bool {
+        let Some(session) = self.gateway.sessions.get_mut(&connection) else {
+            return false;
+        };
+        let intent = Self::intent_of(event);
+        if intent != 0 && session.intents & intent == 0 {
+            return false;
+        }
+        if event == "MESSAGE_CREATE" || event == "MESSAGE_UPDATE" {
+            Self::strip_content(session.intents, &mut data);
+        }
+        session.seq += 1;
+        let frame = json!({ "op": 0, "s": session.seq, "t": event, "d": data });
+        Self::check_parses(event, &frame);
+        let _ = session.sender.send(frame.to_string());
+        true
+    }
+
+    fn check_parses(event: &str, frame: &Value) {
         if let Err(error) =
             serde_json::from_value::<serenity::model::event::GatewayEvent>(frame.clone())
         {
-            panic!("fake discord: serenity 0.12.5 cannot parse this {event}: {error}\n{data:#}");
+            panic!(
+                "fake discord: serenity 0.12.5 cannot parse this {event}: {error}\n{:#}",
+                frame["d"]
+            );
         }
-        if let Some((_, sender)) = &self.gateway.live {
-            let _ = sender.send(frame.to_string());
-        }
-        true
     }
 
     /// Keeps the fake's messages in step with the message events a test dispatches, as REST

@@ -15,6 +15,12 @@
 //! - The gateway says HELLO, answers IDENTIFY with READY and a GUILD_CREATE per guild, acknowledges
 //!   heartbeats, and refuses a second IDENTIFY, a wrong token or a RESUME (there is never a
 //!   session to resume).
+//! - Sharding: an IDENTIFY names its shard `[id, total]` (none is `[0, 1]`; `id >= total` is
+//!   closed with 4010 Invalid shard). A session's READY echoes it and lists, like the
+//!   GUILD_CREATEs after it, only the guilds with `(guild_id >> 22) % total == id`; an event
+//!   goes to the sessions of its guild's shard, one without a guild (a DM) to shard 0's.
+//!   `GET /gateway/bot` recommends [`FakeDiscord::recommend_shards`] shards (1 unless set), and
+//!   [`FakeDiscord::add_guild`] makes a guild (with a text channel) on a chosen shard.
 //! - Events are delivered only for the intents the IDENTIFY asked for, and without
 //!   `MESSAGE_CONTENT` guild messages arrive emptied, unless they are the bot's own or mention it.
 //! - Messages the bot creates or edits (in channels, and through interactions unless ephemeral)
@@ -126,6 +132,8 @@ struct State {
     failures: Vec<Failure>,
     /// Requests answered late: method (`*` for any), path prefix, delay.
     delays: Vec<(String, String, Duration)>,
+    /// Every guild there is: A, B and those a test added.
+    guilds: Vec<u64>,
     /// The guilds the bot is in, which READY lists.
     joined: Vec<u64>,
     channels: BTreeMap<u64, Value>,
@@ -137,15 +145,26 @@ struct State {
     gateway: Gateway,
 }
 
-#[derive(Default)]
 struct Gateway {
-    intents: u64,
-    session_id: Option<String>,
-    seq: u64,
-    /// The identified connection, by its number, and how to write to it.
-    live: Option<(u64, mpsc::UnboundedSender<String>)>,
+    /// Connections opened so far, which number them.
     connections: u64,
-    ready: bool,
+    /// The identified sessions, by their connection's number. One per shard when the bot runs
+    /// as it should; two sessions of one shard both get its events, as on Discord.
+    sessions: BTreeMap<u64, Session>,
+    /// The shard `[id, total]` of every IDENTIFY accepted, in order.
+    identified: Vec<[u32; 2]>,
+    /// The shard count `GET /gateway/bot` recommends.
+    recommended_shards: u32,
+}
+
+/// An identified gateway session: READY and its guilds were sent when it was made.
+struct Session {
+    shard: u32,
+    total: u32,
+    intents: u64,
+    id: String,
+    seq: u64,
+    sender: mpsc::UnboundedSender<String>,
 }
 
 struct Failure {
@@ -243,8 +262,64 @@ impl FakeDiscord {
     /// Waits until serenity has IDENTIFYed and was sent READY (and the GUILD_CREATEs, with
     /// the `GUILDS` intent). Panics after `timeout`.
     pub async fn wait_ready(&self, timeout: Duration) {
-        self.wait_for(timeout, "READY", |state| state.gateway.ready.then_some(()))
-            .await;
+        self.wait_for(timeout, "READY", |state| {
+            (!state.gateway.sessions.is_empty()).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until a session of each of `shards` (of `total`) is identified and was sent its
+    /// READY and GUILD_CREATEs. Panics after `timeout`, saying which shards are connected.
+    pub async fn wait_shards_ready(&self, shards: &[u32], total: u32, timeout: Duration) {
+        let mut changes = self.inner.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let connected = self.connected_shards();
+            if shards
+                .iter()
+                .all(|shard| connected.contains(&[*shard, total]))
+            {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                panic!(
+                    "fake discord: timed out after {timeout:?} waiting for shards {shards:?} of {total}; connected: {connected:?}, identified: {:?}",
+                    self.identified_shards()
+                );
+            }
+        }
+    }
+
+    /// The shard `[id, total]` of every IDENTIFY the gateway accepted, in order (a
+    /// reconnection identifies again).
+    pub fn identified_shards(&self) -> Vec<[u32; 2]> {
+        self.state().gateway.identified.clone()
+    }
+
+    /// The shards `[id, total]` of the sessions connected now, in order.
+    pub fn connected_shards(&self) -> Vec<[u32; 2]> {
+        self.state().connected_shards()
+    }
+
+    /// The shard count `GET /gateway/bot` recommends from now on (1 until set).
+    pub fn recommend_shards(&self, shards: u32) {
+        self.state().gateway.recommended_shards = shards;
+    }
+
+    /// The shard of `total` whose session gets a guild's events: `(guild_id >> 22) % total`.
+    pub fn shard_of(guild: u64, total: u32) -> u32 {
+        u32::try_from((guild >> 22) % u64::from(total)).unwrap()
+    }
+
+    /// A new guild the bot is in, whose id puts it on `shard` of `total`, with one text
+    /// channel, `#reading-room`; the owner and the reader are its members (it has no
+    /// moderator). Returns the guild and the channel. Added before the bot connects, it is in
+    /// READY; added later, it takes a GUILD_CREATE ([`FakeDiscord::guild_create`]).
+    pub fn add_guild(&self, shard: u32, total: u32) -> (u64, u64) {
+        self.state().add_guild(shard, total)
     }
 
     /// The first recorded request (past or future) matching `pred`; panics after `timeout` with
@@ -284,9 +359,11 @@ impl FakeDiscord {
         }
     }
 
-    /// Pushes an event (op 0, next sequence number) after checking that serenity parses it;
-    /// panics with serenity's error otherwise. Returns false if the event was not sent because
-    /// the session's intents exclude it (as Discord does).
+    /// Pushes an event (op 0, next sequence number) to the session of its guild's shard (by
+    /// its `guild_id`, or `id` for GUILD_CREATE/UPDATE/DELETE; shard 0 without a guild) after
+    /// checking that serenity parses it; panics with serenity's error otherwise. Returns false
+    /// if no session was sent it: none of that shard is connected, or its intents exclude the
+    /// event (as Discord does).
     pub async fn dispatch(&self, event: &str, data: Value) -> bool {
         let sent = self.state().dispatch(event, data);
         self.inner.bump();
@@ -368,7 +445,7 @@ impl FakeDiscord {
     /// Waits until no gateway session is connected (the bot stopped). Panics after `timeout`.
     pub async fn wait_disconnected(&self, timeout: Duration) {
         self.wait_for(timeout, "the gateway session to close", |state| {
-            state.gateway.live.is_none().then_some(())
+            state.gateway.sessions.is_empty().then_some(())
         })
         .await;
     }
@@ -598,13 +675,19 @@ impl State {
             requests: Vec::new(),
             failures: Vec::new(),
             delays: Vec::new(),
+            guilds: FakeDiscord::GUILDS.to_vec(),
             joined: FakeDiscord::GUILDS.to_vec(),
             channels,
             messages: BTreeMap::new(),
             global_commands: Vec::new(),
             guild_commands: Vec::new(),
             interactions: HashMap::new(),
-            gateway: Gateway::default(),
+            gateway: Gateway {
+                connections: 0,
+                sessions: BTreeMap::new(),
+                identified: Vec::new(),
+                recommended_shards: 1,
+            },
         }
     }
 
@@ -621,5 +704,41 @@ impl State {
     /// Where serenity is to connect, as `GET /gateway` and READY say.
     fn gateway_url(&self) -> String {
         format!("ws://127.0.0.1:{}/ws", self.port)
+    }
+
+    fn connected_shards(&self) -> Vec<[u32; 2]> {
+        let mut shards: Vec<[u32; 2]> = self
+            .gateway
+            .sessions
+            .values()
+            .map(|s| [s.shard, s.total])
+            .collect();
+        shards.sort_unstable();
+        shards
+    }
+
+    fn add_guild(&mut self, shard: u32, total: u32) -> (u64, u64) {
+        assert!(shard < total, "shard {shard} of {total} does not exist");
+        // A snowflake's shard is that of its millisecond: the first id from now on whose
+        // millisecond lands on `shard`, at most `total - 1` ms ahead.
+        let next = self.snowflake();
+        let total = u64::from(total);
+        let millisecond = next >> 22;
+        let ahead = (u64::from(shard) + total - millisecond % total) % total;
+        let guild = match ahead {
+            0 => next,
+            _ => (millisecond + ahead) << 22,
+        };
+        let channel = guild + 1;
+        // The channel and the guild's two roles (see `payloads::guild_roles`) take the ids
+        // after the guild's, so no later snowflake is given one of them again.
+        self.last_id = guild + 3;
+        self.channels.insert(
+            channel,
+            payloads::text_channel_json(channel, guild, "reading-room", 0),
+        );
+        self.guilds.push(guild);
+        self.joined.push(guild);
+        (guild, channel)
     }
 }

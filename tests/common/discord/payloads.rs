@@ -1,5 +1,6 @@
-//! The fake's fixed world (its two guilds, their members, roles and channels) and the
-//! messages, interactions and commands in it, as the JSON objects Discord documents.
+//! The fake's world (its two fixed guilds and those a test adds, their members, roles and
+//! channels) and the messages, interactions and commands in it, as the JSON objects Discord
+//! documents.
 
 use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
@@ -94,11 +95,13 @@ pub(super) fn user_json(id: u64) -> Value {
 }
 
 /// A guild's "Moderators" role and the bot's role: role ids are snowflakes of their own, so
-/// guild B's differ from guild A's.
+/// each guild's differ. A guild a test added has the two ids after its channel's (see
+/// `State::add_guild`).
 fn guild_roles(guild: u64) -> (u64, u64) {
     match guild {
+        FakeDiscord::GUILD_ID => (FakeDiscord::MODERATOR_ROLE_ID, FakeDiscord::BOT_ROLE_ID),
         FakeDiscord::GUILD_B_ID => (FakeDiscord::MODERATOR_ROLE_B_ID, FakeDiscord::BOT_ROLE_B_ID),
-        _ => (FakeDiscord::MODERATOR_ROLE_ID, FakeDiscord::BOT_ROLE_ID),
+        added => (added + 2, added + 3),
     }
 }
 
@@ -149,18 +152,19 @@ fn partial_member_json(guild: u64, user_id: u64) -> Value {
 }
 
 /// A guild's members; any other user is a stranger to it. The owner and the reader are in
-/// both guilds, each guild has its own moderator.
-pub(super) fn members(guild: u64) -> [u64; 4] {
-    let moderator = match guild {
-        FakeDiscord::GUILD_B_ID => FakeDiscord::MODERATOR_B_ID,
-        _ => FakeDiscord::MODERATOR_ID,
-    };
-    [
+/// every guild; A and B each have their own moderator, a guild a test added has none.
+pub(super) fn members(guild: u64) -> Vec<u64> {
+    let mut members = vec![
         FakeDiscord::BOT_USER_ID,
         FakeDiscord::OWNER_ID,
-        moderator,
         FakeDiscord::READER_ID,
-    ]
+    ];
+    match guild {
+        FakeDiscord::GUILD_ID => members.push(FakeDiscord::MODERATOR_ID),
+        FakeDiscord::GUILD_B_ID => members.push(FakeDiscord::MODERATOR_B_ID),
+        _ => {}
+    }
+    members
 }
 
 /// A guild member object (with `user`).
@@ -428,8 +432,13 @@ impl State {
                 .collect()
         };
         let (name, system_channel) = match id {
-            FakeDiscord::GUILD_B_ID => ("Book Club", FakeDiscord::CHANNEL_B_ID),
-            _ => ("Reading Room Test Guild", FakeDiscord::OTHER_CHANNEL_ID),
+            FakeDiscord::GUILD_ID => (
+                "Reading Room Test Guild".to_owned(),
+                FakeDiscord::OTHER_CHANNEL_ID,
+            ),
+            FakeDiscord::GUILD_B_ID => ("Book Club".to_owned(), FakeDiscord::CHANNEL_B_ID),
+            // A guild a test added: its one channel has the id after the guild's.
+            added => (format!("Guild {added}"), added + 1),
         };
         let mut guild = json!({
             "id": id.to_string(),
@@ -491,11 +500,13 @@ impl State {
         guild
     }
 
-    pub(super) fn ready_json(&self) -> Value {
-        // READY lists the guilds as unavailable; each GUILD_CREATE then fills one in.
+    /// READY of session `session_id` of `shard` of `total`.
+    pub(super) fn ready_json(&self, session_id: &str, shard: u32, total: u32) -> Value {
+        // READY lists the shard's guilds as unavailable; each GUILD_CREATE then fills one in.
         let guilds: Vec<Value> = self
             .joined
             .iter()
+            .filter(|id| FakeDiscord::shard_of(**id, total) == shard)
             .map(|id| json!({ "id": id.to_string(), "unavailable": true }))
             .collect();
         json!({
@@ -520,9 +531,9 @@ impl State {
             "guild_join_requests": [],
             "geo_ordered_rtc_regions": ["rotterdam"],
             "session_type": "normal",
-            "session_id": self.gateway.session_id,
+            "session_id": session_id,
             "resume_gateway_url": self.gateway_url(),
-            "shard": [0, 1],
+            "shard": [shard, total],
             "application": { "id": FakeDiscord::APPLICATION_ID.to_string(), "flags": APPLICATION_FLAGS },
             "user_settings": {},
         })

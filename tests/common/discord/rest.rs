@@ -242,6 +242,16 @@ impl State {
         }
         match (method, segments.as_slice()) {
             ("GET", ["gateway"]) => Ok(Reply::ok(json!({ "url": self.gateway_url() }))),
+            ("GET", ["gateway", "bot"]) => Ok(Reply::ok(json!({
+                "url": self.gateway_url(),
+                "shards": self.gateway.recommended_shards,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000,
+                    "reset_after": 86_400_000,
+                    "max_concurrency": 1,
+                },
+            }))),
             ("PUT", ["applications", app, rest @ ..]) => {
                 if parse_id(app)? != FakeDiscord::APPLICATION_ID {
                     return Err(Reply::error(403, 50001, "Missing Access"));
@@ -249,7 +259,7 @@ impl State {
                 match rest {
                     ["commands"] => self.put_commands(None, body),
                     ["guilds", guild, "commands"] => {
-                        let guild = guild_id(guild)?;
+                        let guild = self.guild_id(guild)?;
                         self.put_commands(Some(guild), body)
                     }
                     _ => Err(Reply::not_found()),
@@ -271,7 +281,7 @@ impl State {
                 self.channel_post(parse_id(channel)?, rest, body, files)
             }
             ("GET", ["guilds", guild, rest @ ..]) => {
-                let guild = guild_id(guild)?;
+                let guild = self.guild_id(guild)?;
                 match rest {
                     ["roles"] => Ok(Reply::ok(roles_json(guild))),
                     ["threads", "active"] => self.active_threads(guild),
@@ -567,9 +577,11 @@ impl State {
     }
 }
 
-fn guild_id(raw: &str) -> Result<u64> {
-    match parse_id(raw)? {
-        id if FakeDiscord::GUILDS.contains(&id) => Ok(id),
-        _ => Err(Reply::error(404, 10004, "Unknown Guild")),
+impl State {
+    fn guild_id(&self, raw: &str) -> Result<u64> {
+        match parse_id(raw)? {
+            id if self.guilds.contains(&id) => Ok(id),
+            _ => Err(Reply::error(404, 10004, "Unknown Guild")),
+        }
     }
 }
