@@ -77,7 +77,7 @@ impl Raw {
     }
 
     async fn message_id(&self, platform_id: &str) -> i64 {
-        let sql = "SELECT id FROM messages WHERE platform_id = $1";
+        let sql = "SELECT id FROM messages WHERE platform = 'load' AND platform_id = $1";
         match self {
             Raw::Sqlite(pool) => {
                 sqlx::query_scalar(sql)

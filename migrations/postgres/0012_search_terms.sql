@@ -9,7 +9,10 @@ CREATE TABLE search_terms (
     id       BIGINT PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE,
     library  BOOLEAN NOT NULL,
     tsv      TSVECTOR NOT NULL
-) WITH (toast_tuple_target = 128);
+) WITH (toast_tuple_target = 128, fillfactor = 80);
+-- (Room left on each page so that putting an article in the library is an update in place,
+-- which adds nothing to the indexes: a new row version elsewhere would add every one of its
+-- words to the GIN index again, 130 ms an article.)
 
 INSERT INTO search_terms (id, library, tsv) SELECT id, library, tsv FROM articles;
 
@@ -18,8 +21,13 @@ DROP INDEX articles_tsv;
 
 CREATE FUNCTION copy_search_terms() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO search_terms (id, library, tsv) VALUES (NEW.id, NEW.library, NEW.tsv)
-    ON CONFLICT (id) DO UPDATE SET library = excluded.library, tsv = excluded.tsv;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO search_terms (id, library, tsv) VALUES (NEW.id, NEW.library, NEW.tsv);
+    ELSIF NEW.title IS DISTINCT FROM OLD.title OR NEW.body IS DISTINCT FROM OLD.body THEN
+        UPDATE search_terms SET library = NEW.library, tsv = NEW.tsv WHERE id = NEW.id;
+    ELSIF NEW.library IS DISTINCT FROM OLD.library THEN
+        UPDATE search_terms SET library = NEW.library WHERE id = NEW.id;
+    END IF;
     RETURN NULL;
 END
 $$;
