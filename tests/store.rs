@@ -1910,14 +1910,18 @@ async fn a_store_from_before_pins_knew_their_place_migrates(backend: Backend) {
                 .await
                 .unwrap();
             for statement in &statements {
-                sqlx::query(sqlx::AssertSqlSafe(statement.as_str()))
-                    .bind(&parsed.title)
-                    .bind(readingroom::store::content_hash(&parsed))
-                    .bind(body.join("\n\n"))
-                    .bind(serde_json::to_string(&parsed).unwrap())
-                    .execute(&pool)
-                    .await
-                    .unwrap();
+                let query = sqlx::query(sqlx::AssertSqlSafe(statement.as_str()));
+                // Only the article's row takes parameters: its text, as the store writes it.
+                let query = if statement.contains("$1") {
+                    query
+                        .bind(&parsed.title)
+                        .bind(readingroom::store::content_hash(&parsed))
+                        .bind(body.join("\n\n"))
+                        .bind(serde_json::to_string(&parsed).unwrap())
+                } else {
+                    query
+                };
+                query.execute(&pool).await.unwrap();
             }
             pool.close().await;
         }};
