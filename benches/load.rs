@@ -8,6 +8,9 @@
 //!
 //! `cargo bench --bench load` (release). `READINGROOM_LOAD_ARTICLES` / `_MESSAGES` scale it;
 //! `READINGROOM_LOAD_DB` keeps the database at that path instead of a temporary directory.
+//! `READINGROOM_LOAD_REUSE=1` measures only the commands, on the database an earlier run left
+//! at `READINGROOM_LOAD_DB` or `READINGROOM_LOAD_DATABASE` (its shelves emptied first, so
+//! `/article` writes as on a first visit): minutes instead of a quarter of an hour per try.
 //! `READINGROOM_LOAD_DATABASE=postgres://…` (an empty database) runs it on PostgreSQL instead,
 //! where recording is also measured through 1, 2 and 3 processes at once (each with its own
 //! store, pool and group-commit writer, as each `readingroom run` has), against raw PostgreSQL.
@@ -22,7 +25,7 @@ use chrono::Utc;
 use readingroom::article;
 use readingroom::bot::{Body, Bot, Context, Platform, User};
 use readingroom::clock::SystemClock;
-use readingroom::store::{NewMessage, Store};
+use readingroom::store::{ArticleId, NewMessage, Scope, Store};
 use sqlx::sqlite::SqliteConnectOptions;
 
 /// A plain connection pool beside the store, for the raw insert rate and the seed messages.
@@ -67,6 +70,17 @@ impl Raw {
         }
         .unwrap();
         assert_eq!(back, n);
+    }
+
+    /// Takes every article off every shelf (they stay in the library), so a reused database's
+    /// `/article` writes its shelf row as on a first visit.
+    async fn empty_shelves(&self) {
+        let sql = "DELETE FROM shelves";
+        match self {
+            Raw::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+            Raw::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(drop),
+        }
+        .unwrap();
     }
 
     async fn close(&self) {
@@ -227,6 +241,89 @@ async fn time_command(bot: &Bot, name: &str, lines: &[String]) -> Row {
         name: name.to_owned(),
         samples,
     }
+}
+
+/// The commands' latencies through the bot core, and the round trip under them.
+async fn commands(
+    bot: &Bot,
+    store: &Store,
+    raw: &Raw,
+    articles: usize,
+    discussions: usize,
+    words: &[String],
+    rng: &mut fastrand::Rng,
+) {
+    let n = 2000;
+    let by_id: Vec<String> = (0..n)
+        .map(|_| format!("article {}", rng.usize(1..=articles)))
+        .collect();
+    let mut by_words = Vec::with_capacity(n / 4);
+    for _ in 0..n / 4 {
+        let id = ArticleId(rng.usize(1..=articles) as i64);
+        let title = store
+            .article_in(Scope::Operator, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .article
+            .title;
+        let words: Vec<&str> = title.split_whitespace().take(2).collect();
+        by_words.push(format!("article {}", words.join(" ")));
+    }
+    let quotes: Vec<String> = (0..n).map(|_| "quote".to_owned()).collect();
+    let quotes_of: Vec<String> = (0..n)
+        .map(|_| format!("quote {}", rng.usize(1..=articles)))
+        .collect();
+    let searches: Vec<String> = (0..n)
+        .map(|_| {
+            format!(
+                "search {} {}",
+                words[rng.usize(..words.len())],
+                words[rng.usize(..words.len())]
+            )
+        })
+        .collect();
+    // One pin on every tenth discussion, as the load makes them.
+    let pinned = discussions.min(1000);
+    let pinned_every = discussions / pinned;
+    let pins: Vec<String> = (0..n)
+        .map(|i| {
+            if i % 2 == 0 {
+                "pins".to_owned()
+            } else {
+                // An article with a pin: the discussions are articles 1 to 10,000 in order.
+                format!("pins {}", rng.usize(0..pinned) * pinned_every + 1)
+            }
+        })
+        .collect();
+    println!();
+    println!(
+        "{:<24} {:>7} {:>10} {:>10} {:>10}",
+        "command", "n", "p50 ms", "p99 ms", "max ms"
+    );
+    for (name, lines) in [
+        ("/article <id>", &by_id),
+        ("/article <words>", &by_words),
+        ("/quote", &quotes),
+        ("/quote <id>", &quotes_of),
+        ("/search <words>", &searches),
+        ("/pins [id]", &pins),
+    ] {
+        time_command(bot, name, lines).await.print();
+    }
+    // The floor under every command: a command makes at least two statements (where it is
+    // asked, then what it reads), each a round trip on PostgreSQL.
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let started = Instant::now();
+        raw.round_trip(i as i64).await;
+        samples.push(started.elapsed());
+    }
+    Row {
+        name: "one statement (SELECT)".to_owned(),
+        samples,
+    }
+    .print();
 }
 
 fn message(discussion: usize, id: String, body: String, reply_to: Option<String>) -> NewMessage {
@@ -457,13 +554,16 @@ async fn main() {
     let db = std::env::var("READINGROOM_LOAD_DB")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| dir.path().join("load.db"));
+    let reuse = std::env::var_os("READINGROOM_LOAD_REUSE").is_some();
     let postgres = std::env::var("READINGROOM_LOAD_DATABASE")
         .ok()
         .filter(|url| url.starts_with("postgres"));
     let location = match &postgres {
         Some(url) => url.clone(),
         None => {
-            let _ = std::fs::remove_file(&db);
+            if !reuse {
+                let _ = std::fs::remove_file(&db);
+            }
             db.to_str().unwrap().to_owned()
         }
     };
@@ -481,14 +581,45 @@ async fn main() {
     let store = Store::open(&location).await.unwrap();
     let bot = Bot::new(store.clone(), Arc::new(SystemClock));
     let now = Utc::now();
+    let raw = match &postgres {
+        Some(url) => Raw::Postgres(
+            // Without a ping before each statement, as the store's pool.
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .test_before_acquire(false)
+                .connect(url)
+                .await
+                .unwrap(),
+        ),
+        None => Raw::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .connect_with(SqliteConnectOptions::new().filename(&db))
+                .await
+                .unwrap(),
+        ),
+    };
+    if reuse {
+        let articles = store.article_count().await.unwrap() as usize;
+        assert!(
+            articles > 0,
+            "READINGROOM_LOAD_REUSE: {location} holds no articles"
+        );
+        raw.empty_shelves().await;
+        raw.settle().await;
+        println!("reusing {articles} articles");
+        let discussions = articles.min(10_000);
+        commands(&bot, &store, &raw, articles, discussions, &words, &mut rng).await;
+        raw.close().await;
+        store.close().await;
+        return;
+    }
 
     // Articles through the real pipeline and the real insert.
     let started = Instant::now();
-    let mut titles = Vec::with_capacity(articles);
     for i in 0..articles {
         let text = article_text(&mut rng, &words, i);
         let parsed = article::parse(&text).unwrap();
-        titles.push(parsed.title.clone());
         // In the operator's library, as `readingroom ingest` puts them: every community reads it.
         let id = store
             .insert_article(&parsed, Some("load"), None, now)
@@ -517,25 +648,11 @@ async fn main() {
     let mut discussions = Vec::new();
     for a in 1..=articles.min(10_000) {
         let (d, _) = store
-            .open_discussion(readingroom::store::ArticleId(a as i64), channel.id, now)
+            .open_discussion(ArticleId(a as i64), channel.id, now)
             .await
             .unwrap();
         discussions.push(d.id);
     }
-    let raw = match &postgres {
-        Some(url) => Raw::Postgres(
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .connect(url)
-                .await
-                .unwrap(),
-        ),
-        None => Raw::Sqlite(
-            sqlx::SqlitePool::connect_with(SqliteConnectOptions::new().filename(&db))
-                .await
-                .unwrap(),
-        ),
-    };
     let started = Instant::now();
     let raw_setup_rate = raw_insert(&raw, &discussions, "seed", messages, &words, &mut rng).await;
     let message_secs = started.elapsed().as_secs_f64();
@@ -570,69 +687,16 @@ async fn main() {
     }
     web_pages(&store, &bot, articles, &words, &mut rng).await;
 
-    // Commands through the bot core.
-    let n = 2000;
-    let by_id: Vec<String> = (0..n)
-        .map(|_| format!("article {}", rng.usize(1..=articles)))
-        .collect();
-    let by_words: Vec<String> = (0..n / 4)
-        .map(|_| {
-            let title = &titles[rng.usize(..titles.len())];
-            let words: Vec<&str> = title.split_whitespace().take(2).collect();
-            format!("article {}", words.join(" "))
-        })
-        .collect();
-    let quotes: Vec<String> = (0..n).map(|_| "quote".to_owned()).collect();
-    let quotes_of: Vec<String> = (0..n)
-        .map(|_| format!("quote {}", rng.usize(1..=articles)))
-        .collect();
-    let searches: Vec<String> = (0..n)
-        .map(|_| {
-            format!(
-                "search {} {}",
-                words[rng.usize(..words.len())],
-                words[rng.usize(..words.len())]
-            )
-        })
-        .collect();
-    let pins: Vec<String> = (0..n)
-        .map(|i| {
-            if i % 2 == 0 {
-                "pins".to_owned()
-            } else {
-                // An article with a pin: the discussions are articles 1 to 10,000 in order.
-                format!("pins {}", rng.usize(0..pinned) * pinned_every + 1)
-            }
-        })
-        .collect();
-    println!();
-    println!(
-        "{:<24} {:>7} {:>10} {:>10} {:>10}",
-        "command", "n", "p50 ms", "p99 ms", "max ms"
-    );
-    for (name, lines) in [
-        ("/article <id>", &by_id),
-        ("/article <words>", &by_words),
-        ("/quote", &quotes),
-        ("/quote <id>", &quotes_of),
-        ("/search <words>", &searches),
-        ("/pins [id]", &pins),
-    ] {
-        time_command(&bot, name, lines).await.print();
-    }
-    // The floor under every command: a command makes at least two statements (where it is
-    // asked, then what it reads), each a round trip on PostgreSQL.
-    let mut samples = Vec::with_capacity(n);
-    for i in 0..n {
-        let started = Instant::now();
-        raw.round_trip(i as i64).await;
-        samples.push(started.elapsed());
-    }
-    Row {
-        name: "one statement (SELECT)".to_owned(),
-        samples,
-    }
-    .print();
+    commands(
+        &bot,
+        &store,
+        &raw,
+        articles,
+        discussions.len(),
+        &words,
+        &mut rng,
+    )
+    .await;
 
     // Recording, one message at a time: each waits for its own commit.
     let single = 5000;
@@ -767,7 +831,7 @@ async fn web_pages(
 ) {
     let now = Utc::now();
     let community = store.community("console", "load", None, now).await.unwrap();
-    let article = readingroom::store::ArticleId(articles as i64);
+    let article = ArticleId(articles as i64);
     let mut discussions = Vec::new();
     for (platform, channel) in [("console", "load"), ("matrix", "!load-room:localhost")] {
         let channel = store

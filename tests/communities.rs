@@ -429,6 +429,60 @@ fn nothing_of_one_community_reaches_the_other() {
         .unwrap();
 }
 
+/// `/quote <id>` and `/pins <id>` read first and ask whether the article is there only when
+/// they find nothing: an article of the other community must still be answered as one that
+/// does not exist, and a readable one without quotations or pins as what it is.
+#[tokio::test]
+async fn quote_and_pins_of_an_unreadable_article_find_no_article() {
+    let app = common::spawn_app().await;
+    let mut world = World::new(&app).await;
+    world.seed().await.unwrap();
+    let bot = &world.bot;
+    let alpha = context(0, false);
+    let (plain, _) = bot
+        .ingest_text(
+            "Quiet Minutes\n\nNobody is quoted in this short piece about a quiet minute.",
+            None,
+        )
+        .await
+        .unwrap();
+    let home = bot
+        .store()
+        .community("console", SIDES[0].name, None, bot.now())
+        .await
+        .unwrap();
+    bot.store()
+        .shelve(home.id, plain.id(), None, bot.now())
+        .await
+        .unwrap();
+    let (own, theirs, library) = (world.articles[1], world.articles[2], world.articles[0]);
+    let ask = |line: String| {
+        let alpha = alpha.clone();
+        async move { render(&bot.handle_text(&alpha, &line).await, "/") }
+    };
+    for line in ["quote", "pins"] {
+        for missing in [theirs, ArticleId(77)] {
+            assert_eq!(
+                ask(format!("{line} {missing}")).await,
+                format!("! There is no article {missing}."),
+                "{line} {missing}"
+            );
+        }
+    }
+    assert!(ask(format!("quote {own}")).await.contains("Ashgrove"));
+    assert_eq!(
+        ask(format!("quote {}", plain.id())).await,
+        format!("! Article {} has no quotations.", plain.id())
+    );
+    assert_eq!(
+        ask(format!("pins {own}")).await,
+        format!("No pinned commentary on {own} yet.")
+    );
+    let pinned = ask(format!("pins {library}")).await;
+    assert!(pinned.contains("alphasecret note"), "{pinned}");
+    assert!(!pinned.contains("bravosecret"), "{pinned}");
+}
+
 #[tokio::test]
 async fn forget_me_asks_then_forgets_only_here() {
     let app = common::spawn_app().await;

@@ -678,6 +678,12 @@ async fn pins_follow_their_messages(store: Store) {
             .unwrap(),
         PinOutcome::Updated
     );
+    // An article's pins are listed only to a community that may read the article (here,
+    // once it is on its shelf); the community's own listing has them either way.
+    assert!(store.pins(scope, Some(id), 10).await.unwrap().is_empty());
+    assert_eq!(store.pins(scope, None, 10).await.unwrap().len(), 1);
+    let home = channel.community_id.unwrap();
+    store.shelve(home, id, None, now).await.unwrap();
     let pins = store.pins(scope, Some(id), 10).await.unwrap();
     assert_eq!(pins.len(), 1);
     assert_eq!(pins[0].note.as_deref(), Some("better"));
@@ -716,7 +722,6 @@ async fn pins_follow_their_messages(store: Store) {
     // Pins in two channels of one community, and in another community on the same article:
     // a listing takes the newest of the community's channels together, in time order, and
     // nothing of the other community, however few it asks for.
-    let home = channel.community_id.unwrap();
     let second = store
         .channel("matrix", "!p2:x", None, home, now)
         .await
@@ -764,6 +769,11 @@ async fn pins_follow_their_messages(store: Store) {
         bodies(store.pins(other, None, 10).await.unwrap()),
         ["take 6"]
     );
+    assert!(store.pins(other, Some(id), 10).await.unwrap().is_empty());
+    store
+        .shelve(elsewhere.community_id.unwrap(), id, None, now)
+        .await
+        .unwrap();
     assert_eq!(
         bodies(store.pins(other, Some(id), 10).await.unwrap()),
         ["take 6"]
@@ -1448,10 +1458,11 @@ async fn linked_communities_join_resolve_and_leave(store: Store) {
     // The room's own publication is gone: the guild decides about the web now.
     assert_eq!(store.publication(room.id).await.unwrap(), None);
     // Shelved from the room while joined: on both shelves. Shown on the other side, an
-    // article read only through the link does not become that side's own.
-    store.shelve(room.id, a5, None, now).await.unwrap();
-    store.shelve(guild.id, a2, None, now).await.unwrap();
-    store.shelve(room.id, a1, None, now).await.unwrap();
+    // article read only through the link does not become that side's own. (Shown: the same
+    // rows as `shelve`, committed without waiting for the disk on PostgreSQL.)
+    store.shelve_shown(room.id, a5, None, now).await.unwrap();
+    store.shelve_shown(guild.id, a2, None, now).await.unwrap();
+    store.shelve_shown(room.id, a1, None, now).await.unwrap();
     assert_eq!(shelf_of(&store, guild.id).await, vec![a1, a2, a3, a5]);
 
     // Pins across the link, and one of the room's own.

@@ -145,15 +145,29 @@ impl Bot {
         article: ArticleId,
         anchor: Option<String>,
     ) -> Result<(), Failure> {
-        if self.web.is_none() {
-            return Ok(());
-        }
-        let community = self.community(ctx).await?;
-        if let Some(base) = self.web_base(community.id).await? {
-            let anchor = anchor.map(|a| format!("#{a}")).unwrap_or_default();
-            add_link(card, format!("{base}{}{anchor}", article_path(article)));
+        if let Some(url) = self.article_url(ctx, article, anchor).await? {
+            add_link(card, url);
         }
         Ok(())
+    }
+
+    /// The address of an article's page (at `anchor`, if given) in the caller's community's
+    /// reader, when it is published.
+    pub(crate) async fn article_url(
+        &self,
+        ctx: &Context,
+        article: ArticleId,
+        anchor: Option<String>,
+    ) -> Result<Option<String>, Failure> {
+        if self.web.is_none() {
+            return Ok(None);
+        }
+        let community = self.community(ctx).await?;
+        let base = self.web_base(community.id).await?;
+        Ok(base.map(|base| {
+            let anchor = anchor.map(|a| format!("#{a}")).unwrap_or_default();
+            format!("{base}{}{anchor}", article_path(article))
+        }))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::communities::within;
+use super::communities::{visible, within};
 use super::{ArticleId, Pool, Result, Scope, Store};
 
 /// A pinned message with what is needed to show it.
@@ -39,6 +39,7 @@ pub enum PinOutcome {
 }
 
 /// Which pins a listing reads.
+#[derive(Clone, Copy)]
 enum Among<'a> {
     /// Those of the channels of the scope that meet a condition on `p`.
     Channels(&'a str),
@@ -59,6 +60,12 @@ enum Among<'a> {
 fn pin_select(pool: &Pool, scope: Scope, among: Among<'_>, order: &str, limit: u32) -> String {
     const PIN: &str = "p.id, p.message_id, p.discussion_id, p.note, p.pinned_by, p.pinned_at";
     let within = within(scope, 1);
+    // An article's pins only while the scope may read the article: `/pins <id>` then answers
+    // as for an article that is not there, without asking first.
+    let readable = match among {
+        Among::Article => format!("AND {}", visible(scope, 1)),
+        Among::Channels(_) => String::new(),
+    };
     let chosen = match (among, pool) {
         (Among::Article, _) => format!(
             "SELECT {PIN} FROM discussions d
@@ -88,7 +95,7 @@ fn pin_select(pool: &Pool, scope: Scope, among: Among<'_>, order: &str, limit: u
          JOIN messages m ON m.id = p.message_id
          JOIN discussions d ON d.id = p.discussion_id
          JOIN articles a ON a.id = d.article_id
-         WHERE m.deleted_at IS NULL
+         WHERE m.deleted_at IS NULL {readable}
          ORDER BY {order}"
     )
 }
@@ -164,7 +171,8 @@ impl Store {
         Ok(result > 0)
     }
 
-    /// Pins made in `scope`'s channels, newest first: of one article, or of all.
+    /// Pins made in `scope`'s channels, newest first: of one article (none when `scope` may not
+    /// read it), or of all.
     pub async fn pins(
         &self,
         scope: Scope,

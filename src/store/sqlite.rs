@@ -34,6 +34,9 @@ pub(super) async fn open(location: &str) -> Result<SqlitePool> {
     // Each in-memory connection would be a database of its own: keep exactly one.
     let pool = SqlitePoolOptions::new()
         .max_connections(if in_memory { 1 } else { 4 })
+        // A connection to a file cannot be cut as a network one can: no ping (a round trip
+        // to the connection's thread) before every statement.
+        .test_before_acquire(false)
         .min_connections(if in_memory { 1 } else { 0 })
         .idle_timeout(if in_memory {
             None

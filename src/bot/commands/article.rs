@@ -23,9 +23,11 @@ fn parse(args: &mut Args<'_>) -> Result<Article, CommandError> {
 impl Run for Article {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let stored = bot.resolve(ctx, self.0.clone()).await?;
-        // A library article shown here joins this community's shelf.
-        bot.shelve(ctx, stored.id).await?;
-        Ok(Reply::card(bot.article_card(ctx, &stored).await?))
+        // A library article shown here joins this community's shelf: that write runs beside
+        // the card's reads, as neither needs the other.
+        let ((), card) =
+            tokio::try_join!(bot.shelve_shown(ctx, stored.id), bot.article_card(ctx, &stored))?;
+        Ok(Reply::card(card))
     }
 }
 

@@ -32,7 +32,7 @@ impl Run for Discuss {
                 bot.may_open_discussion(community).await?;
             }
         }
-        bot.shelve(ctx, stored.id).await?;
+        bot.shelve_shown(ctx, stored.id).await?;
         let (discussion, created) = bot
             .store()
             .open_discussion(stored.id, channel.id, bot.now())

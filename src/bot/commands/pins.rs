@@ -1,7 +1,7 @@
 //! `/pins [id]`: the pinned commentary, on one article or the latest.
 
 use super::{ArgKind, ArgSpec, Args, CommandError, CommandSpec, Run};
-use crate::bot::{Bot, Context, Handled, Reply, cards};
+use crate::bot::{Bot, Context, Handled, Reply, cards, user_error};
 use crate::store::ArticleId;
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
@@ -29,12 +29,16 @@ fn parse(args: &mut Args<'_>) -> Result<Pins, CommandError> {
 impl Run for Pins {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let article = self.0;
-        let title = match article {
-            Some(id) => Some(bot.find(ctx, id).await?.article.title),
-            None => None,
-        };
-        let pins = bot.store().pins(bot.scope(ctx).await?, article, 10).await?;
+        let scope = bot.scope(ctx).await?;
+        // The pins carry their article's title; whether the article is there at all is asked
+        // only when it has none.
+        let pins = bot.store().pins(scope, article, 10).await?;
         if pins.is_empty() {
+            if let Some(id) = article
+                && !bot.store().is_visible(scope, id).await?
+            {
+                return Err(user_error(format!("There is no article {id}.")));
+            }
             return Ok(Reply::text(match article {
                 Some(id) => format!("No pinned commentary on {id} yet."),
                 None => format!(
@@ -43,6 +47,7 @@ impl Run for Pins {
                 ),
             }));
         }
-        Ok(Reply::card(cards::pins(title.as_deref(), &pins)))
+        let title = article.map(|_| pins[0].article_title.as_str());
+        Ok(Reply::card(cards::pins(title, &pins)))
     }
 }

@@ -26,7 +26,8 @@ impl Run for Quote {
         let scope = bot.scope(ctx).await?;
         let article = match &self.0 {
             None => None,
-            Some(Target::Id(id)) => Some(bot.find(ctx, *id).await?.id),
+            // Whether the article is there at all is asked only when it gives no quotation.
+            Some(Target::Id(id)) => Some(*id),
             Some(Target::Words(words)) => {
                 match bot.store().search(scope, words, 1).await?.into_iter().next() {
                     Some(hit) => Some(hit.id),
@@ -61,6 +62,9 @@ impl Run for Quote {
                 Ok(Reply::card(card))
             }
             None => Err(user_error(match article {
+                Some(id) if !bot.store().is_visible(scope, id).await? => {
+                    format!("There is no article {id}.")
+                }
                 Some(id) => format!("Article {id} has no quotations."),
                 None => "No quotations yet: none of the stored articles quotes anyone.".to_owned(),
             })),
