@@ -10,7 +10,7 @@
 //! `READINGROOM_LOAD_DB` keeps the database at that path instead of a temporary directory.
 //! `READINGROOM_LOAD_REUSE=1` measures only the commands, on the database an earlier run left
 //! at `READINGROOM_LOAD_DB` or `READINGROOM_LOAD_DATABASE` (its shelves emptied first, so
-//! `/article` writes as on a first visit): minutes instead of a quarter of an hour per try.
+//! `/article` writes as on a first visit): half a minute instead of a quarter of an hour.
 //! `READINGROOM_LOAD_DATABASE=postgres://…` (an empty database) runs it on PostgreSQL instead,
 //! where recording is also measured through 1, 2 and 3 processes at once (each with its own
 //! store, pool and group-commit writer, as each `readingroom run` has), against raw PostgreSQL.

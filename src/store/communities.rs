@@ -257,10 +257,11 @@ impl Store {
 
     /// [`Store::shelve`] for an article shown to a community that could already read it (in the
     /// library, or on its shelf already). The row then only dates what the community saw last
-    /// ([`Store::latest_article`]), and the next showing writes it again, so on PostgreSQL its
-    /// commit does not wait for the write-ahead log to reach the disk: it survives the bot's
-    /// crash but not the server's, as SQLite's `synchronous=NORMAL` commits survive the
-    /// process's but not the machine's. That wait was half of `/article`'s p99 on PostgreSQL.
+    /// ([`Store::latest_article`]), and the next showing writes it again if it was lost, so on
+    /// PostgreSQL its commit does not wait for the write-ahead log to reach the disk: it
+    /// survives the bot's crash but not the server's, as SQLite's `synchronous=NORMAL` commits
+    /// survive the process's but not the machine's. That wait was half of `/article`'s p99 on
+    /// PostgreSQL.
     pub async fn shelve_shown(
         &self,
         community_id: i64,
