@@ -312,7 +312,7 @@ async fn commands(
         time_command(bot, name, lines).await.print();
     }
     // The floor under every command: a command makes at least two statements (where it is
-    // asked, then what it reads), each a round trip on PostgreSQL.
+    // asked, and what it reads), each a round trip on PostgreSQL, where they run at once.
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let started = Instant::now();

@@ -179,6 +179,45 @@ pub struct Bot {
     ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
     web: Option<web::WebSite>,
+    hints: Arc<ScopeHints>,
+}
+
+/// The scope this process last found for each place a command was given in, as a guess for
+/// [`Bot::scoped`]. Only ever a guess: a read in it counts once the lookup confirms it.
+#[derive(Debug, Default)]
+struct ScopeHints(std::sync::Mutex<std::collections::HashMap<String, Scope>>);
+
+impl ScopeHints {
+    /// Past this many places the map starts again, which costs each place one lookup alone.
+    const MAX: usize = 100_000;
+
+    fn key(ctx: &Context) -> String {
+        format!(
+            "{}\u{1f}{}\u{1f}{}",
+            ctx.platform.as_str(),
+            ctx.community,
+            ctx.channel
+        )
+    }
+
+    fn get(&self, ctx: &Context) -> Option<Scope> {
+        let hints = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hints.get(&Self::key(ctx)).copied()
+    }
+
+    fn put(&self, ctx: &Context, scope: Scope) {
+        let mut hints = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if hints.len() >= Self::MAX {
+            hints.clear();
+        }
+        hints.insert(Self::key(ctx), scope);
+    }
 }
 
 impl Bot {
@@ -212,6 +251,7 @@ impl Bot {
             ingests: Arc::default(),
             metrics: Arc::default(),
             web: None,
+            hints: Arc::default(),
         }
     }
 
@@ -349,7 +389,8 @@ impl Bot {
     ) -> Result<StoredArticle, Failure> {
         // An article of another community's shelf gets the same answer as one that does not
         // exist, so ids tell nothing.
-        self.find_in(self.scope(ctx).await?, id).await
+        let (_, stored) = self.scoped(ctx, |scope| self.find_in(scope, id)).await?;
+        Ok(stored)
     }
 
     async fn find_in(&self, scope: Scope, id: ArticleId) -> Result<StoredArticle, Failure> {
@@ -365,24 +406,29 @@ impl Bot {
         ctx: &Context,
         target: Option<Target>,
     ) -> Result<StoredArticle, Failure> {
-        let scope = self.scope(ctx).await?;
-        match target {
-            None => self.store.latest_article(scope).await?.ok_or_else(|| {
-                user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
-            }),
-            Some(Target::Id(id)) => self.find_in(scope, id).await,
-            Some(Target::Words(words)) => {
-                let hit = self.store.search(scope, &words, 1).await?.into_iter().next();
-                match hit {
-                    Some(hit) => self.find_in(scope, hit.id).await,
-                    None => Err(user_error(format!(
-                        "No article matches “{}”. Try {}search with other words.",
-                        reply::truncate(&words, 60),
-                        ctx.prefix
-                    ))),
+        let target = &target;
+        let (_, stored) = self
+            .scoped(ctx, |scope| async move {
+                match target {
+                    None => self.store.latest_article(scope).await?.ok_or_else(|| {
+                        user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
+                    }),
+                    Some(Target::Id(id)) => self.find_in(scope, *id).await,
+                    Some(Target::Words(words)) => {
+                        let hit = self.store.search(scope, words, 1).await?.into_iter().next();
+                        match hit {
+                            Some(hit) => self.find_in(scope, hit.id).await,
+                            None => Err(user_error(format!(
+                                "No article matches “{}”. Try {}search with other words.",
+                                reply::truncate(words, 60),
+                                ctx.prefix
+                            ))),
+                        }
+                    }
                 }
-            }
-        }
+            })
+            .await?;
+        Ok(stored)
     }
 
     /// The caller's community, known from now on: the community it is joined to, if it is
@@ -402,8 +448,39 @@ impl Bot {
     /// What the caller may read: their community's. Going through the channel first moves a
     /// channel kept from before communities into the caller's community.
     pub(crate) async fn scope(&self, ctx: &Context) -> Result<Scope, Failure> {
-        let channel = self.channel(ctx).await?;
-        Ok(Scope::Community(channel.community_id.unwrap_or_default()))
+        Ok(channel_scope(&self.channel(ctx).await?))
+    }
+
+    /// A read in the caller's scope, and that scope. On PostgreSQL every statement is a round
+    /// trip, and every command first looks up where it was given: there the read starts at
+    /// once, beside that lookup, in the scope this process last found for the caller's place.
+    /// Its answer (or error) counts only when the lookup confirms that scope; otherwise the
+    /// read runs again in the scope found, so nothing is ever answered from another
+    /// community's view. `read` must only read. On SQLite, where a statement is a call into
+    /// the library, the lookup and the read run one after the other.
+    pub(crate) async fn scoped<T, F, Fut>(
+        &self,
+        ctx: &Context,
+        read: F,
+    ) -> Result<(Scope, T), Failure>
+    where
+        F: Fn(Scope) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let looked_up = Resolved::get(ctx, |r| r.channel.as_ref().map(|_| ())).is_some();
+        let guess = (!looked_up && self.store.backend() == crate::store::Backend::Postgres)
+            .then(|| self.hints.get(ctx))
+            .flatten();
+        if let Some(guess) = guess {
+            let (scope, early) = tokio::join!(self.scope(ctx), read(guess));
+            let scope = scope?;
+            if scope == guess {
+                return Ok((scope, early?));
+            }
+            return Ok((scope, read(scope).await?));
+        }
+        let scope = self.scope(ctx).await?;
+        Ok((scope, read(scope).await?))
     }
 
     /// The caller's channel, known from now on.
@@ -422,6 +499,7 @@ impl Bot {
                 )
                 .await?
         {
+            self.hints.put(ctx, channel_scope(&channel));
             Resolved::keep(ctx, |r| {
                 r.community = Some(community);
                 r.channel = Some(channel.clone());
@@ -439,6 +517,7 @@ impl Bot {
                 self.now(),
             )
             .await?;
+        self.hints.put(ctx, channel_scope(&channel));
         Resolved::keep(ctx, |r| r.channel = Some(channel.clone()));
         Ok(channel)
     }
@@ -493,6 +572,11 @@ impl Bot {
         }
         Ok(card)
     }
+}
+
+/// What a reader in `channel` may read: the community it reads in.
+fn channel_scope(channel: &crate::store::Channel) -> Scope {
+    Scope::Community(channel.community_id.unwrap_or_default())
 }
 
 /// The refusal of a moderator command, naming what the caller may run instead.

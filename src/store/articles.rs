@@ -372,7 +372,8 @@ impl Store {
             }
             None => {
                 // Seek by id rather than OFFSET so a pick costs the same at any table size;
-                // past the last visible quotation, wrap around to the first.
+                // past the last visible quotation, wrap around to the first. The wrap is a
+                // statement of its own, asked only then, so a pick is one seek.
                 let select = |from: &str| {
                     format!(
                         "SELECT q.article_id, a.title, q.text, q.speaker, q.paragraph
@@ -381,19 +382,21 @@ impl Store {
                         visible(scope, 1)
                     )
                 };
-                let sql = format!(
-                    "SELECT article_id, title, text, speaker, paragraph FROM (
-                         SELECT 0 AS arm, * FROM ({}) seek
-                         UNION ALL SELECT 1 AS arm, * FROM ({}) wrap
-                     ) picked ORDER BY arm LIMIT 1",
-                    select("(SELECT coalesce($2 % max(id), 0) + 1 FROM quotes)"),
-                    select("0"),
-                );
-                on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                let seek = select("(SELECT coalesce($2 % max(id), 0) + 1 FROM quotes)");
+                let found = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(seek.clone()))
                     .bind(scope.bind())
                     .bind((pick >> 1) as i64)
                     .fetch_optional(pool)
-                    .await)?
+                    .await)?;
+                match found {
+                    Some(quote) => Some(quote),
+                    None => {
+                        on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(select("0")))
+                            .bind(scope.bind())
+                            .fetch_optional(pool)
+                            .await)?
+                    }
+                }
             }
         };
         Ok(quote)

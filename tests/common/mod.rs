@@ -11,9 +11,9 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use readingroom::bot::{Bot, Context, Platform, User};
 use readingroom::clock::ManualClock;
-use readingroom::store::{ArticleId, Store};
+use readingroom::store::{ArticleId, Backend, Store};
 
-/// A bot over a fresh SQLite file, with a clock standing at 2026-03-01 12:00 UTC.
+/// A bot over a fresh store (a SQLite file unless asked otherwise), with a clock standing at 2026-03-01 12:00 UTC.
 pub struct TestApp {
     pub bot: Bot,
     pub clock: Arc<ManualClock>,
@@ -22,11 +22,19 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_on(Backend::Sqlite).await
+}
+
+/// [`spawn_app`] on `backend`: on PostgreSQL, a database of its own in this binary's cluster
+/// (`db` then names no file).
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("readingroom.db");
-    let store = Store::open(db.to_str().expect("utf-8 path"))
-        .await
-        .expect("open store");
+    let location = match backend {
+        Backend::Sqlite => db.to_str().expect("utf-8 path").to_owned(),
+        Backend::Postgres => postgres::cluster().database().await,
+    };
+    let store = Store::open(&location).await.expect("open store");
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
     ));

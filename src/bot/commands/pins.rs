@@ -29,10 +29,11 @@ fn parse(args: &mut Args<'_>) -> Result<Pins, CommandError> {
 impl Run for Pins {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let article = self.0;
-        let scope = bot.scope(ctx).await?;
         // The pins carry their article's title; whether the article is there at all is asked
         // only when it has none.
-        let pins = bot.store().pins(scope, article, 10).await?;
+        let (scope, pins) = bot
+            .scoped(ctx, |scope| async move { Ok(bot.store().pins(scope, article, 10).await?) })
+            .await?;
         if pins.is_empty() {
             if let Some(id) = article
                 && !bot.store().is_visible(scope, id).await?

@@ -23,24 +23,31 @@ fn parse(args: &mut Args<'_>) -> Result<Quote, CommandError> {
 #[async_trait::async_trait]
 impl Run for Quote {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
-        let scope = bot.scope(ctx).await?;
-        let article = match &self.0 {
-            None => None,
-            // Whether the article is there at all is asked only when it gives no quotation.
-            Some(Target::Id(id)) => Some(*id),
-            Some(Target::Words(words)) => {
-                match bot.store().search(scope, words, 1).await?.into_iter().next() {
-                    Some(hit) => Some(hit.id),
-                    None => {
-                        return Err(user_error(format!(
-                            "No article matches “{}”.",
-                            reply::truncate(words, 60)
-                        )));
+        let pick = fastrand::u64(..);
+        let (scope, (article, quote)) = bot
+            .scoped(ctx, |scope| async move {
+                let article = match &self.0 {
+                    None => None,
+                    // Whether the article is there at all is asked only when it gives no
+                    // quotation.
+                    Some(Target::Id(id)) => Some(*id),
+                    Some(Target::Words(words)) => {
+                        let hit = bot.store().search(scope, words, 1).await?.into_iter().next();
+                        match hit {
+                            Some(hit) => Some(hit.id),
+                            None => {
+                                return Err(user_error(format!(
+                                    "No article matches “{}”.",
+                                    reply::truncate(words, 60)
+                                )));
+                            }
+                        }
                     }
-                }
-            }
-        };
-        match bot.store().pick_quote(scope, article, fastrand::u64(..)).await? {
+                };
+                Ok((article, bot.store().pick_quote(scope, article, pick).await?))
+            })
+            .await?;
+        match quote {
             Some(quote) => {
                 let mut card = cards::quote(&quote);
                 if bot.web().is_some() {

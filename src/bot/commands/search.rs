@@ -28,7 +28,9 @@ fn parse(args: &mut Args<'_>) -> Result<Search, CommandError> {
 impl Run for Search {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
         let words = &self.0;
-        let hits = bot.store().search(bot.scope(ctx).await?, words, 5).await?;
+        let (_, hits) = bot
+            .scoped(ctx, |scope| async move { Ok(bot.store().search(scope, words, 5).await?) })
+            .await?;
         if hits.is_empty() {
             return Err(user_error(format!(
                 "No article matches “{}”.",
