@@ -157,6 +157,15 @@ async fn articles_are_stored_once_and_read_in_scope(store: Store) {
             .unwrap()
             .is_none()
     );
+    assert_eq!(
+        store
+            .latest_article(Scope::Operator)
+            .await
+            .unwrap()
+            .map(|a| a.id),
+        Some(id),
+        "the operator's newest is the newest of all, in no library"
+    );
     store.add_to_library(id).await.unwrap();
     assert!(
         store
@@ -1757,6 +1766,16 @@ async fn failures_waiting_events_catch_ups_and_publications(store: Store) {
             .await
             .unwrap(),
         None
+    );
+    // The operator's is the latest of all.
+    let later = readingroom::store::CatchUpRecord {
+        ran_at: now + Duration::minutes(1),
+        ..record.clone()
+    };
+    store.save_catch_up(other.id, &later).await.unwrap();
+    assert_eq!(
+        store.last_catch_up(Scope::Operator).await.unwrap(),
+        Some(later)
     );
 
     // A publication: found by its token while it lasts.

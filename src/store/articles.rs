@@ -263,8 +263,13 @@ impl Store {
 
     /// The article `scope` saw arrive last: the newest on its shelf or in the library.
     pub async fn latest_article(&self, scope: Scope) -> Result<Option<StoredArticle>> {
-        // The shelf's newest and the library's newest, each found by index, then the later.
-        let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(
+        // The shelf's newest and the library's newest (`articles_library`; every article for
+        // the operator), each found by index, then the later.
+        let library = match scope {
+            Scope::Community(_) => "library",
+            Scope::Operator => "$1 IS NULL",
+        };
+        let sql = format!(
             "SELECT a.id, a.doc, a.origin, a.created_at FROM articles a JOIN (
                  SELECT id, at FROM (
                      SELECT article_id AS id, added_at AS at FROM shelves
@@ -272,10 +277,11 @@ impl Store {
                  UNION ALL
                  SELECT id, at FROM (
                      SELECT id, created_at AS at FROM articles
-                     WHERE $1 IS NULL OR library ORDER BY id DESC LIMIT 1) library
+                     WHERE {library} ORDER BY id DESC LIMIT 1) library
              ) newest ON newest.id = a.id
-             ORDER BY newest.at DESC, a.id DESC LIMIT 1",
-        )
+             ORDER BY newest.at DESC, a.id DESC LIMIT 1"
+        );
+        let row = on!(&self.pool, pool => sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(sql.clone()))
         .bind(scope.bind())
         .fetch_optional(pool)
         .await)?;

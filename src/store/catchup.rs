@@ -85,12 +85,17 @@ impl Store {
     /// The last catch-up in `scope`: the community's own or one of a community joined to it, or
     /// the latest of all for the operator.
     pub async fn last_catch_up(&self, scope: Scope) -> Result<Option<CatchUpRecord>> {
-        let row: Option<RecordRow> = on!(&self.pool, pool => sqlx::query_as(
+        let whose = match scope {
+            Scope::Community(_) => {
+                "community_id = $1 OR community_id IN (SELECT id FROM communities WHERE joined_to = $1)"
+            }
+            Scope::Operator => "$1 IS NULL",
+        };
+        let sql = format!(
             "SELECT ran_at, duration_ms, threads, pages, recorded, updated, deleted, cut_short
-             FROM catch_ups WHERE $1 IS NULL OR community_id = $1
-                OR community_id IN (SELECT id FROM communities WHERE joined_to = $1)
-             ORDER BY ran_at DESC LIMIT 1",
-        )
+             FROM catch_ups WHERE {whose} ORDER BY ran_at DESC LIMIT 1"
+        );
+        let row: Option<RecordRow> = on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(scope.bind())
         .fetch_optional(pool)
         .await)?;
