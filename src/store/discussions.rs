@@ -335,7 +335,7 @@ impl Store {
     /// [`Store::defer_change`]) is applied.
     ///
     /// Messages recorded concurrently share one transaction (group commit, see
-    /// [`super::recorder`]): each caller still gets its answer only after the commit.
+    /// `store::recorder`): each caller still gets its answer only after the commit.
     pub async fn record_message(&self, discussion_id: i64, message: &NewMessage) -> Result<i64> {
         self.recorder.record(discussion_id, message.clone()).await
     }

@@ -3,7 +3,7 @@
 //!
 //! The list below is the only place that names them all: help pages, usage lines, the moderator
 //! check, Discord's slash-command registration and the tests' list of moderator actions are all
-//! built from the specs. Adding a command is one new file and one word in [`commands!`].
+//! built from the specs. Adding a command is one new file and one word in `commands!`.
 //!
 //! Text is parsed through [`Args`], a cursor over the words after the command name; platforms
 //! with typed options (Discord) turn them back into the same text first, so there is one
