@@ -179,7 +179,8 @@ pub struct Bot {
     ingests: Arc<community::IngestLog>,
     metrics: Arc<crate::metrics::Metrics>,
     web: Option<web::WebSite>,
-    hints: Arc<ScopeHints>,
+    /// Kept only on PostgreSQL (see [`Bot::scoped`]).
+    hints: Option<Arc<ScopeHints>>,
 }
 
 /// The scope this process last found for each place a command was given in, as a guess for
@@ -235,6 +236,7 @@ impl Bot {
         // Building the HTTP client fails only without a TLS backend, and one is compiled in.
         let fetcher = crate::sources::web::Fetcher::new(options)
             .unwrap_or_else(|error| panic!("cannot build the HTTP client: {error}"));
+        let store_backend = store.backend();
         Self {
             store,
             clock,
@@ -251,7 +253,7 @@ impl Bot {
             ingests: Arc::default(),
             metrics: Arc::default(),
             web: None,
-            hints: Arc::default(),
+            hints: (store_backend == crate::store::Backend::Postgres).then(Arc::default),
         }
     }
 
@@ -457,7 +459,7 @@ impl Bot {
     /// Its answer (or error) counts only when the lookup confirms that scope; otherwise the
     /// read runs again in the scope found, so nothing is ever answered from another
     /// community's view. `read` must only read. On SQLite, where a statement is a call into
-    /// the library, the lookup and the read run one after the other.
+    /// the library, the lookup and the read run one after the other, and no guesses are kept.
     pub(crate) async fn scoped<T, F, Fut>(
         &self,
         ctx: &Context,
@@ -468,9 +470,11 @@ impl Bot {
         Fut: std::future::Future<Output = Result<T, Failure>>,
     {
         let looked_up = Resolved::get(ctx, |r| r.channel.as_ref().map(|_| ())).is_some();
-        let guess = (!looked_up && self.store.backend() == crate::store::Backend::Postgres)
-            .then(|| self.hints.get(ctx))
-            .flatten();
+        let guess = self
+            .hints
+            .as_ref()
+            .filter(|_| !looked_up)
+            .and_then(|hints| hints.get(ctx));
         if let Some(guess) = guess {
             let (scope, early) = tokio::join!(self.scope(ctx), read(guess));
             let scope = scope?;
@@ -481,6 +485,14 @@ impl Bot {
         }
         let scope = self.scope(ctx).await?;
         Ok((scope, read(scope).await?))
+    }
+
+    /// Remembers `channel`'s scope for the next command from the same place, where hints are
+    /// kept.
+    fn keep_hint(&self, ctx: &Context, channel: &crate::store::Channel) {
+        if let Some(hints) = &self.hints {
+            hints.put(ctx, channel_scope(channel));
+        }
     }
 
     /// The caller's channel, known from now on.
@@ -499,7 +511,7 @@ impl Bot {
                 )
                 .await?
         {
-            self.hints.put(ctx, channel_scope(&channel));
+            self.keep_hint(ctx, &channel);
             Resolved::keep(ctx, |r| {
                 r.community = Some(community);
                 r.channel = Some(channel.clone());
@@ -517,7 +529,7 @@ impl Bot {
                 self.now(),
             )
             .await?;
-        self.hints.put(ctx, channel_scope(&channel));
+        self.keep_hint(ctx, &channel);
         Resolved::keep(ctx, |r| r.channel = Some(channel.clone()));
         Ok(channel)
     }
