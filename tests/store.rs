@@ -293,10 +293,24 @@ async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
     let hits = store.search(scope, "gardens", 10).await.unwrap();
     let ids: Vec<ArticleId> = hits.iter().map(|h| h.id).collect();
     assert_eq!(ids, vec![in_title, body_only], "title first: {hits:?}");
-    assert!(
-        hits[1].snippet.to_lowercase().contains("garden"),
+    // A body shorter than a snippet is the snippet, whole.
+    assert_eq!(
+        hits[1].snippet, "The gardens of the city were quiet. Nobody spoke of bridges.",
         "{hits:?}"
     );
+    // What `/article <words>` opens: the first hit, or with no article holding every word,
+    // the best holding any; nothing when no article holds any.
+    assert_eq!(
+        store.best_match(scope, "gardens").await.unwrap(),
+        Some(in_title)
+    );
+    assert_eq!(
+        store.best_match(scope, "bridges steel").await.unwrap(),
+        Some(other)
+    );
+    let any = store.best_match(scope, "flowers steel").await.unwrap();
+    assert!(any == Some(in_title) || any == Some(other), "{any:?}");
+    assert_eq!(store.best_match(scope, "zeppelin").await.unwrap(), None);
     // Stemming: the singular finds the plural.
     assert_eq!(store.search(scope, "garden", 10).await.unwrap().len(), 2);
     // Every word must match; with no article holding them all, any word will do.
@@ -335,6 +349,7 @@ async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
     // Autocomplete: the last word is a prefix; nothing typed lists the newest.
     let typed = store.complete_titles(scope, "brid", 10).await.unwrap();
     assert_eq!(typed.first().map(|h| h.id), Some(other), "{typed:?}");
+    assert!(typed.iter().all(|h| h.snippet.is_empty()), "{typed:?}");
     let latest = store.complete_titles(scope, "", 2).await.unwrap();
     assert_eq!(
         latest.iter().map(|h| h.id).collect::<Vec<_>>(),
@@ -378,6 +393,28 @@ async fn search_ranks_titles_first_and_treats_syntax_as_words(store: Store) {
     assert_eq!(walled(&store).await, vec![]);
     store.add_to_library(private).await.unwrap();
     assert_eq!(walled(&store).await, vec![private]);
+    // A long body is cut around the match, every word of the snippet as the body has it.
+    let filler = |n: usize| vec!["Waves came and went."; n].join(" ");
+    let body = format!(
+        "{} Past the harbour the old lighthouses stood dark all winter. {}",
+        filler(12),
+        filler(12)
+    );
+    let long = store
+        .insert_article(&article("Coast", &body), None, None, now)
+        .await
+        .unwrap()
+        .id();
+    store.add_to_library(long).await.unwrap();
+    let hits = store.search(scope, "lighthouse", 10).await.unwrap();
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![long]);
+    let snippet = &hits[0].snippet;
+    assert!(
+        snippet.starts_with('…') && snippet.ends_with('…') && snippet.contains("lighthouses"),
+        "{snippet}"
+    );
+    assert!(body.contains(snippet.trim_matches('…')), "{snippet}");
+    assert!(snippet.split_whitespace().count() <= 16, "{snippet}");
 }
 
 fn message(id: &str, author: &str, body: &str, at: DateTime<Utc>) -> NewMessage {

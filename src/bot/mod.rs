@@ -417,9 +417,8 @@ impl Bot {
                     }),
                     Some(Target::Id(id)) => self.find_in(scope, *id).await,
                     Some(Target::Words(words)) => {
-                        let hit = self.store.search(scope, words, 1).await?.into_iter().next();
-                        match hit {
-                            Some(hit) => self.find_in(scope, hit.id).await,
+                        match self.store.best_match(scope, words).await? {
+                            Some(id) => self.find_in(scope, id).await,
                             None => Err(user_error(format!(
                                 "No article matches “{}”. Try {}search with other words.",
                                 reply::truncate(words, 60),

@@ -152,6 +152,14 @@ impl Terms {
     }
 }
 
+/// Whether a search makes its hits' snippets, or leaves them empty for a caller that does not
+/// show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Snippets {
+    Made,
+    Left,
+}
+
 /// An article row's columns, in `ARTICLE_COLUMNS` order.
 pub(super) type ArticleRow = (i64, String, Option<String>, DateTime<Utc>);
 
@@ -297,14 +305,32 @@ impl Store {
         )
     }
 
-    /// Full-text search over titles (weighted up) and bodies, best first. Every word must match;
-    /// when no article has them all, articles with any of them are returned.
+    /// Full-text search over titles (weighted up) and bodies, best first, each hit with a
+    /// snippet. Every word must match; when no article has them all, articles with any of them
+    /// are returned.
     pub async fn search(&self, scope: Scope, words: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        self.search_with(scope, words, limit, Snippets::Made).await
+    }
+
+    /// The article [`Store::search`] would list first, found without making its snippet: what
+    /// `/article <words>` and `/quote <words>` open.
+    pub async fn best_match(&self, scope: Scope, words: &str) -> Result<Option<ArticleId>> {
+        let hits = self.search_with(scope, words, 1, Snippets::Left).await?;
+        Ok(hits.first().map(|hit| hit.id))
+    }
+
+    async fn search_with(
+        &self,
+        scope: Scope,
+        words: &str,
+        limit: u32,
+        snippets: Snippets,
+    ) -> Result<Vec<SearchHit>> {
         for any in [false, true] {
             let Some(terms) = Terms::new(words, any, false) else {
                 return Ok(Vec::new());
             };
-            let hits = self.fts(scope, &terms, limit).await?;
+            let hits = self.fts(scope, &terms, limit, snippets).await?;
             if !hits.is_empty() {
                 return Ok(hits);
             }
@@ -312,8 +338,8 @@ impl Store {
         Ok(Vec::new())
     }
 
-    /// Titles for autocomplete: articles whose title or body matches the words typed so far,
-    /// the last one as a prefix; the latest articles when nothing is typed.
+    /// Titles for autocomplete (snippets left empty): articles whose title or body matches the
+    /// words typed so far, the last one as a prefix; the latest articles when nothing is typed.
     pub async fn complete_titles(
         &self,
         scope: Scope,
@@ -321,7 +347,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<SearchHit>> {
         match Terms::new(typed, false, true) {
-            Some(terms) => self.fts(scope, &terms, limit).await,
+            Some(terms) => self.fts(scope, &terms, limit, Snippets::Left).await,
             None => Ok(
                 on!(&self.pool, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT a.id, a.title, '' AS snippet FROM articles a WHERE {}
@@ -340,11 +366,17 @@ impl Store {
     /// its own full-text index (FTS5, `tsvector`). Two things keep a common word from costing
     /// a full ranking of the whole library: only the newest matches are ranked (a reading
     /// community wants recent articles first anyway), and the snippet, which re-reads the
-    /// article, is made for the returned rows only.
-    async fn fts(&self, scope: Scope, terms: &Terms, limit: u32) -> Result<Vec<SearchHit>> {
+    /// article, is made for the returned rows only, and only when it is shown.
+    async fn fts(
+        &self,
+        scope: Scope,
+        terms: &Terms,
+        limit: u32,
+        snippets: Snippets,
+    ) -> Result<Vec<SearchHit>> {
         match &self.pool {
-            Pool::Sqlite(pool) => sqlite::search(pool, scope, terms, limit).await,
-            Pool::Postgres(pool) => postgres::search(pool, scope, terms, limit).await,
+            Pool::Sqlite(pool) => sqlite::search(pool, scope, terms, limit, snippets).await,
+            Pool::Postgres(pool) => postgres::search(pool, scope, terms, limit, snippets).await,
         }
     }
 

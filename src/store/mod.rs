@@ -66,6 +66,7 @@ mod pins;
 mod platform;
 mod postgres;
 mod recorder;
+mod snippet;
 mod sqlite;
 mod web;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::articles::{SEARCH_CANDIDATES, SearchHit, Terms};
+use super::articles::{ArticleId, SEARCH_CANDIDATES, SearchHit, Snippets, Terms};
 use super::communities::visible;
 use super::{Lock, Result, Scope};
 
@@ -103,11 +103,13 @@ fn ts_query(terms: &Terms) -> String {
 }
 
 /// Ranks the matches (`ts_rank` with the title weighted ten times the body) among the newest
-/// [`SEARCH_CANDIDATES`], and makes snippets for the returned rows only. The newest are found
-/// in `search_terms`, the narrow copy of each article's id, visibility and text vector (see its
-/// migration): finding them in `articles` read most of its pages for a common word. The rank
-/// is computed in its own step after the newest are chosen: in the same step PostgreSQL ranks
-/// every match before sorting (each rank reads the article's whole `tsv`).
+/// [`SEARCH_CANDIDATES`] and, when asked, makes snippets for the returned rows only (in Rust:
+/// [`super::snippet`]). The newest are found in `search_terms`, the narrow copy of each
+/// article's id, visibility and text vector (see its migration): finding them in `articles`
+/// read most of its pages for a common word. They carry their vectors (pointers to them, read
+/// only when ranked) into their own ranking step: ranking in the same step ranked every match
+/// before the newest were chosen, and looking each up again in `articles` cost an index
+/// descent each.
 ///
 /// The limits are written into the text: a kept generic plan guesses a `$N` limit at 10, and
 /// then walked `search_terms` newest first, testing (so reading from out of line) each
@@ -118,28 +120,38 @@ pub(super) async fn search(
     scope: Scope,
     terms: &Terms,
     limit: u32,
+    snippets: Snippets,
 ) -> Result<Vec<SearchHit>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let body = match snippets {
+        Snippets::Made => "a.body",
+        Snippets::Left => "NULL::text",
+    };
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH q AS (SELECT to_tsquery('english', $1) AS q),
          recent AS MATERIALIZED (
-             SELECT a.id FROM search_terms a, q WHERE a.tsv @@ q.q AND {visible}
+             SELECT a.id, a.tsv FROM search_terms a, q WHERE a.tsv @@ q.q AND {visible}
              ORDER BY a.id DESC LIMIT {SEARCH_CANDIDATES}
          ),
          top AS MATERIALIZED (
-             SELECT a.id, ts_rank('{{0, 0, 0.1, 1}}', a.tsv, q.q) AS score
-             FROM recent JOIN articles a ON a.id = recent.id, q
+             SELECT recent.id, ts_rank('{{0, 0, 0.1, 1}}', recent.tsv, q.q) AS score
+             FROM recent, q
              ORDER BY score DESC LIMIT {limit}
          )
-         SELECT a.id, a.title,
-                ts_headline('english', a.body, q.q,
-                    'StartSel=\"\", StopSel=\"\", MaxWords=16, MinWords=8, MaxFragments=1, FragmentDelimiter=…')
-                    AS snippet
-         FROM top JOIN articles a ON a.id = top.id, q
+         SELECT a.id, a.title, {body}
+         FROM top JOIN articles a ON a.id = top.id
          ORDER BY top.score DESC, a.id DESC",
         visible = visible(scope, 2)
     )))
     .bind(ts_query(terms))
     .bind(scope.bind())
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, body)| SearchHit {
+            id: ArticleId(id),
+            title,
+            snippet: body.map_or_else(String::new, |body| super::snippet::snippet(&body, terms)),
+        })
+        .collect())
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use super::articles::{SEARCH_CANDIDATES, SearchHit, Terms};
+use super::articles::{SEARCH_CANDIDATES, SearchHit, Snippets, Terms};
 use super::communities::visible;
 use super::{Lock, Result, Scope};
 
@@ -83,27 +83,33 @@ fn fts_query(terms: &Terms) -> String {
 }
 
 /// Ranks the matches (bm25, title weighted over body) among the newest
-/// [`SEARCH_CANDIDATES`] and makes snippets for the returned rows only.
+/// [`SEARCH_CANDIDATES`] and, when asked, makes snippets for the returned rows only.
 pub(super) async fn search(
     pool: &SqlitePool,
     scope: Scope,
     terms: &Terms,
     limit: u32,
+    snippets: Snippets,
 ) -> Result<Vec<SearchHit>> {
+    let snippet = match snippets {
+        Snippets::Made => {
+            "(SELECT snippet(articles_fts, 1, '', '', '…', 16) FROM articles_fts
+              WHERE articles_fts MATCH $1 AND rowid = top.id)"
+        }
+        Snippets::Left => "''",
+    };
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "WITH recent AS MATERIALIZED (
              SELECT f.rowid AS id, bm25(articles_fts, 10.0, 1.0) AS score
              FROM articles_fts f JOIN articles a ON a.id = f.rowid
-             WHERE articles_fts MATCH $1 AND {}
+             WHERE articles_fts MATCH $1 AND {visible}
              ORDER BY f.rowid DESC LIMIT $3
          ),
          top AS MATERIALIZED (SELECT id, score FROM recent ORDER BY score LIMIT $2)
-         SELECT a.id, a.title,
-                (SELECT snippet(articles_fts, 1, '', '', '…', 16) FROM articles_fts
-                 WHERE articles_fts MATCH $1 AND rowid = top.id) AS snippet
+         SELECT a.id, a.title, {snippet} AS snippet
          FROM top JOIN articles a ON a.id = top.id
          ORDER BY top.score, a.id DESC",
-        visible(scope, 4)
+        visible = visible(scope, 4)
     )))
     .bind(fts_query(terms))
     .bind(i64::from(limit))

@@ -32,9 +32,8 @@ impl Run for Quote {
                     // quotation.
                     Some(Target::Id(id)) => Some(*id),
                     Some(Target::Words(words)) => {
-                        let hit = bot.store().search(scope, words, 1).await?.into_iter().next();
-                        match hit {
-                            Some(hit) => Some(hit.id),
+                        match bot.store().best_match(scope, words).await? {
+                            Some(id) => Some(id),
                             None => {
                                 return Err(user_error(format!(
                                     "No article matches “{}”.",
