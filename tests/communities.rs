@@ -392,7 +392,11 @@ fn nothing_of_one_community_reaches_the_other() {
                 // Whatever happened, each side's own views hold nothing of the other.
                 for side in 0..2 {
                     for article in world.articles.clone() {
-                        for line in [format!("export {article}"), format!("pins {article}")] {
+                        for line in [
+                            format!("export {article}"),
+                            format!("pins {article}"),
+                            format!("article {article}"),
+                        ] {
                             let reply = world.bot.handle_text(&context(side, true), &line).await;
                             check_shows_nothing_of_the_other(side, &line, &reply)?;
                         }

@@ -34,7 +34,9 @@ pub use ingest::IngestError;
 pub use reply::{Action, Body, Card, Effect, Field, Quoted, Reply};
 
 use crate::clock::Clock;
-use crate::store::{ArticleId, Community, Scope, Store, StoreError, StoredArticle};
+use crate::store::{
+    ArticleId, Community, DiscussionStats, Pin, Scope, Store, StoreError, StoredArticle,
+};
 
 /// Autocomplete answers a user may have at once, and how often one comes back.
 const AUTOCOMPLETE_BURST: u32 = 30;
@@ -402,34 +404,60 @@ impl Bot {
             .ok_or_else(|| user_error(format!("There is no article {id}.")))
     }
 
-    /// The article a command names: by id, by words, or the latest.
-    pub(crate) async fn resolve(
+    /// The article a command names (by id, by words, or the latest), with what its card shows
+    /// beside it: its discussion's size and pins in the caller's community. An article named
+    /// by id is read beside them, so `/article <id>` on PostgreSQL waits for one round of reads
+    /// (and then its shelf row) rather than two.
+    pub(crate) async fn resolve_for_card(
         &self,
         ctx: &Context,
         target: Option<Target>,
-    ) -> Result<StoredArticle, Failure> {
+    ) -> Result<(StoredArticle, DiscussionStats, Vec<Pin>), Failure> {
         let target = &target;
-        let (_, stored) = self
+        let talk = |scope, id| async move {
+            Ok::<_, Failure>(tokio::try_join!(
+                self.store.discussion_stats(scope, id),
+                self.store.pins(scope, Some(id), cards::PINS_ON_CARD),
+            )?)
+        };
+        let (_, found) = self
             .scoped(ctx, |scope| async move {
-                match target {
-                    None => self.store.latest_article(scope).await?.ok_or_else(|| {
-                        user_error("There are no articles yet. An operator can add some with `readingroom ingest FILE`.")
-                    }),
-                    Some(Target::Id(id)) => self.find_in(scope, *id).await,
-                    Some(Target::Words(words)) => {
-                        match self.store.best_match(scope, words).await? {
-                            Some(id) => self.find_in(scope, id).await,
-                            None => Err(user_error(format!(
-                                "No article matches “{}”. Try {}search with other words.",
-                                reply::truncate(words, 60),
-                                ctx.prefix
-                            ))),
-                        }
-                    }
+                if let Some(Target::Id(id)) = target {
+                    let (stored, (stats, pins)) =
+                        tokio::try_join!(self.find_in(scope, *id), talk(scope, *id))?;
+                    return Ok((stored, stats, pins));
                 }
+                let stored = self.resolve_in(ctx, scope, target).await?;
+                let (stats, pins) = talk(scope, stored.id).await?;
+                Ok((stored, stats, pins))
             })
             .await?;
-        Ok(stored)
+        Ok(found)
+    }
+
+    /// The article `target` names in `scope`.
+    async fn resolve_in(
+        &self,
+        ctx: &Context,
+        scope: Scope,
+        target: &Option<Target>,
+    ) -> Result<StoredArticle, Failure> {
+        match target {
+            None => self.store.latest_article(scope).await?.ok_or_else(|| {
+                user_error(
+                    "There are no articles yet. An operator can add some with `readingroom ingest FILE`.",
+                )
+            }),
+            Some(Target::Id(id)) => self.find_in(scope, *id).await,
+            Some(Target::Words(words)) => match self.store.best_match(scope, words).await? {
+                Some(id) => self.find_in(scope, id).await,
+                None => Err(user_error(format!(
+                    "No article matches “{}”. Try {}search with other words.",
+                    reply::truncate(words, 60),
+                    ctx.prefix
+                ))),
+            },
+        }
     }
 
     /// The caller's community, known from now on: the community it is joined to, if it is
@@ -566,7 +594,7 @@ impl Bot {
     ) -> Result<Card, Failure> {
         let scope = self.scope(ctx).await?;
         // Three reads that need nothing of each other, at once: on PostgreSQL each is a round
-        // trip, and `/article` is the command readers run most.
+        // trip.
         let (stats, pins, url) = tokio::try_join!(
             async { Ok(self.store.discussion_stats(scope, stored.id).await?) },
             async {
@@ -577,12 +605,19 @@ impl Bot {
             },
             self.article_url(ctx, stored.id, None),
         )?;
-        let mut card = cards::article(stored, stats, &pins, &ctx.prefix);
-        if let Some(url) = url {
-            web::add_link(&mut card, url);
-        }
-        Ok(card)
+        Ok(card_with_link(
+            cards::article(stored, stats, &pins, &ctx.prefix),
+            url,
+        ))
     }
+}
+
+/// `card` with a link to its web page, when there is one.
+pub(crate) fn card_with_link(mut card: Card, url: Option<String>) -> Card {
+    if let Some(url) = url {
+        web::add_link(&mut card, url);
+    }
+    card
 }
 
 /// What a reader in `channel` may read: the community it reads in.

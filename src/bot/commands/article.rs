@@ -1,7 +1,7 @@
 //! `/article [id|words]`: an article's card, the latest when none is named.
 
 use super::{ARTICLE_OR_WORDS, Args, CommandError, CommandSpec, Run, Target};
-use crate::bot::{Bot, Context, Handled, Reply};
+use crate::bot::{Bot, Context, Handled, Reply, card_with_link, cards};
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "article",
@@ -22,12 +22,15 @@ fn parse(args: &mut Args<'_>) -> Result<Article, CommandError> {
 #[async_trait::async_trait]
 impl Run for Article {
     async fn run(&self, bot: &Bot, ctx: &Context) -> Handled {
-        let stored = bot.resolve(ctx, self.0.clone()).await?;
+        let (stored, stats, pins) = bot.resolve_for_card(ctx, self.0.clone()).await?;
         // A library article shown here joins this community's shelf: that write runs beside
-        // the card's reads, as neither needs the other.
-        let ((), card) =
-            tokio::try_join!(bot.shelve_shown(ctx, stored.id), bot.article_card(ctx, &stored))?;
-        Ok(Reply::card(card))
+        // the link's lookup, as neither needs the other.
+        let ((), url) = tokio::try_join!(
+            bot.shelve_shown(ctx, stored.id),
+            bot.article_url(ctx, stored.id, None)
+        )?;
+        let card = cards::article(&stored, stats, &pins, &ctx.prefix);
+        Ok(Reply::card(card_with_link(card, url)))
     }
 }
 
