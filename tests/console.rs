@@ -367,6 +367,14 @@ async fn search_treats_fts_syntax_as_words() {
         panic!("{reply:?}")
     };
     assert!(card.title.starts_with("Quiet Rooms"));
+    // `/quote <words>` quotes from the best match, and says when nothing matches.
+    let reply = app.bot.handle_text(&ctx, "quote reading rooms").await;
+    assert!(format!("{reply:?}").contains("#1"), "{reply:?}");
+    let reply = app.bot.handle_text(&ctx, "quote zeppelin").await;
+    assert!(
+        matches!(&reply.body, Body::Error(text) if text == "No article matches “zeppelin”."),
+        "{reply:?}"
+    );
 }
 
 #[tokio::test]

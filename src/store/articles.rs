@@ -156,7 +156,9 @@ impl Terms {
 /// show them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Snippets {
+    /// Each hit gets its snippet.
     Made,
+    /// Snippets are left empty.
     Left,
 }
 

@@ -21,8 +21,8 @@ fn stemmer() -> &'static Stemmer {
     STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
 }
 
-/// A word of the body: where it starts, where the text after it ends (its punctuation kept),
-/// and which of the search's words it is, if any.
+/// A word of the body (a run of letters and digits): where it starts and ends, in bytes, and
+/// which of the search's words it is, if any.
 struct Word {
     start: usize,
     end: usize,
@@ -30,7 +30,7 @@ struct Word {
 }
 
 /// [`WORDS`] words of `body` around the search's words: the stretch holding the most different
-/// ones (the first such), with `…` where the body goes on. The body's start when none is in it
+/// ones (then the most matches, then the first), with `…` where the body goes on. The body's start when none is in it
 /// (the title matched). Whitespace runs, paragraph breaks among them, become one space.
 pub(super) fn snippet(body: &str, terms: &Terms) -> String {
     let stems: Vec<String> = terms

@@ -31,17 +31,14 @@ impl Run for Quote {
                     // Whether the article is there at all is asked only when it gives no
                     // quotation.
                     Some(Target::Id(id)) => Some(*id),
-                    Some(Target::Words(words)) => {
-                        match bot.store().best_match(scope, words).await? {
-                            Some(id) => Some(id),
-                            None => {
-                                return Err(user_error(format!(
-                                    "No article matches “{}”.",
-                                    reply::truncate(words, 60)
-                                )));
-                            }
-                        }
-                    }
+                    Some(Target::Words(words)) => Some(
+                        bot.store().best_match(scope, words).await?.ok_or_else(|| {
+                            user_error(format!(
+                                "No article matches “{}”.",
+                                reply::truncate(words, 60)
+                            ))
+                        })?,
+                    ),
                 };
                 Ok((article, bot.store().pick_quote(scope, article, pick).await?))
             })
