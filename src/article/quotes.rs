@@ -883,6 +883,12 @@ mod tests {
                 "It is over,",
                 Some("Ada Quill"),
             ),
+            (
+                "Asked what the rooms should become, one regular said her wish was simple: \
+                 “Keep the lamps on late and leave the rules alone.”",
+                "Keep the lamps on late and leave the rules alone.",
+                Some("one regular"),
+            ),
         ];
         for (text, want_text, want_speaker) in cases {
             let (got_text, got_speaker) = one(text);

@@ -467,6 +467,15 @@ fn subject_for(before_verb: &str, kind: VerbKind) -> Option<Who> {
             return None;
         }
     }
+    // A short phrase opened by a determiner that the verb follows directly is the subject,
+    // whatever the comma before it closes ("Asked what the rooms should become, one regular
+    // said"): an appositive is closed by a comma of its own before the verb.
+    if !t.ends_with(',')
+        && let Some(c) = t.rfind(',')
+        && plain_subject(t[c + 1..].trim())
+    {
+        return classify_subject(t[c + 1..].trim(), false);
+    }
     // Peel appositives off the end: "Ada Quill, 45, from Lowmere, said", "Ada Quill, who runs
     // the mill, said", "the mill's owner, Ada Quill, said", "the firm - which ... - said".
     t = t.trim_end_matches(',').trim_end();
@@ -489,6 +498,16 @@ fn subject_for(before_verb: &str, kind: VerbKind) -> Option<Who> {
         t = t[..c].trim_end();
     }
     classify_subject(last_clause(t), false)
+}
+
+/// A noun phrase of at most four words opened by a determiner, naming no one's ("one regular",
+/// "the official"): a subject in itself.
+fn plain_subject(segment: &str) -> bool {
+    let mut ws = segment.split_whitespace();
+    let first = ws.next().unwrap_or("");
+    DETERMINERS.contains(&first)
+        && segment.split_whitespace().count() <= 4
+        && !segment.contains(['\'', '’'])
 }
 
 /// An appositive that describes rather than names: "45", "from Lowmere", "who runs the mill",
