@@ -38,7 +38,8 @@ pub(super) fn snippet(body: &str, terms: &Terms) -> String {
         .iter()
         .map(|w| stemmer().stem(w).into_owned())
         .collect();
-    let last = stems.len() - 1;
+    // The last word, when it is a prefix, with its place among the words.
+    let prefix = stems.len().checked_sub(1).filter(|_| terms.prefix);
     let matches = |word: &str| -> Option<usize> {
         let first = word.chars().next()?;
         // The stemmer only ever changes a word's ending, so a word whose first letter starts
@@ -50,7 +51,7 @@ pub(super) fn snippet(body: &str, terms: &Terms) -> String {
         stems
             .iter()
             .position(|s| *s == stem)
-            .or_else(|| (terms.prefix && stem.starts_with(&stems[last])).then_some(last))
+            .or_else(|| prefix.filter(|&last| stem.starts_with(&stems[last])))
     };
 
     let mut words: Vec<Word> = Vec::new();
@@ -183,6 +184,8 @@ mod tests {
         );
         assert_eq!(snippet("", &terms(&["x"], false)), "");
         assert_eq!(snippet(" … — ", &terms(&["x"], false)), "");
+        // No search words at all (the store never asks so): the body's start.
+        assert_eq!(snippet("Just this.", &terms(&[], true)), "Just this.");
         assert_eq!(
             snippet("Ünïcödé wörds\n\nhere", &terms(&["wörds"], false)),
             "Ünïcödé wörds here"
