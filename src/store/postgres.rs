@@ -104,7 +104,7 @@ fn ts_query(terms: &Terms) -> String {
 
 /// Ranks the matches (`ts_rank` with the title weighted ten times the body) among the newest
 /// [`SEARCH_CANDIDATES`] and, when asked, makes snippets for the returned rows only (in Rust:
-/// [`super::snippet`]). The newest are found in `search_terms`, the narrow copy of each
+/// [`super::snippet`], from the query's own lexemes, which it returns as text). The newest are found in `search_terms`, the narrow copy of each
 /// article's id, visibility and text vector (see its migration): finding them in `articles`
 /// read most of its pages for a common word. They carry their vectors (pointers to them, read
 /// only when ranked) into their own ranking step: ranking in the same step ranked every match
@@ -126,8 +126,9 @@ pub(super) async fn search(
         Snippets::Made => "a.body",
         Snippets::Left => "NULL::text",
     };
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH q AS (SELECT to_tsquery('english', $1) AS q),
+    let rows: Vec<(i64, String, Option<String>, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "WITH q AS (SELECT to_tsquery('english', $1) AS q),
          recent AS MATERIALIZED (
              SELECT a.id, a.tsv FROM search_terms a, q WHERE a.tsv @@ q.q AND {visible}
              ORDER BY a.id DESC LIMIT {SEARCH_CANDIDATES}
@@ -137,21 +138,25 @@ pub(super) async fn search(
              FROM recent, q
              ORDER BY score DESC LIMIT {limit}
          )
-         SELECT a.id, a.title, {body}
-         FROM top JOIN articles a ON a.id = top.id
+         SELECT a.id, a.title, {body}, q.q::text
+         FROM top JOIN articles a ON a.id = top.id, q
          ORDER BY top.score DESC, a.id DESC",
-        visible = visible(scope, 2)
-    )))
-    .bind(ts_query(terms))
-    .bind(scope.bind())
-    .fetch_all(pool)
-    .await?;
+            visible = visible(scope, 2)
+        )))
+        .bind(ts_query(terms))
+        .bind(scope.bind())
+        .fetch_all(pool)
+        .await?;
+    let lexemes = rows
+        .first()
+        .map(|row| super::snippet::lexemes(&row.3))
+        .unwrap_or_default();
     Ok(rows
         .into_iter()
-        .map(|(id, title, body)| SearchHit {
+        .map(|(id, title, body, _)| SearchHit {
             id: ArticleId(id),
             title,
-            snippet: body.map_or_else(String::new, |body| super::snippet::snippet(&body, terms)),
+            snippet: body.map_or_else(String::new, |body| super::snippet::snippet(&body, &lexemes)),
         })
         .collect())
 }

@@ -1,14 +1,13 @@
 //! Search snippets for PostgreSQL, made here rather than by `ts_headline`: that parses the
 //! whole body again for each hit (0.4 ms an article, the same as `to_tsvector`), which was
-//! half the time of a five-hit search. Words match as PostgreSQL's `english` configuration
-//! matches them (the Snowball English stemmer, the same algorithm as its `english_stem`), so
-//! the snippet shows the words the search found.
+//! half the time of a five-hit search. The search's words are the lexemes PostgreSQL made of
+//! the query (stemmed, stop words gone); a body word is one of them when the Snowball English
+//! stemmer, the algorithm of PostgreSQL's `english_stem`, gives the same stem. So the snippet
+//! shows the words the search found.
 
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
-
-use super::articles::Terms;
 
 /// Words in a snippet: as many as SQLite's `snippet(…, 16)` shows.
 const WORDS: usize = 16;
@@ -29,29 +28,52 @@ struct Word {
     term: Option<usize>,
 }
 
-/// [`WORDS`] words of `body` around the search's words: the stretch holding the most different
-/// ones (then the most matches, then the first), with `…` where the body goes on. The body's start when none is in it
-/// (the title matched). Whitespace runs, paragraph breaks among them, become one space.
-pub(super) fn snippet(body: &str, terms: &Terms) -> String {
-    let stems: Vec<String> = terms
-        .words
+/// A word of a search as PostgreSQL's `to_tsquery('english', …)` made it: stemmed, stop words
+/// gone, and whether it is a prefix.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Lexeme {
+    stem: String,
+    prefix: bool,
+}
+
+/// The lexemes of a `tsquery` in its text form (`'garden' & 'bridg':*`). The words a search
+/// sends hold letters and digits only, so each lexeme is a quoted run with no quote inside.
+pub(super) fn lexemes(tsquery: &str) -> Vec<Lexeme> {
+    let parts: Vec<&str> = tsquery.split('\'').collect();
+    parts
         .iter()
-        .map(|w| stemmer().stem(w).into_owned())
-        .collect();
-    // The last word, when it is a prefix, with its place among the words.
-    let prefix = stems.len().checked_sub(1).filter(|_| terms.prefix);
+        .enumerate()
+        .skip(1)
+        .step_by(2)
+        .map(|(i, stem)| Lexeme {
+            stem: (*stem).to_owned(),
+            prefix: parts
+                .get(i + 1)
+                .is_some_and(|after| after.starts_with(":*")),
+        })
+        .collect()
+}
+
+/// [`WORDS`] words of `body` around the search's words: the stretch holding the most different
+/// ones (then the most matches, then the first), with `…` where the body goes on. The body's
+/// start when none is in it (the title matched). Whitespace runs, paragraph breaks among them,
+/// become one space.
+pub(super) fn snippet(body: &str, lexemes: &[Lexeme]) -> String {
     let matches = |word: &str| -> Option<usize> {
         let first = word.chars().next()?;
         // The stemmer only ever changes a word's ending, so a word whose first letter starts
-        // no stem cannot match one: most words are never stemmed.
-        if !stems.iter().any(|s| s.starts_with(first)) {
+        // no lexeme cannot match one: most words are never stemmed.
+        if !lexemes.iter().any(|l| l.stem.starts_with(first)) {
             return None;
         }
         let stem = stemmer().stem(word);
-        stems
-            .iter()
-            .position(|s| *s == stem)
-            .or_else(|| prefix.filter(|&last| stem.starts_with(&stems[last])))
+        lexemes.iter().position(|l| {
+            if l.prefix {
+                stem.starts_with(&l.stem)
+            } else {
+                *stem == l.stem
+            }
+        })
     };
 
     let mut words: Vec<Word> = Vec::new();
@@ -80,7 +102,7 @@ pub(super) fn snippet(body: &str, terms: &Terms) -> String {
 
     let score = |from: usize| {
         let window = &words[from..(from + WORDS).min(words.len())];
-        let mut seen = vec![false; stems.len()];
+        let mut seen = vec![false; lexemes.len()];
         let mut total = 0;
         for term in window.iter().filter_map(|w| w.term) {
             seen[term] = true;
@@ -130,12 +152,34 @@ pub(super) fn snippet(body: &str, terms: &Terms) -> String {
 mod tests {
     use super::*;
 
-    fn terms(words: &[&str], prefix: bool) -> Terms {
-        Terms {
-            words: words.iter().map(|w| (*w).to_owned()).collect(),
-            any: false,
-            prefix,
+    /// The lexemes `to_tsquery('english', …)` makes of `words`, the last a prefix if asked
+    /// (no stop word among them), through their text form.
+    fn terms(words: &[&str], prefix: bool) -> Vec<Lexeme> {
+        let mut text: Vec<String> = words
+            .iter()
+            .map(|w| format!("'{}'", stemmer().stem(w)))
+            .collect();
+        if prefix && let Some(last) = text.last_mut() {
+            last.push_str(":*");
         }
+        lexemes(&text.join(" & "))
+    }
+
+    #[test]
+    fn lexemes_are_read_from_the_query_text() {
+        let lexeme = |stem: &str, prefix| Lexeme {
+            stem: stem.to_owned(),
+            prefix,
+        };
+        assert_eq!(
+            lexemes("'garden' & 'bridg':*"),
+            vec![lexeme("garden", false), lexeme("bridg", true)]
+        );
+        assert_eq!(
+            lexemes("'flower' | 'steel'"),
+            vec![lexeme("flower", false), lexeme("steel", false)]
+        );
+        assert_eq!(lexemes(""), vec![]);
     }
 
     const BODY: &str = "One two three four five six seven eight nine ten. The gardens were \
@@ -184,8 +228,8 @@ mod tests {
         );
         assert_eq!(snippet("", &terms(&["x"], false)), "");
         assert_eq!(snippet(" … — ", &terms(&["x"], false)), "");
-        // No search words at all (the store never asks so): the body's start.
-        assert_eq!(snippet("Just this.", &terms(&[], true)), "Just this.");
+        // No search words at all (a query of stop words only): the body's start.
+        assert_eq!(snippet("Just this.", &[]), "Just this.");
         assert_eq!(
             snippet("Ünïcödé wörds\n\nhere", &terms(&["wörds"], false)),
             "Ünïcödé wörds here"
