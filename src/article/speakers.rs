@@ -474,7 +474,7 @@ fn subject_for(before_verb: &str, kind: VerbKind) -> Option<Who> {
         && let Some(c) = t.rfind(',')
         && plain_subject(t[c + 1..].trim())
     {
-        return classify_subject(t[c + 1..].trim(), false);
+        return classify_subject(&t[c + 1..], false);
     }
     // Peel appositives off the end: "Ada Quill, 45, from Lowmere, said", "Ada Quill, who runs
     // the mill, said", "the mill's owner, Ada Quill, said", "the firm - which ... - said".
@@ -500,13 +500,12 @@ fn subject_for(before_verb: &str, kind: VerbKind) -> Option<Who> {
     classify_subject(last_clause(t), false)
 }
 
-/// A noun phrase of at most four words opened by a determiner, naming no one's ("one regular",
-/// "the official"): a subject in itself.
+/// A noun phrase of at most four words opened by a determiner, with no possessive ("one
+/// regular", "the official"): a subject in itself.
 fn plain_subject(segment: &str) -> bool {
-    let mut ws = segment.split_whitespace();
-    let first = ws.next().unwrap_or("");
-    DETERMINERS.contains(&first)
-        && segment.split_whitespace().count() <= 4
+    let words: Vec<&str> = segment.split_whitespace().collect();
+    words.first().is_some_and(|w| DETERMINERS.contains(w))
+        && words.len() <= 4
         && !segment.contains(['\'', '’'])
 }
 

@@ -414,21 +414,15 @@ impl Bot {
         target: Option<Target>,
     ) -> Result<(StoredArticle, DiscussionStats, Vec<Pin>), Failure> {
         let target = &target;
-        let talk = |scope, id| async move {
-            Ok::<_, Failure>(tokio::try_join!(
-                self.store.discussion_stats(scope, id),
-                self.store.pins(scope, Some(id), cards::PINS_ON_CARD),
-            )?)
-        };
         let (_, found) = self
             .scoped(ctx, |scope| async move {
                 if let Some(Target::Id(id)) = target {
                     let (stored, (stats, pins)) =
-                        tokio::try_join!(self.find_in(scope, *id), talk(scope, *id))?;
+                        tokio::try_join!(self.find_in(scope, *id), self.talk(scope, *id))?;
                     return Ok((stored, stats, pins));
                 }
                 let stored = self.resolve_in(ctx, scope, target).await?;
-                let (stats, pins) = talk(scope, stored.id).await?;
+                let (stats, pins) = self.talk(scope, stored.id).await?;
                 Ok((stored, stats, pins))
             })
             .await?;
@@ -593,22 +587,28 @@ impl Bot {
         stored: &StoredArticle,
     ) -> Result<Card, Failure> {
         let scope = self.scope(ctx).await?;
-        // Three reads that need nothing of each other, at once: on PostgreSQL each is a round
-        // trip.
-        let (stats, pins, url) = tokio::try_join!(
-            async { Ok(self.store.discussion_stats(scope, stored.id).await?) },
-            async {
-                Ok(self
-                    .store
-                    .pins(scope, Some(stored.id), cards::PINS_ON_CARD)
-                    .await?)
-            },
+        let ((stats, pins), url) = tokio::try_join!(
+            self.talk(scope, stored.id),
             self.article_url(ctx, stored.id, None),
         )?;
         Ok(card_with_link(
             cards::article(stored, stats, &pins, &ctx.prefix),
             url,
         ))
+    }
+
+    /// What an article card shows of an article's discussion in `scope`: its size and pins.
+    /// The two reads need nothing of each other, so they run at once: on PostgreSQL each is a
+    /// round trip.
+    async fn talk(
+        &self,
+        scope: Scope,
+        article: ArticleId,
+    ) -> Result<(DiscussionStats, Vec<Pin>), Failure> {
+        Ok(tokio::try_join!(
+            self.store.discussion_stats(scope, article),
+            self.store.pins(scope, Some(article), cards::PINS_ON_CARD),
+        )?)
     }
 }
 
