@@ -2028,3 +2028,31 @@ mod a_store_from_before_pins_knew_their_place {
         super::a_store_from_before_pins_knew_their_place_migrates(Backend::Postgres).await;
     }
 }
+
+/// A PostgreSQL on the same machine reached through its Unix socket (the README's address for
+/// it): the store opens it, brings its tables up and reads back what it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_through_its_unix_socket() {
+    let cluster = common::postgres::cluster();
+    let over_tcp = cluster.database().await;
+    let name = over_tcp.rsplit('/').next().unwrap();
+    let url = cluster.socket_url(name);
+    // The server has no address for a connection that came through the socket, where one
+    // over TCP to `localhost` would give 127.0.0.1.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let by_socket: bool = sqlx::query_scalar("SELECT inet_server_addr() IS NULL")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(by_socket, "{url} connected over TCP");
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    let made = store
+        .community("console", "by-socket", Some("Socket"), t0())
+        .await
+        .unwrap();
+    let found = store.find_community("console:by-socket").await.unwrap();
+    assert_eq!(found.map(|c| (c.id, c.name)), Some((made.id, made.name)));
+}

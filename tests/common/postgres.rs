@@ -152,6 +152,20 @@ impl Cluster {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// The address of database `name` through the server's Unix socket instead of TCP, as
+    /// the README gives it for a server on the same machine.
+    #[allow(
+        dead_code,
+        reason = "only the store's tests reach the server by its socket"
+    )]
+    pub fn socket_url(&self, name: &str) -> String {
+        format!(
+            "postgres://postgres@localhost/{name}?host={}&port={}",
+            self.dir.display(),
+            self.port
+        )
+    }
+
     /// A new empty database; its address.
     pub async fn database(&self) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(0);
