@@ -15,6 +15,10 @@
 //! `READINGROOM_LOAD_DATABASE=postgres://…` (an empty database) runs it on PostgreSQL instead,
 //! where recording is also measured through 1, 2 and 3 processes at once (each with its own
 //! store, pool and group-commit writer, as each `readingroom run` has), against raw PostgreSQL.
+//! `READINGROOM_LOAD_COMPARE=1`, with `READINGROOM_LOAD_DB` and `READINGROOM_LOAD_DATABASE`
+//! naming databases that full runs loaded, times the same command lines on both backends in
+//! turns of 100 and prints each command's p50 and p99 on both and the ratio of the p99s: the
+//! two-backend comparison in one run, with the machine's drift falling on both alike.
 #![allow(clippy::unwrap_used, missing_docs)] // a benchmark states its setup by panicking
 
 use std::io::Write;
@@ -26,16 +30,39 @@ use chrono::Utc;
 use readingroom::article;
 use readingroom::bot::{Body, Bot, Context, Platform, User};
 use readingroom::clock::SystemClock;
-use readingroom::store::{ArticleId, NewMessage, Scope, Store};
+use readingroom::store::{ArticleId, Backend, NewMessage, Scope, Store};
 use sqlx::sqlite::SqliteConnectOptions;
 
 /// A plain connection pool beside the store, for the raw insert rate and the seed messages.
+#[derive(Clone)]
 enum Raw {
     Sqlite(sqlx::SqlitePool),
     Postgres(sqlx::PgPool),
 }
 
 impl Raw {
+    /// A pool of its own on the store's database at `location`.
+    async fn open(backend: Backend, location: &str) -> Raw {
+        match backend {
+            Backend::Postgres => Raw::Postgres(
+                // Without a ping before each statement, as the store's pool.
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .test_before_acquire(false)
+                    .connect(location)
+                    .await
+                    .unwrap(),
+            ),
+            Backend::Sqlite => Raw::Sqlite(
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .connect_with(SqliteConnectOptions::new().filename(location))
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
     /// Brings the loaded database to a steady state, as after any bulk load: on PostgreSQL,
     /// a vacuum and fresh statistics (autovacuum would otherwise run in the middle of the
     /// measurements, on a table that just grew by a million rows); SQLite needs nothing.
@@ -252,17 +279,15 @@ async fn time_command(bot: &Bot, name: &str, lines: &[String]) -> Row {
     }
 }
 
-/// The commands' latencies through the bot core, and the round trip under them.
-async fn commands(
-    bot: &Bot,
+/// The lines each timed command is given: a tenth more of each than is timed, to warm up on
+/// (`time_command`).
+async fn command_lines(
     store: &Store,
-    raw: &Raw,
     articles: usize,
     discussions: usize,
     words: &[String],
     rng: &mut fastrand::Rng,
-) {
-    // A tenth more of each, to warm up on (`time_command`).
+) -> Vec<(&'static str, Vec<String>)> {
     let n = 2200;
     let by_id: Vec<String> = (0..n)
         .map(|_| format!("article {}", rng.usize(1..=articles)))
@@ -306,23 +331,42 @@ async fn commands(
             }
         })
         .collect();
+    vec![
+        ("/article <id>", by_id),
+        ("/article <words>", by_words),
+        ("/quote", quotes),
+        ("/quote <id>", quotes_of),
+        ("/search <words>", searches),
+        ("/pins [id]", pins),
+    ]
+}
+
+fn header() {
     println!();
     println!(
         "{:<24} {:>7} {:>10} {:>10} {:>10}",
         "command", "n", "p50 ms", "p99 ms", "max ms"
     );
-    for (name, lines) in [
-        ("/article <id>", &by_id),
-        ("/article <words>", &by_words),
-        ("/quote", &quotes),
-        ("/quote <id>", &quotes_of),
-        ("/search <words>", &searches),
-        ("/pins [id]", &pins),
-    ] {
+}
+
+/// The commands' latencies through the bot core, and the round trip under them.
+async fn commands(
+    bot: &Bot,
+    store: &Store,
+    raw: &Raw,
+    articles: usize,
+    discussions: usize,
+    words: &[String],
+    rng: &mut fastrand::Rng,
+) {
+    let lines = command_lines(store, articles, discussions, words, rng).await;
+    header();
+    for (name, lines) in &lines {
         time_command(bot, name, lines).await.print();
     }
     // The floor under every command: a command makes at least two statements (where it is
     // asked, and what it reads), each a round trip on PostgreSQL, where they run at once.
+    let n = 2200;
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let started = Instant::now();
@@ -334,6 +378,128 @@ async fn commands(
         samples: samples.split_off(n / 11),
     }
     .print();
+}
+
+/// `READINGROOM_LOAD_COMPARE=1`: the commands on the SQLite database at `READINGROOM_LOAD_DB`
+/// and the PostgreSQL one at `READINGROOM_LOAD_DATABASE`, both left by earlier full runs
+/// (their shelves emptied first, as with `READINGROOM_LOAD_REUSE`), timed in turns.
+async fn compare_backends() {
+    let file = std::env::var("READINGROOM_LOAD_DB")
+        .expect("READINGROOM_LOAD_COMPARE needs READINGROOM_LOAD_DB (a loaded SQLite file)");
+    let url = std::env::var("READINGROOM_LOAD_DATABASE").expect(
+        "READINGROOM_LOAD_COMPARE needs READINGROOM_LOAD_DATABASE (a loaded PostgreSQL database)",
+    );
+    let mut sides = Vec::new();
+    for location in [&file, &url] {
+        let store = Store::open(location).await.unwrap();
+        let raw = Raw::open(store.backend(), location).await;
+        raw.empty_shelves().await;
+        raw.settle().await;
+        sides.push((store, raw));
+    }
+    let articles = sides[0].0.article_count().await.unwrap() as usize;
+    let on_postgres = sides[1].0.article_count().await.unwrap() as usize;
+    assert!(
+        articles > 0 && articles == on_postgres,
+        "READINGROOM_LOAD_COMPARE: {articles} articles in {file}, {on_postgres} in the PostgreSQL database"
+    );
+    println!("comparing SQLite and PostgreSQL on {articles} articles");
+    let mut rng = fastrand::Rng::with_seed(7);
+    let words = vocabulary(&mut rng);
+    let lines = command_lines(
+        &sides[0].0,
+        articles,
+        articles.min(10_000),
+        &words,
+        &mut rng,
+    )
+    .await;
+    let [sqlite, postgres] = [0, 1].map(|i| Side {
+        bot: Bot::new(sides[i].0.clone(), Arc::new(SystemClock)),
+        raw: sides[i].1.clone(),
+    });
+    compare(&sqlite, &postgres, &lines).await;
+    for (store, raw) in sides {
+        raw.close().await;
+        store.close().await;
+    }
+}
+
+/// One backend of a comparison: its bot and its plain pool.
+struct Side {
+    bot: Bot,
+    raw: Raw,
+}
+
+/// The same command lines on SQLite and on PostgreSQL, timed in turns of 100 (the order of
+/// the two swapped at each turn), so that whatever else the machine does in the meantime
+/// falls on both alike; then each command's p50 and p99 on both, and the ratio of the p99s
+/// (the goal: PostgreSQL within twice SQLite's).
+async fn compare(sqlite: &Side, postgres: &Side, lines: &[(&'static str, Vec<String>)]) {
+    const TURN: usize = 100;
+    println!();
+    println!(
+        "{:<24} {:>7} {:>17} {:>17} {:>10}",
+        "command", "n", "SQLite p50/p99", "PostgreSQL p50/p99", "p99 ratio"
+    );
+    let mut rows: Vec<(String, [Vec<Duration>; 2])> = Vec::new();
+    for (name, lines) in lines {
+        let (warm, timed) = lines.split_at(lines.len() / 11);
+        for side in [sqlite, postgres] {
+            for (i, line) in warm.iter().enumerate() {
+                side.bot.handle_text(&context(timed.len() + i), line).await;
+            }
+        }
+        let mut samples = [Vec::new(), Vec::new()];
+        for (turn, chunk) in timed.chunks(TURN).enumerate() {
+            let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
+            for which in order {
+                let side = [sqlite, postgres][which];
+                for (i, line) in chunk.iter().enumerate() {
+                    let ctx = context(turn * TURN + i);
+                    let started = Instant::now();
+                    let reply = side.bot.handle_text(&ctx, line).await;
+                    samples[which].push(started.elapsed());
+                    assert!(
+                        !matches!(reply.body, Body::Error(_)),
+                        "{line} failed: {:?}",
+                        reply.body
+                    );
+                }
+            }
+        }
+        rows.push((name.to_string(), samples));
+    }
+    let n = 2000;
+    let mut samples = [Vec::new(), Vec::new()];
+    for turn in 0..n / TURN {
+        for which in if turn % 2 == 0 { [0, 1] } else { [1, 0] } {
+            for i in 0..TURN {
+                let started = Instant::now();
+                [sqlite, postgres][which].raw.round_trip(i as i64).await;
+                samples[which].push(started.elapsed());
+            }
+        }
+    }
+    rows.push(("one statement (SELECT)".to_owned(), samples));
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    for (name, mut samples) in rows {
+        for s in &mut samples {
+            s.sort();
+        }
+        let [sq, pg] = &samples;
+        let (sq50, sq99) = (ms(percentile(sq, 0.5)), ms(percentile(sq, 0.99)));
+        let (pg50, pg99) = (ms(percentile(pg, 0.5)), ms(percentile(pg, 0.99)));
+        println!(
+            "{name:<24} {:>7} {:>8.3}/{:<8.3} {:>8.3}/{:<8.3} {:>10.2}",
+            sq.len(),
+            sq50,
+            sq99,
+            pg50,
+            pg99,
+            pg99 / sq99
+        );
+    }
 }
 
 fn message(discussion: usize, id: String, body: String, reply_to: Option<String>) -> NewMessage {
@@ -557,6 +723,9 @@ async fn main() {
     if let Ok(location) = std::env::var(WORKER) {
         return worker(&location).await;
     }
+    if std::env::var_os("READINGROOM_LOAD_COMPARE").is_some() {
+        return compare_backends().await;
+    }
     // `cargo bench` passes `--bench`; nothing else to parse.
     let articles = env_count("READINGROOM_LOAD_ARTICLES", 100_000);
     let messages = env_count("READINGROOM_LOAD_MESSAGES", 1_000_000);
@@ -591,24 +760,7 @@ async fn main() {
     let store = Store::open(&location).await.unwrap();
     let bot = Bot::new(store.clone(), Arc::new(SystemClock));
     let now = Utc::now();
-    let raw = match &postgres {
-        Some(url) => Raw::Postgres(
-            // Without a ping before each statement, as the store's pool.
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .test_before_acquire(false)
-                .connect(url)
-                .await
-                .unwrap(),
-        ),
-        None => Raw::Sqlite(
-            sqlx::sqlite::SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .connect_with(SqliteConnectOptions::new().filename(&db))
-                .await
-                .unwrap(),
-        ),
-    };
+    let raw = Raw::open(store.backend(), &location).await;
     if reuse {
         let articles = store.article_count().await.unwrap() as usize;
         assert!(
