@@ -279,8 +279,11 @@ async fn time_command(bot: &Bot, name: &str, lines: &[String]) -> Row {
     }
 }
 
-/// The lines each timed command is given: a tenth more of each than is timed, to warm up on
+/// How many lines each timed command is given: 2,000 timed, and a tenth more to warm up on
 /// (`time_command`).
+const COMMAND_LINES: usize = 2200;
+
+/// The lines each timed command is given.
 async fn command_lines(
     store: &Store,
     articles: usize,
@@ -288,7 +291,7 @@ async fn command_lines(
     words: &[String],
     rng: &mut fastrand::Rng,
 ) -> Vec<(&'static str, Vec<String>)> {
-    let n = 2200;
+    let n = COMMAND_LINES;
     let by_id: Vec<String> = (0..n)
         .map(|_| format!("article {}", rng.usize(1..=articles)))
         .collect();
@@ -341,14 +344,6 @@ async fn command_lines(
     ]
 }
 
-fn header() {
-    println!();
-    println!(
-        "{:<24} {:>7} {:>10} {:>10} {:>10}",
-        "command", "n", "p50 ms", "p99 ms", "max ms"
-    );
-}
-
 /// The commands' latencies through the bot core, and the round trip under them.
 async fn commands(
     bot: &Bot,
@@ -360,13 +355,17 @@ async fn commands(
     rng: &mut fastrand::Rng,
 ) {
     let lines = command_lines(store, articles, discussions, words, rng).await;
-    header();
+    println!();
+    println!(
+        "{:<24} {:>7} {:>10} {:>10} {:>10}",
+        "command", "n", "p50 ms", "p99 ms", "max ms"
+    );
     for (name, lines) in &lines {
         time_command(bot, name, lines).await.print();
     }
     // The floor under every command: a command makes at least two statements (where it is
     // asked, and what it reads), each a round trip on PostgreSQL, where they run at once.
-    let n = 2200;
+    let n = COMMAND_LINES;
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let started = Instant::now();
