@@ -263,15 +263,7 @@ async fn time_command(bot: &Bot, name: &str, lines: &[String]) -> Row {
     }
     let mut samples = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
-        let ctx = context(i);
-        let started = Instant::now();
-        let reply = bot.handle_text(&ctx, line).await;
-        samples.push(started.elapsed());
-        assert!(
-            !matches!(reply.body, Body::Error(_)),
-            "{line} failed: {:?}",
-            reply.body
-        );
+        samples.push(time_line(bot, i, line).await);
     }
     Row {
         name: name.to_owned(),
@@ -342,6 +334,19 @@ async fn command_lines(
         ("/search <words>", searches),
         ("/pins [id]", pins),
     ]
+}
+
+/// How long `line` takes from reader `user`, which must not be refused.
+async fn time_line(bot: &Bot, user: usize, line: &str) -> Duration {
+    let started = Instant::now();
+    let reply = bot.handle_text(&context(user), line).await;
+    let took = started.elapsed();
+    assert!(
+        !matches!(reply.body, Body::Error(_)),
+        "{line} failed: {:?}",
+        reply.body
+    );
+    took
 }
 
 /// The commands' latencies through the bot core, and the round trip under them.
@@ -424,6 +429,15 @@ async fn compare_backends() {
     }
 }
 
+/// Which backend goes first in a turn of a comparison (0 SQLite, 1 PostgreSQL): each in turn.
+fn order(turn: usize) -> [usize; 2] {
+    if turn.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
+}
+
 /// One backend of a comparison: its bot and its plain pool.
 struct Side {
     bot: Bot,
@@ -451,19 +465,10 @@ async fn compare(sqlite: &Side, postgres: &Side, lines: &[(&'static str, Vec<Str
         }
         let mut samples = [Vec::new(), Vec::new()];
         for (turn, chunk) in timed.chunks(TURN).enumerate() {
-            let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
-            for which in order {
-                let side = [sqlite, postgres][which];
+            for which in order(turn) {
+                let bot = &[sqlite, postgres][which].bot;
                 for (i, line) in chunk.iter().enumerate() {
-                    let ctx = context(turn * TURN + i);
-                    let started = Instant::now();
-                    let reply = side.bot.handle_text(&ctx, line).await;
-                    samples[which].push(started.elapsed());
-                    assert!(
-                        !matches!(reply.body, Body::Error(_)),
-                        "{line} failed: {:?}",
-                        reply.body
-                    );
+                    samples[which].push(time_line(bot, turn * TURN + i, line).await);
                 }
             }
         }
@@ -472,7 +477,7 @@ async fn compare(sqlite: &Side, postgres: &Side, lines: &[(&'static str, Vec<Str
     let n = 2000;
     let mut samples = [Vec::new(), Vec::new()];
     for turn in 0..n / TURN {
-        for which in if turn % 2 == 0 { [0, 1] } else { [1, 0] } {
+        for which in order(turn) {
             for i in 0..TURN {
                 let started = Instant::now();
                 [sqlite, postgres][which].raw.round_trip(i as i64).await;

@@ -416,42 +416,33 @@ impl Bot {
         let target = &target;
         let (_, found) = self
             .scoped(ctx, |scope| async move {
-                if let Some(Target::Id(id)) = target {
-                    let (stored, (stats, pins)) =
-                        tokio::try_join!(self.find_in(scope, *id), self.talk(scope, *id))?;
-                    return Ok((stored, stats, pins));
-                }
-                let stored = self.resolve_in(ctx, scope, target).await?;
+                let stored = match target {
+                    Some(Target::Id(id)) => {
+                        let (stored, (stats, pins)) =
+                            tokio::try_join!(self.find_in(scope, *id), self.talk(scope, *id))?;
+                        return Ok((stored, stats, pins));
+                    }
+                    None => self.store.latest_article(scope).await?.ok_or_else(|| {
+                        user_error(
+                            "There are no articles yet. An operator can add some with `readingroom ingest FILE`.",
+                        )
+                    })?,
+                    Some(Target::Words(words)) => match self.store.best_match(scope, words).await? {
+                        Some(id) => self.find_in(scope, id).await?,
+                        None => {
+                            return Err(user_error(format!(
+                                "No article matches “{}”. Try {}search with other words.",
+                                reply::truncate(words, 60),
+                                ctx.prefix
+                            )));
+                        }
+                    },
+                };
                 let (stats, pins) = self.talk(scope, stored.id).await?;
                 Ok((stored, stats, pins))
             })
             .await?;
         Ok(found)
-    }
-
-    /// The article `target` names in `scope`.
-    async fn resolve_in(
-        &self,
-        ctx: &Context,
-        scope: Scope,
-        target: &Option<Target>,
-    ) -> Result<StoredArticle, Failure> {
-        match target {
-            None => self.store.latest_article(scope).await?.ok_or_else(|| {
-                user_error(
-                    "There are no articles yet. An operator can add some with `readingroom ingest FILE`.",
-                )
-            }),
-            Some(Target::Id(id)) => self.find_in(scope, *id).await,
-            Some(Target::Words(words)) => match self.store.best_match(scope, words).await? {
-                Some(id) => self.find_in(scope, id).await,
-                None => Err(user_error(format!(
-                    "No article matches “{}”. Try {}search with other words.",
-                    reply::truncate(words, 60),
-                    ctx.prefix
-                ))),
-            },
-        }
     }
 
     /// The caller's community, known from now on: the community it is joined to, if it is
@@ -591,7 +582,7 @@ impl Bot {
             self.talk(scope, stored.id),
             self.article_url(ctx, stored.id, None),
         )?;
-        Ok(card_with_link(
+        Ok(web::with_link(
             cards::article(stored, stats, &pins, &ctx.prefix),
             url,
         ))
@@ -610,14 +601,6 @@ impl Bot {
             self.store.pins(scope, Some(article), cards::PINS_ON_CARD),
         )?)
     }
-}
-
-/// `card` with a link to its web page, when there is one.
-pub(crate) fn card_with_link(mut card: Card, url: Option<String>) -> Card {
-    if let Some(url) = url {
-        web::add_link(&mut card, url);
-    }
-    card
 }
 
 /// What a reader in `channel` may read: the community it reads in.

@@ -114,6 +114,14 @@ pub fn add_link(card: &mut Card, url: String) {
     });
 }
 
+/// `card` with the "read on the web" field, when there is a page to link.
+pub(crate) fn with_link(mut card: Card, url: Option<String>) -> Card {
+    if let Some(url) = url {
+        add_link(&mut card, url);
+    }
+    card
+}
+
 impl Bot {
     /// The same bot, serving the web reader (links in chat when `public_url` is set).
     pub fn with_web(mut self, site: WebSite) -> Self {

@@ -104,12 +104,12 @@ fn ts_query(terms: &Terms) -> String {
 
 /// Ranks the matches (`ts_rank` with the title weighted ten times the body) among the newest
 /// [`SEARCH_CANDIDATES`] and, when asked, makes snippets for the returned rows only (in Rust:
-/// [`super::snippet`], from the query's own lexemes, which it returns as text). The newest are found in `search_terms`, the narrow copy of each
-/// article's id, visibility and text vector (see its migration): finding them in `articles`
-/// read most of its pages for a common word. They carry their vectors (pointers to them, read
-/// only when ranked) into their own ranking step: ranking in the same step ranked every match
-/// before the newest were chosen, and looking each up again in `articles` cost an index
-/// descent each.
+/// [`super::snippet`], from the query's own lexemes, which it returns as text). The newest are
+/// found in `search_terms`, the narrow copy of each article's id, visibility and text vector
+/// (see its migration): finding them in `articles` read most of its pages for a common word.
+/// They carry their vectors (pointers to them, read only when ranked) into their own ranking
+/// step: ranking in the same step ranked every match before the newest were chosen, and
+/// looking each up again in `articles` cost an index descent each.
 ///
 /// The limits are written into the text: a kept generic plan guesses a `$N` limit at 10, and
 /// then walked `search_terms` newest first, testing (so reading from out of line) each

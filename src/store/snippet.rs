@@ -60,13 +60,14 @@ pub(super) fn lexemes(tsquery: &str) -> Vec<Lexeme> {
 /// become one space.
 pub(super) fn snippet(body: &str, lexemes: &[Lexeme]) -> String {
     let matches = |word: &str| -> Option<usize> {
-        let first = word.chars().next()?;
         // The stemmer only ever changes a word's ending, so a word whose first letter starts
-        // no lexeme cannot match one: most words are never stemmed.
+        // no lexeme cannot match one: most words are never lower-cased or stemmed.
+        let first = word.chars().next()?.to_lowercase().next()?;
         if !lexemes.iter().any(|l| l.stem.starts_with(first)) {
             return None;
         }
-        let stem = stemmer().stem(word);
+        let lower = word.to_lowercase();
+        let stem = stemmer().stem(&lower);
         lexemes.iter().position(|l| {
             if l.prefix {
                 stem.starts_with(&l.stem)
@@ -93,7 +94,7 @@ pub(super) fn snippet(body: &str, lexemes: &[Lexeme]) -> String {
         words.push(Word {
             start,
             end,
-            term: matches(&body[start..end].to_lowercase()),
+            term: matches(&body[start..end]),
         });
     }
     if words.is_empty() {

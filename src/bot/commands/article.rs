@@ -1,7 +1,7 @@
 //! `/article [id|words]`: an article's card, the latest when none is named.
 
 use super::{ARTICLE_OR_WORDS, Args, CommandError, CommandSpec, Run, Target};
-use crate::bot::{Bot, Context, Handled, Reply, card_with_link, cards};
+use crate::bot::{Bot, Context, Handled, Reply, cards, web};
 
 pub const SPEC: CommandSpec = CommandSpec::leaf(
     "article",
@@ -30,7 +30,7 @@ impl Run for Article {
             bot.article_url(ctx, stored.id, None)
         )?;
         let card = cards::article(&stored, stats, &pins, &ctx.prefix);
-        Ok(Reply::card(card_with_link(card, url)))
+        Ok(Reply::card(web::with_link(card, url)))
     }
 }
 
